@@ -1,0 +1,123 @@
+"""The contract shared by API, worker and workflows: roles, actors, workflow ids and search
+attributes. Pure (no I/O), so workflows may import it."""
+
+import hashlib
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+from temporalio.common import SearchAttributeKey
+
+SHANGHAI = "Asia/Shanghai"
+
+
+class Role(StrEnum):
+    """Who acts (DOMAIN §2)."""
+
+    VILLAGE_ASSISTANT = "village_assistant"
+    TOWNSHIP_OFFICER = "township_officer"
+    COUNTY_OFFICER = "county_officer"
+    FINANCE = "finance"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+ROLE_NAMES_ZH: dict[Role, str] = {
+    Role.VILLAGE_ASSISTANT: "村/社区协理员",
+    Role.TOWNSHIP_OFFICER: "乡镇/街道经办人",
+    Role.COUNTY_OFFICER: "县级民政部门",
+    Role.FINANCE: "县级财政部门",
+    Role.AUDITOR: "监督检查人员",
+    Role.ADMIN: "系统管理员",
+}
+
+
+class Actor(BaseModel):
+    """The officer behind a request; carried into workflow updates so validators can check role
+    and area and the audit log can say who acted."""
+
+    model_config = ConfigDict(frozen=True)
+
+    officer_id: str
+    name: str
+    role: Role
+    area_code: str
+
+    def covers(self, area_code: str) -> bool:
+        """An officer acts only inside the area they belong to (DOMAIN §2)."""
+        return area_code.startswith(self.area_code)
+
+
+class CaseKind(StrEnum):
+    APPLICATION = "application"
+    ENTITLEMENT = "entitlement"
+    PAYROLL = "payroll"
+    TEMPORARY = "temporary"
+
+
+def application_workflow_id(application_id: str) -> str:
+    return f"application-{application_id}"
+
+
+def entitlement_workflow_id(household_id: str, programme: str) -> str:
+    return f"entitlement-{household_id}-{programme}"
+
+
+def payroll_workflow_id(county_code: str, year: int, month: int) -> str:
+    return f"payroll-{county_code}-{year:04d}-{month:02d}"
+
+
+def payroll_schedule_id(county_code: str) -> str:
+    return f"payroll-schedule-{county_code}"
+
+
+def temporary_workflow_id(case_id: str) -> str:
+    return f"temporary-{case_id}"
+
+
+def application_id_for_key(officer_id: str, idempotency_key: str) -> str:
+    """A stable application id for a client's Idempotency-Key: the same officer retrying the same
+    key always addresses the same workflow."""
+    digest = hashlib.sha256(f"{officer_id}\x1f{idempotency_key}".encode()).hexdigest()
+    return f"A{digest[:15].upper()}"
+
+
+def household_id_for(applicant_id_number: str, area_code: str) -> str:
+    """A household is keyed by its applicant's ID number and the county it is registered in."""
+    digest = hashlib.sha256(f"{applicant_id_number}\x1f{area_code[:6]}".encode()).hexdigest()
+    return f"H{digest[:15].upper()}"
+
+
+# Search attributes (registered on the dev server by `make run` and the test harness; the
+# SQLite dev server allows 10 Keyword, 3 Datetime, 3 Bool).
+SA_CASE_KIND = SearchAttributeKey.for_keyword("CaseKind")
+SA_PROGRAMME = SearchAttributeKey.for_keyword("Programme")
+SA_STATUS = SearchAttributeKey.for_keyword("ProgrammeStatus")
+SA_AREA = SearchAttributeKey.for_keyword("AreaCode")
+SA_COUNTY = SearchAttributeKey.for_keyword("CountyCode")
+SA_TOWNSHIP = SearchAttributeKey.for_keyword("TownshipCode")
+SA_HOUSEHOLD = SearchAttributeKey.for_keyword("HouseholdId")
+SA_NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
+SA_OVERDUE = SearchAttributeKey.for_bool("Overdue")
+SA_PROVISIONAL = SearchAttributeKey.for_bool("HasProvisionalDeadline")
+
+ALL_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (  # type: ignore[type-arg]
+    SA_CASE_KIND,
+    SA_PROGRAMME,
+    SA_STATUS,
+    SA_AREA,
+    SA_COUNTY,
+    SA_TOWNSHIP,
+    SA_HOUSEHOLD,
+    SA_NEXT_DEADLINE,
+    SA_OVERDUE,
+    SA_PROVISIONAL,
+)
+
+
+def search_attribute_cli_args() -> list[str]:
+    """`--search-attribute Name=Type` flags for `temporal server start-dev`."""
+    kinds = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "BOOL": "Bool"}
+    args: list[str] = []
+    for key in ALL_SEARCH_ATTRIBUTES:
+        args += ["--search-attribute", f"{key.name}={kinds[key.indexed_value_type.name]}"]
+    return args

@@ -1,0 +1,1 @@
+"""Database: the case read model, audit log, outbox and reference tables (SQLModel)."""

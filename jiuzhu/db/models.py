@@ -1,0 +1,170 @@
+"""Foundation tables. Table models never travel in workflow payloads (histories outlive
+schemas); workflows and activities exchange the pydantic models in ``jiuzhu.records``."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+
+
+class Officer(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    name: str
+    role: str = Field(index=True)
+    area_code: str = Field(index=True)
+    token_hash: str = Field(unique=True)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+
+
+class CaseRecord(SQLModel, table=True):
+    """The read model of one case (application, entitlement or temporary case): lists and
+    searches come from here; the live detail comes from a workflow query."""
+
+    __tablename__ = "case_record"
+
+    case_id: str = Field(primary_key=True)
+    workflow_id: str = Field(index=True)
+    case_kind: str = Field(index=True)
+    programme: str = Field(index=True)
+    status: str = Field(index=True)
+    area_code: str = Field(index=True)
+    county_code: str = Field(index=True)
+    township_code: str = Field(index=True)
+    household_id: str = Field(index=True)
+    applicant_name: str
+    applicant_id_number: str = Field(index=True)
+    household_size: int
+    policy_version_id: str | None = None
+    next_deadline: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True, index=True)
+    )
+    overdue: bool = Field(default=False, index=True)
+    revision: int = 0
+    linked_case_id: str | None = Field(default=None, index=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when, on which evidence, under which policy version (DOMAIN §7)."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(unique=True)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), index=True))
+    case_id: str = Field(index=True)
+    workflow_id: str
+    action: str
+    actor_officer_id: str | None = None
+    actor_name: str | None = None
+    actor_role: str | None = None
+    policy_version_id: str | None = None
+    evidence: list[Any] = Field(default_factory=list, sa_column=Column(JSON))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Reminders, escalations and notices addressed to a role in an area (who, what, case, when)."""
+
+    __tablename__ = "outbox_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(unique=True)
+    kind: str = Field(index=True)
+    recipient_role: str = Field(index=True)
+    recipient_area: str = Field(index=True)
+    case_id: str = Field(index=True)
+    workflow_id: str
+    deadline_name: str | None = None
+    message_zh: str
+    due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    acknowledged_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class CalendarYear(SQLModel, table=True):
+    """A year's official holidays and make-up working days loaded by an admin (DOMAIN §8)."""
+
+    __tablename__ = "calendar_year"
+
+    year: int = Field(primary_key=True)
+    holidays: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    workdays: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    loaded_by: str
+    loaded_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+
+
+class PolicyVersion(SQLModel, table=True):
+    """A policy layer added by an admin through the API; file layers live in policies/."""
+
+    __tablename__ = "policy_version"
+    __table_args__ = (UniqueConstraint("area_code", "effective_from"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: str = Field(unique=True)
+    area_code: str = Field(index=True)
+    effective_from: date
+    layer: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_by: str
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A client's Idempotency-Key for a create request: the same key returns the same resource;
+    the same key with a different body is refused."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("officer_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    officer_id: str = Field(index=True)
+    key: str
+    request_hash: str
+    resource_id: str
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+
+
+class PaymentInstruction(SQLModel, table=True):
+    """One instruction to pay, shared by payroll, campaigns, prepayments and temporary aid.
+    ``idempotency_key`` (e.g. household, programme, period) is minted inside the workflow and is
+    unique: a re-run or retry never creates a second payment."""
+
+    __tablename__ = "payment_instruction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True)
+    kind: str = Field(index=True)  # payroll | campaign | prepayment | temporary | staged
+    case_id: str = Field(index=True)
+    household_id: str = Field(index=True)
+    programme: str = Field(index=True)
+    area_code: str = Field(index=True)
+    county_code: str = Field(index=True)
+    period: str = Field(index=True)  # "2026-02", or a date for one-off payments
+    amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    payee_name: str
+    payee_id_number: str
+    card_account: str
+    funding_source: str = "county"  # county | reserve_fund | provincial_local
+    provincial_share: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
+    local_share: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
+    payroll_id: str | None = Field(default=None, index=True)
+    status: str = Field(default="pending", index=True)  # pending|sent|paid|failed|cancelled
+    failure_reason: str | None = None
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    paid_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

@@ -1,0 +1,51 @@
+"""Settings read from the environment (prefix ``JIUZHU_``), so one code base runs on the embedded
+stack (dev server + SQLite) and on a Temporal cluster with PostgreSQL (docker-compose.yml)."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JIUZHU_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_ui_port: int = 8233
+    temporal_db_file: Path = Path("var/temporal.db")
+    embedded_temporal: bool = True  # `make run` starts a dev server unless pointed at a cluster
+    task_queue: str = "jiuzhu"
+
+    database_url: str = "sqlite:///var/jiuzhu.db"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    log_level: str = "INFO"
+    log_format: Literal["console", "json"] | None = None
+
+    policies_dir: Path = Path("policies")
+    demo_tokens_file: Path = Path("var/demo-tokens.json")
+    seed_demo_officers: bool = True
+
+    @model_validator(mode="after")
+    def _no_demo_outside_development(self) -> "Settings":
+        if self.environment == "production" and self.seed_demo_officers:
+            raise ValueError("JIUZHU_SEED_DEMO_OFFICERS must be false in production")
+        return self
+
+    @property
+    def effective_log_format(self) -> Literal["console", "json"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.environment == "production" else "console"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,63 @@
+"""A minimal workflow that owns one deadline, to test the deadline mechanism on its own."""
+
+from datetime import timedelta
+
+from pydantic import BaseModel
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from jiuzhu.contract import Role
+    from jiuzhu.deadline_models import Deadline, DeadlineSpec
+    from rules.periods import Period, PeriodUnit
+    from workflows import clock
+    from workflows.deadlines import DeadlineBook
+
+
+class ProbeState(BaseModel):
+    deadlines: list[Deadline] = []
+    changes: int = 0
+
+
+@workflow.defn
+class DeadlineProbeWorkflow:
+    @workflow.init
+    def __init__(self, working_days: int) -> None:
+        self.state = ProbeState()
+        self.book = DeadlineBook(self.state.deadlines, workflow.info().workflow_id, self._changed)
+        self.done = False
+
+    async def _changed(self) -> None:
+        self.state.changes += 1
+
+    @workflow.run
+    async def run(self, working_days: int) -> ProbeState:
+        start = clock.today()
+        await self.book.start(
+            DeadlineSpec(
+                name="investigation_start",
+                label_zh="入户调查启动",
+                start=start,
+                period=Period(value=working_days, unit=PeriodUnit.WORKING_DAYS),
+                reminder_lead=Period(value=1, unit=PeriodUnit.WORKING_DAYS),
+                responsible_role=Role.TOWNSHIP_OFFICER,
+                responsible_area="419901001",
+                escalation_role=Role.COUNTY_OFFICER,
+                escalation_area="419901",
+            )
+        )
+        await workflow.wait_condition(lambda: self.done)
+        await workflow.sleep(timedelta(seconds=1))
+        return self.state
+
+    @workflow.signal
+    def finish(self) -> None:
+        self.done = True
+
+    @workflow.update
+    async def meet(self) -> None:
+        await workflow.wait_condition(lambda: bool(self.state.deadlines))
+        await self.book.meet("investigation_start")
+
+    @workflow.query
+    def get_state(self) -> ProbeState:
+        return self.state

@@ -1,0 +1,29 @@
+"""Test data: valid households with real GB 11643 ID numbers."""
+
+from datetime import date
+from typing import Any
+
+from rules.id_number import make_id_number
+
+_seq = 100
+
+
+def id_number(birth: date = date(1970, 5, 17), area6: str = "419901") -> str:
+    global _seq
+    _seq += 1
+    return make_id_number(area6, birth, f"{_seq % 1000:03d}")
+
+
+def application_body(
+    area_code: str = "419901001001", programme: str = "dibao", members: int = 2
+) -> dict[str, Any]:
+    household = [{"name": "张建明", "id_number": id_number(), "relation": "applicant"}]
+    if members >= 2:
+        household.append(
+            {"name": "李秀兰", "id_number": id_number(date(1972, 3, 2)), "relation": "spouse"}
+        )
+    for i in range(2, members):
+        household.append(
+            {"name": f"张小{i}", "id_number": id_number(date(2012, 1, i)), "relation": "child"}
+        )
+    return {"programme": programme, "area_code": area_code, "household": household}

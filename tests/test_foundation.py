@@ -1,0 +1,54 @@
+"""Foundation checks: migrations create exactly the models' schema; docker-compose.yml uses only
+settings the code reads; logs carry the ids bound in context."""
+
+import importlib
+import json
+import logging
+import pkgutil
+from pathlib import Path
+
+import structlog
+import yaml
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine
+from sqlmodel import SQLModel
+
+import jiuzhu.db
+from jiuzhu.logging import configure_logging
+from jiuzhu.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_migrations_match_models(engine: Engine) -> None:
+    for module in pkgutil.iter_modules(jiuzhu.db.__path__):
+        if module.name.startswith("models"):
+            importlib.import_module(f"jiuzhu.db.{module.name}")
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == [], f"models and migrations differ: {diff}"
+
+
+def test_compose_uses_only_known_settings() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    env = compose["x-jiuzhu-env"]
+    fields = {f"JIUZHU_{name.upper()}" for name in Settings.model_fields}
+    unknown = {k for k in env if k.startswith("JIUZHU_") and k not in fields} - {
+        "JIUZHU_DB_PASSWORD"
+    }
+    assert unknown == set()
+    for service in ("worker", "api", "migrate"):
+        assert compose["services"][service]["build"] == "."
+
+
+def test_json_logs_carry_bound_ids(capsys: object) -> None:
+    configure_logging("json", "INFO")
+    structlog.contextvars.bind_contextvars(application_id="A1", workflow_id="application-A1")
+    try:
+        logging.getLogger("temporalio.workflow").info("step done")
+    finally:
+        structlog.contextvars.clear_contextvars()
+    err = capsys.readouterr().err.strip().splitlines()[-1]  # type: ignore[attr-defined]
+    line = json.loads(err)
+    assert line["application_id"] == "A1" and line["event"] == "step done"

@@ -1,0 +1,57 @@
+"""The Jiuzhu worker: runs every workflow and activity on the task queue from settings."""
+
+import asyncio
+import signal
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.registry import build_activities
+from jiuzhu.db.engine import make_engine
+from jiuzhu.logging import configure_logging, get_logger
+from jiuzhu.settings import Settings, get_settings
+from jiuzhu.temporal import connect
+from workflows.registry import WORKFLOWS
+
+log = get_logger("jiuzhu.worker")
+
+
+def make_worker(
+    client: Client,
+    settings: Settings,
+    engine: Engine,
+    task_queue: str | None = None,
+    extra_workflows: Sequence[type[Any]] = (),
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=[*WORKFLOWS, *extra_workflows],
+        activities=build_activities(engine, settings),
+        activity_executor=ThreadPoolExecutor(max_workers=64),
+        max_concurrent_activities=64,
+    )
+
+
+async def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.effective_log_format, settings.log_level)
+    engine = make_engine(settings.database_url)
+    client = await connect(settings)
+    worker = make_worker(client, settings, engine)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
+    async with worker:
+        await stop.wait()
+    log.info("worker stopped")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,183 @@
+"""Deadlines as one mechanism (used by applications, entitlements, payroll and temporary
+assistance): each deadline has a due instant computed by an activity from the policy period and
+the working-day calendar, a reminder before it to the responsible role, an escalation to the
+supervising level when it passes, and a record of when it was met.
+
+The book lives in workflow state (``Deadline`` models survive continue-as-new); one watcher task
+per open deadline sleeps on durable timers, so a deadline fires once across worker and server
+restarts."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.deadlines import DeadlineActivities
+    from jiuzhu.contract import ROLE_NAMES_ZH
+    from jiuzhu.deadline_models import Deadline, DeadlineSpec
+    from jiuzhu.records import OutboxItem
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+
+
+class DeadlineBook:
+    """Workflow-side owner of a case's deadlines. ``on_change`` is awaited whenever a deadline is
+    added, met, escalated or moved, so the workflow can refresh search attributes and read model."""
+
+    def __init__(
+        self,
+        deadlines: list[Deadline],
+        case_id: str,
+        on_change: Callable[[], Awaitable[None]],
+    ) -> None:
+        self.items = deadlines
+        self.case_id = case_id
+        self._on_change = on_change
+        self._tasks: dict[tuple[str, int], asyncio.Task[None]] = {}
+
+    # --- reading -------------------------------------------------------------------------
+    def get(self, name: str) -> Deadline | None:
+        for d in reversed(self.items):
+            if d.name == name:
+                return d
+        return None
+
+    def open(self) -> list[Deadline]:
+        return [d for d in self.items if d.is_open]
+
+    def next_due(self) -> datetime | None:
+        dues = [d.due_at for d in self.open()]
+        return min(dues) if dues else None
+
+    def overdue(self) -> bool:
+        now = workflow.now()
+        return any(d.is_overdue(now) for d in self.items)
+
+    def has_provisional(self) -> bool:
+        return any(d.provisional for d in self.open())
+
+    # --- changing ------------------------------------------------------------------------
+    async def start(self, spec: DeadlineSpec) -> Deadline:
+        """Open a deadline (replacing an open one of the same name, e.g. a new publicity)."""
+        previous = self.get(spec.name)
+        if previous is not None and previous.is_open:
+            previous.cancelled_at = workflow.now()
+        deadline = await workflow.execute_activity_method(
+            DeadlineActivities.compute_deadline,
+            spec,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+        self.items.append(deadline)
+        self._watch(deadline)
+        await self._on_change()
+        return deadline
+
+    async def meet(self, name: str) -> Deadline | None:
+        d = self.get(name)
+        if d is None or not d.is_open:
+            return None
+        d.met_at = workflow.now()
+        await self._on_change()
+        return d
+
+    async def cancel(self, name: str) -> None:
+        d = self.get(name)
+        if d is not None and d.is_open:
+            d.cancelled_at = workflow.now()
+            await self._on_change()
+
+    async def cancel_all(self) -> None:
+        now = workflow.now()
+        for d in self.open():
+            d.cancelled_at = now
+        await self._on_change()
+
+    def resume(self) -> None:
+        """Restart watchers after continue-as-new (state came in through the input)."""
+        for d in self.open():
+            self._watch(d)
+
+    async def recompute_provisional(self) -> None:
+        """A year's schedule was loaded: recompute every open provisional deadline."""
+        changed = False
+        for d in self.open():
+            if not d.provisional:
+                continue
+            fresh = await workflow.execute_activity_method(
+                DeadlineActivities.compute_deadline,
+                d.spec,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+            )
+            if (fresh.due_at, fresh.remind_at, fresh.provisional) != (
+                d.due_at,
+                d.remind_at,
+                d.provisional,
+            ):
+                d.due_date, d.due_at = fresh.due_date, fresh.due_at
+                d.remind_at, d.provisional = fresh.remind_at, fresh.provisional
+                d.generation += 1
+                self._watch(d)
+                changed = True
+        if changed:
+            await self._on_change()
+
+    # --- watching ------------------------------------------------------------------------
+    def _watch(self, d: Deadline) -> None:
+        key = (d.name + "@" + d.spec.start.isoformat(), d.generation)
+        if key in self._tasks and not self._tasks[key].done():
+            return
+        self._tasks[key] = asyncio.create_task(self._run(d, d.generation))
+
+    async def _sleep_until(self, d: Deadline, generation: int, instant: datetime) -> bool:
+        """Sleep on a durable timer until ``instant``; True if the deadline is still open and
+        unchanged when it comes."""
+        delay = (instant - workflow.now()).total_seconds()
+        if delay > 0:
+            try:
+                await workflow.wait_condition(
+                    lambda: not d.is_open or d.generation != generation,
+                    timeout=delay,
+                )
+            except TimeoutError:
+                pass
+        return d.is_open and d.generation == generation
+
+    async def _run(self, d: Deadline, generation: int) -> None:
+        if d.reminded_at is None:
+            if not await self._sleep_until(d, generation, d.remind_at):
+                return
+            await self._post(d, "reminder", d.spec.responsible_role, d.spec.responsible_area)
+            d.reminded_at = workflow.now()
+        if d.escalated_at is None:
+            if not await self._sleep_until(d, generation, d.due_at):
+                return
+            await self._post(d, "escalation", d.spec.escalation_role, d.spec.escalation_area)
+            d.escalated_at = workflow.now()
+            await self._on_change()
+
+    async def _post(self, d: Deadline, kind: str, role: str, area: str) -> None:
+        due = d.due_date.isoformat()
+        if kind == "reminder":
+            text = f"提醒：案件{self.case_id}的「{d.spec.label_zh}」将于{due}到期，请及时办理。"
+        else:
+            text = (
+                f"督办：案件{self.case_id}的「{d.spec.label_zh}」已于{due}逾期未办，"
+                f"责任方为{ROLE_NAMES_ZH.get(d.spec.responsible_role, d.spec.responsible_role)}"
+                f"（{d.spec.responsible_area}），请督促办理。"
+            )
+        item = OutboxItem(
+            dedupe_key=f"{workflow.info().workflow_id}:{d.name}:{d.spec.start}:{d.generation}:{kind}",
+            kind=kind,
+            recipient_role=role,
+            recipient_area=area,
+            case_id=self.case_id,
+            workflow_id=workflow.info().workflow_id,
+            deadline_name=d.name,
+            message_zh=text,
+            due_at=d.due_at,
+        )
+        await workflow.execute_activity_method(
+            DeadlineActivities.post_outbox, item, start_to_close_timeout=ACTIVITY_TIMEOUT
+        )
