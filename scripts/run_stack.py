@@ -23,9 +23,16 @@ from jiuzhu.settings import get_settings  # noqa: E402
 log = get_logger("jiuzhu.run")
 
 
+STOP: list[str] = []  # non-empty once Ctrl-C/SIGTERM arrived or a process died
+
+
+def _stop(signum: int, _: object) -> None:
+    STOP.append(signal.Signals(signum).name)
+
+
 def wait_for_port(host: str, port: int, seconds: float) -> bool:
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
+    while time.monotonic() < end and not STOP:
         with socket.socket() as s:
             if s.connect_ex((host, port)) == 0:
                 return True
@@ -34,6 +41,8 @@ def wait_for_port(host: str, port: int, seconds: float) -> bool:
 
 
 def main() -> int:
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     settings = get_settings()
     configure_logging(settings.effective_log_format, settings.log_level)
     (ROOT / "var").mkdir(exist_ok=True)
@@ -124,19 +133,11 @@ def main() -> int:
     lines.append("  Ctrl-C stops everything; `make run` again resumes from var/.")
     print("\n".join(lines), flush=True)
 
-    stopping = False
-
-    def _stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    while not stopping:
+    while not STOP:
         for name, proc in procs:
             if proc.poll() is not None:
                 log.error("process exited; stopping the stack", process=name, code=proc.returncode)
-                stopping = True
+                STOP.append(name)
         time.sleep(0.5)
     for _name, proc in reversed(procs):
         if proc.poll() is None:
