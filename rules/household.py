@@ -7,7 +7,7 @@ date. ``check_household(data, on)`` turns raw input into a household or a list o
 ``FieldProblem``s with a ``loc`` path such as ``("members", 0, "birth_date")``.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -437,8 +437,3 @@ def check_household(
         return None, problems_from_validation_error(error)
     problems = validate_household_on(household, on)
     return (household if not problems else None), problems
-
-
-def sum_money(values: Sequence[Decimal]) -> Decimal:
-    """Sum of amounts, ``0.00`` when empty."""
-    return sum(values, ZERO)

@@ -56,6 +56,7 @@ __all__ = [
     "dibao_amount",
     "household_income",
     "member_net_income",
+    "self_care_tier",
 ]
 
 _MONTHS_PER_YEAR = Decimal(12)
@@ -341,7 +342,11 @@ def _assess_tekun(household: Household, policy: Policy, on: date) -> ProgrammeAs
             reason(ReasonCode.NO_ABLE_SUPPORTER, "无法定义务人，或法定义务人无履行义务能力")
         )
 
-    if applicant.self_care is None:
+    eligible = no_work and no_income_source and not (able_outside or able_inside)
+    tier: CareTier | None = None
+    if applicant.self_care is not None:
+        tier = self_care_tier(applicant.self_care)
+    elif eligible:
         tier = CareTier.SELF_CARE
         reasons.append(
             reason(
@@ -349,12 +354,8 @@ def _assess_tekun(household: Household, policy: Policy, on: date) -> ProgrammeAs
                 "尚未进行生活自理能力评估，暂按具备生活自理能力计算照料护理标准",
             )
         )
-    else:
-        tier = self_care_tier(applicant.self_care)
-
-    eligible = no_work and no_income_source and not (able_outside or able_inside)
     basic = policy.tekun_standard(applicant.hukou)
-    amount = basic + policy.tekun_care_supplement(tier) if eligible else ZERO
+    amount = basic + policy.tekun_care_supplement(tier) if eligible and tier else ZERO
     return ProgrammeAssessment(
         programme=Programme.TEKUN,
         member_id_number=applicant.id_number,
