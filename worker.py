@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from activities.registry import build_activities
 from jiuzhu.db.engine import make_engine
 from jiuzhu.logging import configure_logging, get_logger
+from jiuzhu.policy_files import PolicyFileError, load_policy_files
 from jiuzhu.settings import Settings, get_settings
 from jiuzhu.temporal import connect
 from workflows.registry import WORKFLOWS
@@ -31,7 +32,7 @@ def make_worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=[*WORKFLOWS, *extra_workflows],
-        activities=build_activities(engine, settings),
+        activities=build_activities(engine, settings, client),
         activity_executor=ThreadPoolExecutor(max_workers=64),
         max_concurrent_activities=64,
     )
@@ -40,9 +41,24 @@ def make_worker(
 async def main() -> None:
     settings = get_settings()
     configure_logging(settings.effective_log_format, settings.log_level)
+    try:  # a bad policy file fails start-up with the file, field and reason (DOMAIN §9)
+        load_policy_files(settings.policies_dir)
+    except PolicyFileError as exc:
+        log.error(
+            "bad policy file",
+            error=str(exc),
+            file=str(exc.path),
+            field=exc.field,
+            reason=exc.reason,
+        )
+        raise SystemExit(2) from None
     engine = make_engine(settings.database_url)
     client = await connect(settings)
     worker = make_worker(client, settings, engine)
+    from jiuzhu.schedules import ensure_payroll_schedules
+
+    counties = await ensure_payroll_schedules(client, settings.task_queue)
+    log.info("payroll schedules ensured", counties=counties)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

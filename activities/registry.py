@@ -4,20 +4,67 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
+from temporalio.client import Client
 
+from activities.application_checks import ApplicationActivities
+from activities.bank import BankActivities, bank_dir_for
 from activities.deadlines import DeadlineActivities
+from activities.death_check import DeathCheckActivities
+from activities.entitlements import EntitlementActivities
+from activities.notices import NoticeActivities
+from activities.payroll import PayrollActivities
 from activities.policy import PolicyActivities
 from activities.records import RecordActivities
+from activities.reserve_fund import ReserveFundActivities
+from activities.temporary import TemporaryActivities
+from activities.verification import VerificationActivities
 from jiuzhu.settings import Settings
 
 
-def build_activities(engine: Engine, settings: Settings) -> list[Callable[..., Any]]:
+def build_activities(
+    engine: Engine, settings: Settings, client: Client | None = None
+) -> list[Callable[..., Any]]:
+    """``client``: for activities that talk to workflows (the death check's Updates)."""
     records = RecordActivities(engine)
     deadlines = DeadlineActivities(engine)
     policy = PolicyActivities(engine, settings.policies_dir)
+    reserve_fund = ReserveFundActivities(engine)
+    temporary = TemporaryActivities(engine)
+    entitlements = EntitlementActivities(engine)
+    payroll = PayrollActivities(engine)
+    bank = BankActivities(engine, bank_dir_for(settings.database_url))
+    death_check = DeathCheckActivities(engine, client)
+    application = ApplicationActivities(engine)
+    verification = VerificationActivities(engine)
+    application_notices = NoticeActivities(engine)
     return [
         records.record_step,
         deadlines.compute_deadline,
         deadlines.post_outbox,
         policy.policy_in_force,
+        entitlements.publish_entitlement,
+        entitlements.issue_notice,
+        entitlements.payment_summary,
+        payroll.payroll_cutoffs,
+        payroll.compile_payroll,
+        payroll.compile_campaign,
+        payroll.save_payroll_run,
+        payroll.save_campaign,
+        bank.send_to_bank,
+        bank.reconcile_batch,
+        death_check.death_check,
+        reserve_fund.debit_prepayment,
+        reserve_fund.credit_recovery,
+        temporary.find_pending_application,
+        temporary.claim_event,
+        temporary.release_event,
+        temporary.issue_payment,
+        temporary.open_recovery,
+        temporary.record_case,
+        application.check_relatives,
+        application.assess_household,
+        verification.verification_sources,
+        verification.check_source,
+        application_notices.issue_notice,
+        application_notices.record_delivery,
     ]

@@ -1,12 +1,15 @@
-"""A minimal workflow that owns one deadline, to test the deadline mechanism on its own."""
+"""A minimal workflow that owns one deadline, to test the deadline mechanism on its own: it keeps
+``HasProvisionalDeadline`` up to date and recomputes a provisional deadline on
+``calendar_changed``, as the case workflows do."""
 
+import asyncio
 from datetime import timedelta
 
 from pydantic import BaseModel
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from jiuzhu.contract import Role
+    from jiuzhu.contract import SA_PROVISIONAL, Role
     from jiuzhu.deadline_models import Deadline, DeadlineSpec
     from rules.periods import Period, PeriodUnit
     from workflows import clock
@@ -25,9 +28,11 @@ class DeadlineProbeWorkflow:
         self.state = ProbeState()
         self.book = DeadlineBook(self.state.deadlines, workflow.info().workflow_id, self._changed)
         self.done = False
+        self.lock = asyncio.Lock()
 
     async def _changed(self) -> None:
         self.state.changes += 1
+        workflow.upsert_search_attributes([SA_PROVISIONAL.value_set(self.book.has_provisional())])
 
     @workflow.run
     async def run(self, working_days: int) -> ProbeState:
@@ -47,11 +52,18 @@ class DeadlineProbeWorkflow:
         )
         await workflow.wait_condition(lambda: self.done)
         await workflow.sleep(timedelta(seconds=1))
+        await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state
 
     @workflow.signal
     def finish(self) -> None:
         self.done = True
+
+    @workflow.signal(name="calendar_changed")
+    async def calendar_changed(self) -> None:
+        """A year's schedule was loaded: recompute provisional deadlines (DOMAIN §8)."""
+        async with self.lock:
+            await self.book.recompute_provisional()
 
     @workflow.update
     async def meet(self) -> None:

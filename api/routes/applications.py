@@ -1,22 +1,30 @@
-"""Applications: create (idempotent), read the live state, list my area's cases."""
+"""Applications: create (idempotent), read the live state, list my area's cases, drive every
+statutory step (one POST per step, each a Workflow Update whose validator decides), and download
+the case's notices."""
 
 import hashlib
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal, TypeVar
 
 import structlog
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
 
+from activities.notices import html_for, pdf_for
 from api.deps import (
     CurrentOfficer,
+    EngineDep,
     SessionDep,
     SettingsDep,
     TemporalClientDep,
@@ -24,7 +32,29 @@ from api.deps import (
     require_roles,
 )
 from api.errors import ProblemError
-from api.schemas.applications import ApplicationCreate, ApplicationPage, ApplicationSummary
+from api.schemas.applications import (
+    AcceptBody,
+    ApplicationCreate,
+    ApplicationPage,
+    ApplicationSummary,
+    AppraisalBody,
+    CountyVisitBody,
+    DecisionBody,
+    DeliveryBody,
+    EdgeConsentBody,
+    EndReviewBody,
+    FilingBody,
+    InvestigationBody,
+    MissingDocumentsBody,
+    NoticeList,
+    NoticeSummary,
+    OpinionBody,
+    PublicityObjectionBody,
+    SpecialDeadlineBody,
+    SupplementBody,
+    VerificationObjectionBody,
+    WithdrawBody,
+)
 from jiuzhu.contract import (
     Actor,
     CaseKind,
@@ -34,14 +64,32 @@ from jiuzhu.contract import (
     household_id_for,
 )
 from jiuzhu.db.models import CaseRecord, IdempotencyKey
+from jiuzhu.db.models_application import ApplicationNotice
 from jiuzhu.read_model import upsert_case
 from jiuzhu.records import CaseSnapshot
 from workflows.application import ApplicationWorkflow, initial_search_attributes
 from workflows.application_models import (
+    AcceptInput,
     ApplicantMember,
     ApplicationInput,
     ApplicationState,
     ApplicationStatus,
+    AppraisalInput,
+    CountyVisitInput,
+    DecisionInput,
+    DeliveryInput,
+    EdgeConsentInput,
+    EndReviewInput,
+    ErrorType,
+    FilingInput,
+    InvestigationInput,
+    MissingDocumentsInput,
+    OpinionInput,
+    PublicityObjectionInput,
+    SpecialDeadlineInput,
+    SupplementInput,
+    VerificationObjectionInput,
+    WithdrawInput,
 )
 
 router = APIRouter(prefix="/applications", tags=["applications"])
@@ -121,6 +169,7 @@ async def create_application(
         members=members,
         submitted_by=actor,
         submitted_at=datetime.now(UTC),
+        applied_on=body.applied_on,
     )
     workflow_id = application_workflow_id(application_id)
     try:
@@ -190,10 +239,13 @@ def list_applications(
     programme: str | None = None,
     area_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
     overdue: bool | None = None,
+    deadline_before: datetime | None = None,
+    household_id: str | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ApplicationPage:
-    """Cases inside my area, newest first, from the read model."""
+    """Cases inside my area, newest first, from the read model; ``deadline_before`` finds cases
+    whose next deadline falls before an instant (e.g. the end of this week)."""
     scope = area_code or actor.area_code
     if area_code:
         ensure_area(actor, area_code)
@@ -207,6 +259,10 @@ def list_applications(
         query = query.where(CaseRecord.programme == programme)
     if overdue is not None:
         query = query.where(CaseRecord.overdue == overdue)
+    if deadline_before is not None:
+        query = query.where(col(CaseRecord.next_deadline) < deadline_before)
+    if household_id:
+        query = query.where(CaseRecord.household_id == household_id)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
         query.order_by(col(CaseRecord.created_at).desc()).offset(offset).limit(limit)
@@ -222,7 +278,367 @@ def list_applications(
             next_deadline=r.next_deadline,
             overdue=r.overdue,
             updated_at=r.updated_at,
+            linked_case_id=r.linked_case_id,
+            policy_version_id=r.policy_version_id,
+            approved_amount=(r.detail or {}).get("approved_amount"),
         )
         for r in rows
     ]
     return ApplicationPage(items=items, total=total, offset=offset, limit=limit)
+
+
+# --- steps ----------------------------------------------------------------------------------
+Inp = TypeVar("Inp", bound=BaseModel)
+STATUS_FOR_ERROR = {
+    ErrorType.WRONG_STATE.value: (409, "Conflict"),
+    ErrorType.FORBIDDEN.value: (403, "Forbidden"),
+    ErrorType.INVALID.value: (422, "Unprocessable Content"),
+    ErrorType.NO_POLICY.value: (422, "Unprocessable Content"),
+}
+
+
+def _problem_for(err: ApplicationError) -> ProblemError:
+    """Map a rejected step to HTTP: wrong state 409, wrong role/area 403, bad data 422 naming
+    the field. Only the workflow's own (Chinese) message reaches the client."""
+    status, title = STATUS_FOR_ERROR.get(err.type or "", (409, "Conflict"))
+    field: str | None = None
+    if err.details and isinstance(err.details[0], dict):
+        value = err.details[0].get("field")
+        field = str(value) if value else None
+    if status == 422 and field is None:
+        field = "body"
+    return ProblemError(status, title, err.message, field=field)
+
+
+async def run_step(
+    session: Session,
+    client: Client,
+    actor: Actor,
+    application_id: str,
+    update: UpdateMethodMultiParam[[ApplicationWorkflow, Inp], ApplicationState],
+    inp: Inp,
+) -> ApplicationState:
+    """Send one step to the case's workflow as an Update and return the new state."""
+    case_row(session, actor, application_id)
+    structlog.contextvars.bind_contextvars(
+        application_id=application_id, step=getattr(update, "__name__", "step")
+    )
+    handle = client.get_workflow_handle_for(
+        ApplicationWorkflow.run, application_workflow_id(application_id)
+    )
+    try:
+        state = await handle.execute_update(update, inp)
+    except WorkflowUpdateFailedError as exc:
+        if isinstance(exc.cause, ApplicationError):
+            raise _problem_for(exc.cause) from exc
+        raise
+    except RPCError as exc:
+        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise ProblemError(
+                409, "Conflict", f"案件{application_id}已办结，不能再办理此事项"
+            ) from exc
+        raise
+    log.info("step recorded", status=state.status.value)
+    return state
+
+
+def _step_doc(text: str) -> dict[str, Any]:
+    return {"response_model": ApplicationState, "summary": text}
+
+
+@router.post("/{application_id}/accept", **_step_doc("受理 (township officer)"))
+async def accept(
+    application_id: str,
+    body: AcceptBody,
+    actor: CurrentOfficer,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> ApplicationState:
+    """低保办法 Art. 10: acceptance starts the statutory clock (runs under the policy in force on
+    ``accepted_on``)."""
+    inp = AcceptInput(actor=actor, **body.model_dump())
+    return await run_step(session, client, actor, application_id, ApplicationWorkflow.accept, inp)
+
+
+@router.post("/{application_id}/missing-documents", **_step_doc("一次性告知 (township officer)"))
+async def request_documents(
+    application_id: str,
+    body: MissingDocumentsBody,
+    actor: CurrentOfficer,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> ApplicationState:
+    """低保办法 Art. 10: one notice listing everything missing (once per application)."""
+    inp = MissingDocumentsInput(actor=actor, **body.model_dump())
+    return await run_step(
+        session, client, actor, application_id, ApplicationWorkflow.request_documents, inp
+    )
+
+
+@router.post("/{application_id}/supplement", **_step_doc("补齐材料 (township, village)"))
+async def supplement(
+    application_id: str,
+    body: SupplementBody,
+    actor: CurrentOfficer,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> ApplicationState:
+    inp = SupplementInput(actor=actor, **body.model_dump())
+    return await run_step(
+        session, client, actor, application_id, ApplicationWorkflow.supplement, inp
+    )
+
+
+@router.post("/{application_id}/investigation", **_step_doc("入户调查 (township officer)"))
+async def investigation(
+    application_id: str,
+    body: InvestigationBody,
+    actor: CurrentOfficer,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> ApplicationState:
+    """低保办法 Art. 15–16: home visit by ≥ 2 investigators with the household's findings; data
+    verification follows automatically."""
+    inp = InvestigationInput(actor=actor, **body.model_dump())
+    return await run_step(
+        session, client, actor, application_id, ApplicationWorkflow.record_investigation, inp
+    )
+
+
+@router.post(
+    "/{application_id}/verification-objection", **_step_doc("信息核对异议/复查 (township, county)")
+)
+async def verification_objection(
+    application_id: str,
+    body: VerificationObjectionBody,
+    actor: CurrentOfficer,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> ApplicationState:
+    """低保办法 Art. 18: an objection with evidence triggers a re-check."""
+    inp = VerificationObjectionInput(actor=actor, **body.model_dump())
+    return await run_step(
+        session, client, actor, application_id, ApplicationWorkflow.object_to_verification, inp
+    )
+
+
+@router.post("/{application_id}/appraisal", **_step_doc("民主评议 (township officer)"))
+async def appraisal(
+    application_id: str,
+    body: AppraisalBody,
+    actor: CurrentOfficer,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> ApplicationState:
+    inp = AppraisalInput(actor=actor, **body.model_dump())
+    return await run_step(
+        session, client, actor, application_id, ApplicationWorkflow.record_appraisal, inp
+    )
+
+
+@router.post("/{application_id}/initial-opinion", **_step_doc("初审 (township officer)"))
+async def initial_opinion(
+    application_id: str,
+    body: OpinionBody,
+    actor: CurrentOfficer,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> ApplicationState:
+    """低保办法 Art. 19: a proposed approval is published for the publicity period."""
+    inp = OpinionInput(actor=actor, **body.model_dump())
+    return await run_step(
+        session, client, actor, application_id, ApplicationWorkflow.initial_opinion, inp
+    )
+
+
+@router.post("/{application_id}/publicity-objection", **_step_doc("公示异议 (township, village)"))
+async def publicity_objection(
+    application_id: str,
+    body: PublicityObjectionBody,
+    actor: CurrentOfficer,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> ApplicationState:
+    inp = PublicityObjectionInput(actor=actor, **body.model_dump())
+    return await run_step(
+        session, client, actor, application_id, ApplicationWorkflow.publicity_objection, inp
+    )
+
+
+@router.post("/{application_id}/county-visit", **_step_doc("县级入户核查 (county officer)"))
+async def county_visit(
+    application_id: str,
+    body: CountyVisitBody,
+    actor: CurrentOfficer,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> ApplicationState:
+    inp = CountyVisitInput(actor=actor, **body.model_dump())
+    return await run_step(
+        session, client, actor, application_id, ApplicationWorkflow.county_visit, inp
+    )
+
+
+@router.post(
+    "/{application_id}/special-deadline", **_step_doc("特殊情况延长时限 (township, county)")
+)
+async def special_deadline(
+    application_id: str,
+    body: SpecialDeadlineBody,
+    actor: CurrentOfficer,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> ApplicationState:
+    """低保办法 Art. 22: 45 working days in special cases, with the reason recorded."""
+    inp = SpecialDeadlineInput(actor=actor, **body.model_dump())
+    return await run_step(
+        session, client, actor, application_id, ApplicationWorkflow.extend_deadline, inp
+    )
+
+
+@router.post(
+    "/{application_id}/decision", **_step_doc("审核确认 (county, or township if delegated)")
+)
+async def decision(
+    application_id: str,
+    body: DecisionBody,
+    actor: CurrentOfficer,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> ApplicationState:
+    """低保办法 Art. 20–21; 特困办法 Art. 16–17; temporary aid up to the policy's limit by the
+    township (then a county record)."""
+    inp = DecisionInput(actor=actor, **body.model_dump())
+    return await run_step(session, client, actor, application_id, ApplicationWorkflow.decide, inp)
+
+
+@router.post("/{application_id}/filing", **_step_doc("县级备案 (county officer)"))
+async def filing(
+    application_id: str,
+    body: FilingBody,
+    actor: CurrentOfficer,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> ApplicationState:
+    inp = FilingInput(actor=actor, **body.model_dump())
+    return await run_step(
+        session, client, actor, application_id, ApplicationWorkflow.record_filing, inp
+    )
+
+
+@router.post("/{application_id}/deliver-notice", **_step_doc("送达通知书 (township officer)"))
+async def deliver_notice(
+    application_id: str,
+    body: DeliveryBody,
+    actor: CurrentOfficer,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> ApplicationState:
+    """低保办法 Art. 21: the refusal notice is delivered within 3 working days of the decision."""
+    inp = DeliveryInput(actor=actor, **body.model_dump())
+    return await run_step(
+        session, client, actor, application_id, ApplicationWorkflow.deliver_notice, inp
+    )
+
+
+@router.post("/{application_id}/edge-consent", **_step_doc("低保边缘认定意愿 (township, village)"))
+async def edge_consent(
+    application_id: str,
+    body: EdgeConsentBody,
+    actor: CurrentOfficer,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> ApplicationState:
+    inp = EdgeConsentInput(actor=actor, **body.model_dump())
+    return await run_step(
+        session, client, actor, application_id, ApplicationWorkflow.edge_consent, inp
+    )
+
+
+@router.post("/{application_id}/withdraw", **_step_doc("撤回申请 (township, village)"))
+async def withdraw(
+    application_id: str,
+    body: WithdrawBody,
+    actor: CurrentOfficer,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> ApplicationState:
+    inp = WithdrawInput(actor=actor, **body.model_dump())
+    return await run_step(session, client, actor, application_id, ApplicationWorkflow.withdraw, inp)
+
+
+@router.post("/{application_id}/end-review", **_step_doc("拒不配合终止审核 (township, county)"))
+async def end_review(
+    application_id: str,
+    body: EndReviewBody,
+    actor: CurrentOfficer,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> ApplicationState:
+    """低保办法 Art. 29: refusal to cooperate ends the review with a written notice."""
+    inp = EndReviewInput(actor=actor, **body.model_dump())
+    return await run_step(
+        session, client, actor, application_id, ApplicationWorkflow.end_review, inp
+    )
+
+
+# --- notices --------------------------------------------------------------------------------
+@router.get("/{application_id}/notices", response_model=NoticeList)
+def list_notices(application_id: str, actor: CurrentOfficer, session: SessionDep) -> NoticeList:
+    """The notices issued in a case, oldest first."""
+    case_row(session, actor, application_id)
+    rows = session.exec(
+        select(ApplicationNotice)
+        .where(ApplicationNotice.case_id == application_id)
+        .order_by(col(ApplicationNotice.notice_id))
+    ).all()
+    return NoticeList(
+        items=[
+            NoticeSummary(
+                notice_id=r.notice_id,
+                kind=r.kind,
+                title=r.title,
+                issued_at=r.issued_at,
+                delivered_on=r.delivered_on,
+                delivery_method=r.delivery_method,
+                delivered_to=r.delivered_to,
+                href=f"/applications/{application_id}/notices/{r.notice_id}",
+            )
+            for r in rows
+        ]
+    )
+
+
+@router.get(
+    "/{application_id}/notices/{notice_id}",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
+)
+async def get_notice(
+    application_id: str,
+    notice_id: str,
+    request: Request,
+    actor: CurrentOfficer,
+    session: SessionDep,
+    engine: EngineDep,
+    format: Annotated[Literal["html", "pdf"] | None, Query()] = None,
+) -> Response:
+    """A notice as issued: HTML, or PDF with ``?format=pdf`` or ``Accept: application/pdf``."""
+    case_row(session, actor, application_id)
+    row = session.get(ApplicationNotice, notice_id)
+    if row is None or row.case_id != application_id:
+        raise HTTPException(404, f"notice {notice_id} not found")
+    wants_pdf = format == "pdf" or (
+        format is None and "application/pdf" in request.headers.get("accept", "")
+    )
+    if not wants_pdf:
+        html = row.html or await run_in_threadpool(html_for, engine, notice_id)
+        return HTMLResponse(html or "")
+    pdf = await run_in_threadpool(pdf_for, engine, notice_id)
+    if pdf is None:
+        raise HTTPException(404, f"notice {notice_id} not found")
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{notice_id}.pdf"'},
+    )

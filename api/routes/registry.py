@@ -2,9 +2,38 @@
 
 from fastapi import APIRouter
 
-from api.routes import applications, health
+from api.routes import (
+    applications,
+    calendar,
+    campaigns,
+    deaths,
+    eligibility,
+    entitlements,
+    health,
+    notices,
+    outbox,
+    payroll,
+    policies,
+    relatives,
+    reserve_fund,
+    temporary,
+    verification_admin,
+)
 
 ROUTERS: list[APIRouter] = [
     health.router,
     applications.router,
+    entitlements.router,
+    payroll.router,
+    campaigns.router,
+    deaths.router,
+    temporary.router,
+    reserve_fund.router,
+    policies.router,
+    calendar.router,
+    eligibility.router,
+    notices.router,
+    outbox.router,
+    verification_admin.router,
+    relatives.router,
 ]

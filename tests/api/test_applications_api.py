@@ -2,6 +2,7 @@
 application (idempotent), GET returns its live state, the case is searchable in the Web UI and
 present in the read model; bad input and bad credentials are refused with nothing written."""
 
+import asyncio
 import uuid
 
 import httpx
@@ -24,7 +25,12 @@ async def count_workflows(client: Client, query: str) -> int:
 
 
 async def test_health(api: httpx.AsyncClient) -> None:
-    r = await api.get("/health")
+    # The worker's pollers register a moment after it starts: give it a few seconds.
+    for _ in range(50):
+        r = await api.get("/health")
+        if r.status_code == 200:
+            break
+        await asyncio.sleep(0.1)
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["status"] == "ok"

@@ -1,0 +1,68 @@
+"""The monthly death check (seed 002: 每月开展死亡比对, stop paying the deceased): match the
+death register an admin loads (``death_record``) against the active shares of a county's
+entitlements, and tell each entitlement through its ``record_death`` Update, which suspends the
+share at once and opens the household review. The Update returns once the entitlement has
+written its read model, so the payroll compiled after this check no longer pays that share."""
+
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+from temporalio import activity
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from workflows.entitlement import EntitlementWorkflow
+from workflows.entitlement_models import DeathNotification
+from workflows.payroll_models import DeathCheckRequest, DeathCheckResult
+
+MATCH_SQL = text(
+    """
+SELECT e.workflow_id, m.id_number, d.date_of_death, d.id
+FROM entitlement_member m
+JOIN death_record d ON d.id_number = m.id_number
+JOIN entitlement_account e ON e.case_id = m.case_id
+WHERE e.county_code = :county AND m.share_status = 'active'
+  AND e.status IN ('active', 'withdrawal', 'terminating', 'suspended')
+ORDER BY e.id
+"""
+)
+
+
+class DeathCheckActivities:
+    def __init__(self, engine: Engine, client: Client | None) -> None:
+        self.engine = engine
+        self.client = client
+
+    @activity.defn
+    async def death_check(self, req: DeathCheckRequest) -> DeathCheckResult:
+        if self.client is None:
+            raise ApplicationError(
+                "the death check needs the Temporal client", type="NoClient", non_retryable=True
+            )
+        with Session(self.engine) as session:
+            matches = session.execute(MATCH_SQL, {"county": req.county_code}).all()
+        applied = 0
+        for workflow_id, id_number, died_on, record_id in matches:
+            handle = self.client.get_workflow_handle_for(EntitlementWorkflow.run, workflow_id)
+            try:
+                result = await handle.execute_update(
+                    EntitlementWorkflow.record_death,
+                    DeathNotification(
+                        id_number=id_number,
+                        date_of_death=died_on,
+                        source="死亡比对（公安、卫健数据）",
+                        record_ref=f"death_record:{record_id}",
+                    ),
+                )
+            except WorkflowUpdateFailedError:
+                continue  # refused by the workflow's validator (e.g. no longer a member)
+            except RPCError as exc:
+                if exc.status == RPCStatusCode.NOT_FOUND:
+                    continue  # the entitlement has ended
+                raise
+            applied += int(result.applied)
+            activity.heartbeat(applied)
+        activity.logger.info(
+            "death check", extra={"county": req.county_code, "found": len(matches)}
+        )
+        return DeathCheckResult(found=len(matches), applied=applied)

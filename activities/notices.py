@@ -1,0 +1,265 @@
+"""Notices of an application. Issuing validates the notice and stores its content (the payload:
+what the notice says, with its title) once per notice id; the HTML (``rules.notices``, plus two
+local kinds) and the PDF (``jiuzhu.notices_pdf``) are renderings of that content, made on first
+download and stored with it. Rendering is kept off the case's critical path: compiling the
+templates costs milliseconds per notice, a PDF about a second."""
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+from jinja2 import DictLoader, Environment, StrictUndefined, select_autoescape
+from markupsafe import Markup
+from pydantic import BaseModel
+from sqlalchemy import Engine
+from sqlmodel import Session
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from jiuzhu.contract import Actor
+from jiuzhu.db.models_application import ApplicationNotice
+from jiuzhu.notices_pdf import FONT_FAMILY, font_path, render_notice_pdf
+from rules.money import format_yuan
+from rules.notices import (
+    LAWSUIT_LAW,
+    NOTICE_ADAPTER,
+    REVIEW_LAW,
+    date_zh,
+    notice_title,
+    render_notice_html,
+)
+from rules.periods import Period
+from rules.programmes import programme_name_zh
+from workflows.application_models import NoticeRef
+from workflows.application_notices import (
+    LOCAL_KINDS,
+    ReviewTerminatedNotice,
+    TemporaryRefusalNotice,
+)
+
+LocalNotice = ReviewTerminatedNotice | TemporaryRefusalNotice
+
+
+class IssueNotice(BaseModel):
+    notice_id: str
+    case_id: str
+    workflow_id: str
+    kind: str
+    payload: dict[str, Any]
+    issued_by: Actor | None = None
+
+
+class DeliveryRecord(BaseModel):
+    notice_id: str
+    delivered_on: date
+    method: str
+    recipient_name: str
+
+
+# --- local kinds --------------------------------------------------------------------------
+_LOCAL_TEMPLATES = {
+    "layout": """<!DOCTYPE html>
+<html lang="zh-CN">
+<head><meta charset="utf-8"><title>{{ title }}</title>
+<style>body { font-family: "Noto Serif SC", "SimSun", serif; max-width: 46em; margin: 2em auto;
+line-height: 1.8; } h1 { text-align: center; } .ref, .sign { text-align: right; }</style>
+</head>
+<body>
+{{ body }}
+</body>
+</html>
+""",
+    "appeal": """<p>如对本决定不服，可以自知道或者应当知道该行政行为之日起\
+{{ n.review_period | period }}内向{{ n.review_authority }}申请行政复议，\
+或者自知道或者应当知道该行政行为之日起\
+{{ n.lawsuit_period | period }}内向{{ n.court }}提起行政诉讼（"""
+    + REVIEW_LAW
+    + "、"
+    + LAWSUIT_LAW
+    + """）。</p>
+""",
+    "review_terminated": """<h1 align="center">{{ title }}</h1>
+<p class="ref" align="right">编号：{{ n.case_id }}</p>
+<p>{{ n.applicant_name }}：</p>
+<p>你于{{ n.applied_on | date_zh }}提出的{{ n.programme | programme }}申请，因申请家庭\
+拒不配合家庭经济状况调查或信息核对，依据{{ n.basis }}，于{{ n.ended_on | date_zh }}终止审核确认。\
+具体情形如下：</p>
+<ol>
+{% for g in n.grounds_zh %}<li>{{ g }}</li>
+{% endfor %}</ol>
+<p>如家庭情况确有困难，可在配合调查核实的前提下重新提出申请。</p>
+{% include "appeal" %}
+<p class="sign" align="right">{{ n.authority }}<br>{{ n.issued_on | date_zh }}</p>
+""",
+    "temporary_refusal": """<h1 align="center">{{ title }}</h1>
+<p class="ref" align="right">编号：{{ n.case_id }}</p>
+<p>{{ n.applicant_name }}：</p>
+<p>你于{{ n.applied_on | date_zh }}提出的临时救助申请\
+{% if n.requested_amount is not none %}（申请金额{{ n.requested_amount | yuan }}）{% endif %}，\
+经调查核实，于{{ n.decided_on | date_zh }}决定不予救助。理由如下：</p>
+<ol>
+{% for r in n.reasons_zh %}<li>{{ r }}</li>
+{% endfor %}</ol>
+{% include "appeal" %}
+<p class="sign" align="right">{{ n.authority }}<br>{{ n.issued_on | date_zh }}</p>
+""",
+}
+
+_LOCAL_TITLES = {
+    "review_terminated": "终止社会救助审核确认通知书",
+    "temporary_refusal": "不予临时救助通知书",
+}
+
+
+def _period(p: Period) -> str:
+    return p.describe_zh()
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=DictLoader(_LOCAL_TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+    )
+    env.filters.update(
+        date_zh=date_zh,
+        period=_period,
+        yuan=format_yuan,
+        programme=lambda p: programme_name_zh(p),
+    )
+    return env
+
+
+def _local(kind: str, payload: dict[str, Any]) -> LocalNotice:
+    if kind == "review_terminated":
+        return ReviewTerminatedNotice.model_validate(payload)
+    return TemporaryRefusalNotice.model_validate(payload)
+
+
+def _local_body(notice: LocalNotice) -> str:
+    env = _environment()
+    return env.get_template(notice.kind).render(n=notice, title=_LOCAL_TITLES[notice.kind])
+
+
+def title_of(kind: str, payload: dict[str, Any]) -> str:
+    """Validate a notice payload and return its title (``ValueError`` if invalid)."""
+    if kind in LOCAL_KINDS:
+        _local(kind, payload)
+        return _LOCAL_TITLES[kind]
+    return notice_title(NOTICE_ADAPTER.validate_python(payload))
+
+
+def render(kind: str, payload: dict[str, Any]) -> tuple[str, str]:
+    """Title and full HTML of a notice payload."""
+    if kind in LOCAL_KINDS:
+        notice = _local(kind, payload)
+        title = _LOCAL_TITLES[kind]
+        html = (
+            _environment()
+            .get_template("layout")
+            .render(title=title, body=Markup(_local_body(notice)))
+        )
+        return title, html
+    rules_notice = NOTICE_ADAPTER.validate_python(payload)
+    return notice_title(rules_notice), render_notice_html(rules_notice)
+
+
+def render_pdf(kind: str, payload: dict[str, Any]) -> bytes:
+    """The PDF of a notice payload (A4, CJK font embedded)."""
+    if kind not in LOCAL_KINDS:
+        return render_notice_pdf(NOTICE_ADAPTER.validate_python(payload))
+    notice = _local(kind, payload)
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_title(_LOCAL_TITLES[kind])
+    pdf.set_author(notice.authority)
+    pdf.set_creator("Jiuzhu")
+    pdf.set_lang("zh-CN")
+    for style in ("", "B", "I", "BI"):
+        pdf.add_font(FONT_FAMILY, style, str(font_path()))
+    pdf.set_font(FONT_FAMILY, size=12)
+    pdf.set_margins(left=25, top=25, right=25)
+    pdf.add_page()
+    pdf.write_html(
+        _local_body(notice),
+        font_family=FONT_FAMILY,
+        tag_styles={"h1": FontFace(family=FONT_FAMILY, color="#000000", size_pt=20)},
+        li_prefix_color="#000000",
+    )
+    return bytes(pdf.output())
+
+
+def html_for(engine: Engine, notice_id: str) -> str | None:
+    """The HTML of a notice, rendered and stored on first request."""
+    with Session(engine) as session:
+        row = session.get(ApplicationNotice, notice_id)
+        if row is None:
+            return None
+        if row.html is None:
+            row.html = render(row.kind, row.payload)[1]
+            session.add(row)
+            session.commit()
+        return row.html
+
+
+def pdf_for(engine: Engine, notice_id: str) -> bytes | None:
+    """The stored PDF of a notice, rendered and stored on first request."""
+    with Session(engine) as session:
+        row = session.get(ApplicationNotice, notice_id)
+        if row is None:
+            return None
+        if row.pdf is None:
+            row.pdf = render_pdf(row.kind, row.payload)
+            session.add(row)
+            session.commit()
+        return row.pdf
+
+
+class NoticeActivities:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @activity.defn(name="application_issue_notice")
+    def issue_notice(self, req: IssueNotice) -> NoticeRef:
+        """Render and store a notice once per ``notice_id`` (a retry returns the stored one)."""
+        with Session(self.engine) as session:
+            row = session.get(ApplicationNotice, req.notice_id)
+            if row is None:
+                try:
+                    title = title_of(req.kind, req.payload)
+                except ValueError as exc:  # a bug in the notice built: retrying cannot help
+                    raise ApplicationError(
+                        f"invalid {req.kind} notice: {exc}",
+                        type="InvalidNotice",
+                        non_retryable=True,
+                    ) from exc
+                row = ApplicationNotice(
+                    notice_id=req.notice_id,
+                    case_id=req.case_id,
+                    workflow_id=req.workflow_id,
+                    kind=req.kind,
+                    title=title,
+                    payload=req.payload,
+                    issued_by=req.issued_by.officer_id if req.issued_by else None,
+                    issued_at=datetime.now(UTC),
+                )
+                session.add(row)
+                session.commit()
+            issued_at = row.issued_at
+            if issued_at.tzinfo is None:  # SQLite returns naive UTC
+                issued_at = issued_at.replace(tzinfo=UTC)
+            return NoticeRef(
+                notice_id=req.notice_id, kind=req.kind, title=row.title, issued_at=issued_at
+            )
+
+    @activity.defn(name="application_record_delivery")
+    def record_delivery(self, req: DeliveryRecord) -> None:
+        with Session(self.engine) as session:
+            row = session.get(ApplicationNotice, req.notice_id)
+            if row is None:
+                return
+            row.delivered_on = req.delivered_on
+            row.delivery_method = req.method
+            row.delivered_to = req.recipient_name
+            session.add(row)
+            session.commit()

@@ -1,0 +1,316 @@
+"""The township reserve fund (乡镇临时救助备用金) as a ledger: every debit and credit with its case,
+balance never negative, even under concurrent grants.
+
+A prepayment is ONE transaction: the conditional debit
+(``UPDATE reserve_fund SET balance_fen = balance_fen - :x WHERE township_code = :t AND
+balance_fen >= :x``), the event claim, the ledger entry and the payment instruction (kind
+``prepayment``, funding source ``reserve_fund``, idempotency key minted by the workflow). A
+retry finds the instruction by its key and returns the same result; a refusal (insufficient
+funds, event already aided) rolls everything back and is a non-retryable ``ApplicationError``."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.temporary import claim_event_in
+from jiuzhu.contract import Actor
+from jiuzhu.db.engine import unit_of_work
+from jiuzhu.db.models import PaymentInstruction
+from jiuzhu.db.models_temporary import ReserveFund, ReserveFundEntry, TemporaryRecovery
+from rules.areas import county_of
+from rules.money import format_yuan
+from workflows.temporary_models import (
+    CreditResult,
+    DebitResult,
+    PrepaymentDebit,
+    RecoveryCredit,
+)
+
+INSUFFICIENT_FUNDS = "InsufficientFunds"
+NO_RESERVE_FUND = "NoReserveFund"
+
+
+def to_fen(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_exact())
+
+
+def from_fen(fen: int) -> Decimal:
+    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
+
+
+class FundRefused(Exception):
+    """A debit the fund cannot cover (or no fund for the township)."""
+
+    def __init__(self, kind: str, message_zh: str, balance: Decimal) -> None:
+        super().__init__(message_zh)
+        self.kind, self.message_zh, self.balance = kind, message_zh, balance
+
+
+@dataclass(frozen=True)
+class LedgerResult:
+    entry_id: int
+    balance_after: Decimal
+    created: bool
+    amount: Decimal = Decimal("0.00")
+
+
+def _entry_result(session: Session, dedupe_key: str) -> LedgerResult | None:
+    entry = session.exec(
+        select(ReserveFundEntry).where(ReserveFundEntry.dedupe_key == dedupe_key)
+    ).first()
+    if entry is None or entry.id is None:
+        return None
+    return LedgerResult(
+        entry.id, from_fen(entry.balance_after_fen), False, from_fen(entry.amount_fen)
+    )
+
+
+def _balance_fen(session: Session, township: str) -> int | None:
+    fund = session.get(ReserveFund, township, populate_existing=True)
+    return None if fund is None else fund.balance_fen
+
+
+def debit(
+    session: Session,
+    *,
+    township: str,
+    amount_fen: int,
+    dedupe_key: str,
+    purpose: str,
+    case_id: str | None,
+    actor: Actor | None,
+    note_zh: str,
+    payment_key: str | None = None,
+) -> LedgerResult:
+    """Conditional debit plus its ledger entry, inside the caller's transaction. The UPDATE is the
+    transaction's first write, so concurrent debits serialise on it and never overdraw."""
+    now = datetime.now(UTC)
+    result = session.execute(
+        update(ReserveFund)
+        .where(
+            col(ReserveFund.township_code) == township,
+            col(ReserveFund.balance_fen) >= amount_fen,
+        )
+        .values(balance_fen=col(ReserveFund.balance_fen) - amount_fen, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        balance = _balance_fen(session, township)
+        if balance is None:
+            raise FundRefused(NO_RESERVE_FUND, f"乡镇{township}尚未设立临时救助备用金", Decimal(0))
+        raise FundRefused(
+            INSUFFICIENT_FUNDS,
+            f"备用金余额不足：乡镇{township}余额{format_yuan(from_fen(balance))}，"
+            f"本次需支出{format_yuan(from_fen(amount_fen))}",
+            from_fen(balance),
+        )
+    balance_after = _balance_fen(session, township)
+    assert balance_after is not None
+    entry = ReserveFundEntry(
+        dedupe_key=dedupe_key,
+        township_code=township,
+        county_code=county_of(township) or township,
+        direction="debit",
+        purpose=purpose,
+        amount_fen=amount_fen,
+        balance_after_fen=balance_after,
+        case_id=case_id,
+        payment_idempotency_key=payment_key,
+        actor_officer_id=actor.officer_id if actor else None,
+        actor_name=actor.name if actor else None,
+        note_zh=note_zh,
+    )
+    session.add(entry)
+    session.flush()
+    assert entry.id is not None
+    return LedgerResult(entry.id, from_fen(balance_after), True, from_fen(amount_fen))
+
+
+def credit(
+    session: Session,
+    *,
+    township: str,
+    amount_fen: int,
+    dedupe_key: str,
+    purpose: str,
+    case_id: str | None,
+    actor: Actor | None,
+    note_zh: str,
+    create_fund: bool = False,
+) -> LedgerResult:
+    """Credit plus its ledger entry, inside the caller's transaction; idempotent by
+    ``dedupe_key``. ``create_fund`` opens the township's fund on its first replenishment."""
+    seen = _entry_result(session, dedupe_key)
+    if seen is not None:
+        return seen
+    now = datetime.now(UTC)
+    result = session.execute(
+        update(ReserveFund)
+        .where(col(ReserveFund.township_code) == township)
+        .values(balance_fen=col(ReserveFund.balance_fen) + amount_fen, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        if not create_fund:
+            raise FundRefused(NO_RESERVE_FUND, f"乡镇{township}尚未设立临时救助备用金", Decimal(0))
+        session.add(
+            ReserveFund(
+                township_code=township,
+                county_code=county_of(township) or township,
+                balance_fen=amount_fen,
+            )
+        )
+        session.flush()
+    balance_after = _balance_fen(session, township)
+    assert balance_after is not None
+    entry = ReserveFundEntry(
+        dedupe_key=dedupe_key,
+        township_code=township,
+        county_code=county_of(township) or township,
+        direction="credit",
+        purpose=purpose,
+        amount_fen=amount_fen,
+        balance_after_fen=balance_after,
+        case_id=case_id,
+        actor_officer_id=actor.officer_id if actor else None,
+        actor_name=actor.name if actor else None,
+        note_zh=note_zh,
+    )
+    session.add(entry)
+    session.flush()
+    assert entry.id is not None
+    return LedgerResult(entry.id, from_fen(balance_after), True, from_fen(amount_fen))
+
+
+def replenish(
+    engine: Engine, *, township: str, amount: Decimal, dedupe_key: str, actor: Actor, note_zh: str
+) -> LedgerResult:
+    """The county replenishes (or opens) a township's fund; idempotent by ``dedupe_key``."""
+    try:
+        with unit_of_work(engine) as session:
+            return credit(
+                session,
+                township=township,
+                amount_fen=to_fen(amount),
+                dedupe_key=dedupe_key,
+                purpose="replenishment",
+                case_id=None,
+                actor=actor,
+                note_zh=note_zh,
+                create_fund=True,
+            )
+    except IntegrityError:
+        # A concurrent request with the same key (or opening the same fund) won: retry once.
+        with unit_of_work(engine) as session:
+            return credit(
+                session,
+                township=township,
+                amount_fen=to_fen(amount),
+                dedupe_key=dedupe_key,
+                purpose="replenishment",
+                case_id=None,
+                actor=actor,
+                note_zh=note_zh,
+                create_fund=True,
+            )
+
+
+class ReserveFundActivities:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @activity.defn
+    def debit_prepayment(self, req: PrepaymentDebit) -> DebitResult:
+        """Event claim + conditional debit + ledger entry + payment instruction, one
+        transaction. Refusals: ``InsufficientFunds``/``NoReserveFund``/``EventAlreadyAided``
+        (non-retryable), with nothing written."""
+        with unit_of_work(self.engine) as session:
+            done = _entry_result(session, f"{req.idempotency_key}:debit")
+            if done is not None:  # a retry after the commit: same result, nothing new
+                return DebitResult(
+                    ledger_entry_id=done.entry_id,
+                    amount=done.amount,
+                    balance_after=done.balance_after,
+                    idempotency_key=req.idempotency_key,
+                )
+            try:
+                ledger = debit(
+                    session,
+                    township=req.township_code,
+                    amount_fen=to_fen(req.amount),
+                    dedupe_key=f"{req.idempotency_key}:debit",
+                    purpose="prepayment",
+                    case_id=req.case_id,
+                    actor=req.actor,
+                    note_zh=req.note_zh,
+                    payment_key=req.idempotency_key,
+                )
+            except FundRefused as refused:
+                raise ApplicationError(
+                    refused.message_zh,
+                    {"balance": str(refused.balance), "township_code": req.township_code},
+                    type=refused.kind,
+                    non_retryable=True,
+                ) from None
+            claim_event_in(session, req.claim)  # raises EventAlreadyAided → rollback
+            session.add(
+                PaymentInstruction(
+                    idempotency_key=req.idempotency_key,
+                    kind="prepayment",
+                    case_id=req.case_id,
+                    household_id=req.household_id,
+                    programme="temporary",
+                    area_code=req.area_code,
+                    county_code=req.county_code,
+                    period=req.period,
+                    amount=req.amount,
+                    payee_name=req.payee_name,
+                    payee_id_number=req.payee_id_number,
+                    card_account=req.card_account,
+                    funding_source="reserve_fund",
+                )
+            )
+        activity.logger.info(
+            "prepayment debited",
+            extra={"case_id": req.case_id, "township": req.township_code},
+        )
+        return DebitResult(
+            ledger_entry_id=ledger.entry_id,
+            amount=ledger.amount,
+            balance_after=ledger.balance_after,
+            idempotency_key=req.idempotency_key,
+        )
+
+    @activity.defn
+    def credit_recovery(self, req: RecoveryCredit) -> CreditResult:
+        """A recovered amount goes back into the fund; the recovery record is updated (and
+        closed when fully recovered) in the same transaction. Idempotent by ``dedupe_key``."""
+        with unit_of_work(self.engine) as session:
+            seen = _entry_result(session, req.dedupe_key)
+            if seen is not None:
+                return CreditResult(ledger_entry_id=seen.entry_id, balance_after=seen.balance_after)
+            ledger = credit(
+                session,
+                township=req.township_code,
+                amount_fen=to_fen(req.amount),
+                dedupe_key=req.dedupe_key,
+                purpose="recovery",
+                case_id=req.case_id,
+                actor=req.actor,
+                note_zh=req.note_zh,
+                create_fund=True,
+            )
+            rec = session.get(TemporaryRecovery, req.case_id)
+            if rec is not None:
+                rec.recovered_fen += to_fen(req.amount)
+                if req.closes:
+                    rec.status = "recovered"
+                    rec.closed_at = datetime.now(UTC)
+                session.add(rec)
+        return CreditResult(ledger_entry_id=ledger.entry_id, balance_after=ledger.balance_after)

@@ -1,0 +1,139 @@
+"""One-off campaigns (seed 003): an admin pays a fixed amount to every covered person of the
+chosen programmes' active entitlements in a county by a date, provincial and local shares
+recorded (e.g. 300 yuan, 6:4)."""
+
+import hashlib
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.exc import IntegrityError
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from api.deps import SessionDep, SettingsDep, TemporalClientDep, ensure_area, require_roles
+from api.errors import ProblemError
+from jiuzhu.contract import SHANGHAI, Actor, Role
+from jiuzhu.db.models_payments import Campaign
+from rules.areas import AreaLevel, get_area, is_known_area
+from workflows.campaign import CampaignWorkflow, campaign_workflow_id
+from workflows.payroll_models import CampaignInput
+
+router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]
+Reader = Annotated[
+    Actor, Depends(require_roles(Role.ADMIN, Role.COUNTY_OFFICER, Role.FINANCE, Role.AUDITOR))
+]
+CASH_PROGRAMMES = ("dibao", "tekun")
+
+
+class CampaignCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    county_code: str = Field(pattern=r"^\d{6}$")
+    programmes: list[str] = Field(min_length=1)
+    amount_per_person: Decimal = Field(gt=0, le=100_000, max_digits=8, decimal_places=2)
+    provincial_share: Decimal = Field(
+        ge=0, le=1, max_digits=5, decimal_places=4, description="e.g. 0.6 for 6:4"
+    )
+    pay_by: date
+
+    @field_validator("county_code")
+    @classmethod
+    def _county(cls, v: str) -> str:
+        if not is_known_area(v) or get_area(v).level is not AreaLevel.COUNTY:
+            raise ValueError(f"unknown county {v!r}")
+        return v
+
+    @field_validator("programmes")
+    @classmethod
+    def _programmes(cls, v: list[str]) -> list[str]:
+        bad = [p for p in v if p not in CASH_PROGRAMMES]
+        if bad:
+            raise ValueError(f"campaigns pay {', '.join(CASH_PROGRAMMES)} only, not {bad}")
+        return sorted(set(v))
+
+    @field_validator("pay_by")
+    @classmethod
+    def _pay_by(cls, v: date) -> date:
+        if v < datetime.now(ZoneInfo(SHANGHAI)).date():
+            raise ValueError("pay_by is in the past")
+        return v
+
+
+@router.post("", status_code=201, response_model=Campaign)
+async def create_campaign(
+    body: CampaignCreate,
+    response: Response,
+    actor: Admin,
+    session: SessionDep,
+    client: TemporalClientDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Campaign:
+    """Start the campaign (idempotent with ``Idempotency-Key``: the same key is the same
+    campaign, which pays each household and programme once)."""
+    ensure_area(actor, body.county_code)
+    if idempotency_key:
+        digest = hashlib.sha256(f"{actor.officer_id}\x1f{idempotency_key}".encode()).hexdigest()
+        campaign_id = f"C{digest[:15].upper()}"
+    else:
+        campaign_id = f"C{uuid.uuid4().hex[:15].upper()}"
+    existing = session.get(Campaign, campaign_id)
+    if existing is not None:
+        response.status_code = 200
+        return existing
+    pay_by = body.pay_by
+    row = Campaign(
+        campaign_id=campaign_id,
+        name=body.name,
+        county_code=body.county_code,
+        programmes=body.programmes,
+        amount_per_person=body.amount_per_person,
+        provincial_ratio=body.provincial_share,
+        pay_by=pay_by,
+        status="started",
+        created_by=actor.officer_id,
+    )
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ProblemError(409, "Conflict", "campaign is being created") from None
+    try:
+        await client.start_workflow(
+            CampaignWorkflow.run,
+            CampaignInput(
+                campaign_id=campaign_id,
+                name=body.name,
+                county_code=body.county_code,
+                programmes=body.programmes,
+                amount_per_person=body.amount_per_person,
+                provincial_ratio=body.provincial_share,
+                pay_by=pay_by,
+                created_by=actor,
+            ),
+            id=campaign_workflow_id(campaign_id),
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+    except WorkflowAlreadyStartedError:
+        pass
+    response.headers["Location"] = f"/campaigns/{campaign_id}"
+    session.refresh(row)
+    return row
+
+
+@router.get("/{campaign_id}", response_model=Campaign)
+def get_campaign(campaign_id: str, actor: Reader, session: SessionDep) -> Campaign:
+    row = session.get(Campaign, campaign_id)
+    if row is None:
+        raise HTTPException(404, f"campaign {campaign_id} not found")
+    ensure_area(actor, row.county_code)
+    return row

@@ -1,0 +1,395 @@
+"""Entitlements (DOMAIN §5): list (read model), detail with payment history (live query + the
+payment table), and the human steps as workflow Updates — report a change, close an
+investigation, record a review outcome, record a work refusal, change the card account — plus
+the written notices."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, NoReturn
+
+import structlog
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import CurrentOfficer, SessionDep, TemporalClientDep, ensure_area, require_roles
+from api.errors import ProblemError
+from jiuzhu.contract import Actor, Role
+from jiuzhu.db.models import PaymentInstruction
+from jiuzhu.db.models_payments import EntitlementAccount, EntitlementNotice
+from jiuzhu.handoff import CardAccount
+from rules.id_number import validate_id_number
+from rules.reasons import ReasonCode
+from workflows.entitlement import EntitlementWorkflow
+from workflows.entitlement_models import (
+    CardAccountChange,
+    ChangeKind,
+    ChangeReceipt,
+    ChangeReport,
+    EntitlementState,
+    InvestigationClose,
+    ReviewOutcome,
+    ReviewOutcomeKind,
+    ReviewResult,
+    TransferCheck,
+    WorkRefusal,
+    WorkRefusalResult,
+)
+
+router = APIRouter(prefix="/entitlements", tags=["entitlements"])
+log = structlog.get_logger("jiuzhu.api.entitlements")
+
+REPORTERS = (Role.VILLAGE_ASSISTANT, Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER)
+INVESTIGATORS = (Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER)
+Reporter = Annotated[Actor, Depends(require_roles(*REPORTERS))]
+Investigator = Annotated[Actor, Depends(require_roles(*INVESTIGATORS))]
+CountyOfficer = Annotated[Actor, Depends(require_roles(Role.COUNTY_OFFICER))]
+
+STATUS_BY_KIND = {"Forbidden": 403, "NotFound": 404, "InvalidInput": 422, "InvalidState": 409}
+TITLES = {403: "Forbidden", 404: "Not Found", 409: "Conflict", 422: "Unprocessable Content"}
+
+
+def raise_refusal(exc: WorkflowUpdateFailedError) -> NoReturn:
+    """Map a workflow validator's refusal to problem+json (403/404/409/422 naming the field)."""
+    cause: BaseException | None = exc.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = getattr(cause, "cause", None)
+    if isinstance(cause, ApplicationError):
+        status = STATUS_BY_KIND.get(cause.type or "", 409)
+        details = cause.details[0] if cause.details else None
+        field = details.get("field") if isinstance(details, dict) else None
+        raise ProblemError(status, TITLES[status], cause.message, field=field) from None
+    log.warning("update failed", error_type=type(exc.cause).__name__)
+    raise ProblemError(503, "Service Unavailable", "暂时无法完成此操作，请稍后重试") from None
+
+
+async def run_update(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> Any:
+    try:
+        return await handle.execute_update(update, arg)
+    except WorkflowUpdateFailedError as exc:
+        raise_refusal(exc)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise ProblemError(409, "Conflict", "救助已终止") from None
+        raise
+
+
+# --- schemas ---------------------------------------------------------------------------
+class PaymentLine(BaseModel):
+    period: str
+    kind: str
+    amount: Decimal
+    status: str
+    failure_reason: str | None
+    paid_at: Any
+
+
+class NoticeSummary(BaseModel):
+    notice_id: str
+    kind: str
+    title: str
+    issued_on: date
+
+
+class EntitlementDetail(BaseModel):
+    state: EntitlementState
+    payments: list[PaymentLine]
+    notices: list[NoticeSummary]
+
+
+class EntitlementSummary(BaseModel):
+    entitlement_id: str
+    household_id: str
+    programme: str
+    status: str
+    area_code: str
+    payable_amount: Decimal
+    members_paid: int
+    next_review: date | None
+    payee_name: str
+
+
+class EntitlementPage(BaseModel):
+    items: list[EntitlementSummary]
+    total: int
+    offset: int
+    limit: int
+
+
+class ChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ChangeKind
+    member_id_number: str | None = None
+    description_zh: str = Field(min_length=1, max_length=500)
+    occurred_on: date | None = None
+
+    @field_validator("member_id_number")
+    @classmethod
+    def _id(cls, v: str | None) -> str | None:
+        return None if v is None else validate_id_number(v)
+
+
+class InvestigationCloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    finding_zh: str = Field(min_length=1, max_length=1000)
+    open_review: bool = False
+
+
+class ReviewOutcomeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: ReviewOutcomeKind
+    reasons_zh: str = Field(min_length=1, max_length=1000)
+    reason_code: ReasonCode | None = None
+    new_amount: Decimal | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)
+    per_capita_income: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    transfer_check: TransferCheck | None = None
+
+
+class WorkRefusalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    member_id_number: str
+    justified: bool
+    description_zh: str = Field(min_length=1, max_length=500)
+
+    @field_validator("member_id_number")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return validate_id_number(v)
+
+
+class CardAccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    holder_name: str = Field(min_length=1, max_length=50)
+    holder_id_number: str
+    account_number: str = Field(pattern=r"^\d{12,30}$")
+    bank_code: str = Field(default="", max_length=20)
+
+    @field_validator("holder_id_number")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return validate_id_number(v)
+
+
+# --- helpers ---------------------------------------------------------------------------
+def account(session: Session, actor: Actor, entitlement_id: str) -> EntitlementAccount:
+    row = session.exec(
+        select(EntitlementAccount).where(EntitlementAccount.case_id == entitlement_id)
+    ).first()
+    if row is None:
+        raise HTTPException(404, f"entitlement {entitlement_id} not found")
+    ensure_area(actor, row.area_code)
+    structlog.contextvars.bind_contextvars(entitlement_id=entitlement_id)
+    return row
+
+
+def handle_for(
+    client: Client, row: EntitlementAccount
+) -> WorkflowHandle[EntitlementWorkflow, EntitlementState]:
+    return client.get_workflow_handle_for(EntitlementWorkflow.run, row.workflow_id)
+
+
+# --- routes ----------------------------------------------------------------------------
+@router.get("", response_model=EntitlementPage)
+def list_entitlements(
+    actor: CurrentOfficer,
+    session: SessionDep,
+    status: str | None = None,
+    programme: str | None = None,
+    area_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> EntitlementPage:
+    """Entitlements inside my area, from the read model."""
+    if area_code:
+        ensure_area(actor, area_code)
+    scope = area_code or actor.area_code
+    query = select(EntitlementAccount).where(col(EntitlementAccount.area_code).startswith(scope))
+    if status:
+        query = query.where(EntitlementAccount.status == status)
+    if programme:
+        query = query.where(EntitlementAccount.programme == programme)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(EntitlementAccount.id).desc()).offset(offset).limit(limit)
+    ).all()
+    return EntitlementPage(
+        items=[
+            EntitlementSummary(
+                entitlement_id=r.case_id,
+                household_id=r.household_id,
+                programme=r.programme,
+                status=r.status,
+                area_code=r.area_code,
+                payable_amount=r.payable_amount,
+                members_paid=r.members_paid,
+                next_review=r.next_review,
+                payee_name=r.payee_name,
+            )
+            for r in rows
+        ],
+        total=total,
+        offset=offset,
+        limit=limit,
+    )
+
+
+@router.get("/{entitlement_id}", response_model=EntitlementDetail)
+async def get_entitlement(
+    entitlement_id: str, actor: CurrentOfficer, session: SessionDep, client: TemporalClientDep
+) -> EntitlementDetail:
+    """The live state (workflow query) with the payment history (payment table, newest
+    first, 120 lines) and the notices issued."""
+    row = account(session, actor, entitlement_id)
+    try:
+        state = await handle_for(client, row).query(EntitlementWorkflow.get_state)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise HTTPException(404, f"entitlement {entitlement_id} not found") from exc
+        raise
+    lines = session.exec(
+        select(PaymentInstruction)
+        .where(PaymentInstruction.case_id == entitlement_id)
+        .order_by(col(PaymentInstruction.id).desc())
+        .limit(120)
+    ).all()
+    notices = session.exec(
+        select(EntitlementNotice).where(EntitlementNotice.case_id == entitlement_id)
+    ).all()
+    return EntitlementDetail(
+        state=state,
+        payments=[
+            PaymentLine(
+                period=p.period,
+                kind=p.kind,
+                amount=p.amount,
+                status=p.status,
+                failure_reason=p.failure_reason,
+                paid_at=p.paid_at,
+            )
+            for p in lines
+        ],
+        notices=[
+            NoticeSummary(notice_id=n.notice_id, kind=n.kind, title=n.title, issued_on=n.issued_on)
+            for n in notices
+        ],
+    )
+
+
+@router.post("/{entitlement_id}/changes", status_code=201, response_model=ChangeReceipt)
+async def report_change(
+    entitlement_id: str,
+    body: ChangeIn,
+    actor: Reporter,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> ChangeReceipt:
+    """Report a change of circumstances or a data-comparison flag: opens an investigation
+    with a deadline (nobody is stopped on a flag alone); a death suspends that share at once
+    and opens the household review."""
+    row = account(session, actor, entitlement_id)
+    result: ChangeReceipt = await run_update(
+        handle_for(client, row),
+        EntitlementWorkflow.report_change,
+        ChangeReport(actor=actor, **body.model_dump()),
+    )
+    return result
+
+
+@router.post(
+    "/{entitlement_id}/investigations/{investigation_id}/close", response_model=ChangeReceipt
+)
+async def close_investigation(
+    entitlement_id: str,
+    investigation_id: Annotated[str, Field(max_length=40)],
+    body: InvestigationCloseIn,
+    actor: Investigator,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> ChangeReceipt:
+    row = account(session, actor, entitlement_id)
+    result: ChangeReceipt = await run_update(
+        handle_for(client, row),
+        EntitlementWorkflow.close_investigation,
+        InvestigationClose(actor=actor, investigation_id=investigation_id, **body.model_dump()),
+    )
+    return result
+
+
+@router.post("/{entitlement_id}/review-outcome", response_model=ReviewResult)
+async def record_review_outcome(
+    entitlement_id: str,
+    body: ReviewOutcomeIn,
+    actor: CountyOfficer,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> ReviewResult:
+    """The county's decision on the open review: continue, adjust (from next month), stop
+    (written notice; 特困: 7-day publicity and a recorded transfer check), or withdraw
+    (渐退期: paid for the policy's withdrawal period, then ended with a notice)."""
+    row = account(session, actor, entitlement_id)
+    result: ReviewResult = await run_update(
+        handle_for(client, row),
+        EntitlementWorkflow.record_review_outcome,
+        ReviewOutcome(actor=actor, **body.model_dump()),
+    )
+    return result
+
+
+@router.post("/{entitlement_id}/work-refusals", status_code=201, response_model=WorkRefusalResult)
+async def record_work_refusal(
+    entitlement_id: str,
+    body: WorkRefusalIn,
+    actor: Investigator,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> WorkRefusalResult:
+    """A refusal of suitable work; the 3rd unjustified one cuts that person's share (低保办法
+    Art. 34)."""
+    row = account(session, actor, entitlement_id)
+    result: WorkRefusalResult = await run_update(
+        handle_for(client, row),
+        EntitlementWorkflow.record_work_refusal,
+        WorkRefusal(actor=actor, **body.model_dump()),
+    )
+    return result
+
+
+@router.put("/{entitlement_id}/card-account", status_code=204)
+async def change_card_account(
+    entitlement_id: str,
+    body: CardAccountIn,
+    actor: CountyOfficer,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> None:
+    row = account(session, actor, entitlement_id)
+    await run_update(
+        handle_for(client, row),
+        EntitlementWorkflow.change_card_account,
+        CardAccountChange(actor=actor, card_account=CardAccount(**body.model_dump())),
+    )
+
+
+@router.get("/{entitlement_id}/notices/{notice_id}", response_class=HTMLResponse)
+def get_notice(
+    entitlement_id: str, notice_id: str, actor: CurrentOfficer, session: SessionDep
+) -> HTMLResponse:
+    account(session, actor, entitlement_id)
+    notice = session.exec(
+        select(EntitlementNotice).where(
+            EntitlementNotice.notice_id == notice_id, EntitlementNotice.case_id == entitlement_id
+        )
+    ).first()
+    if notice is None:
+        raise HTTPException(404, f"notice {notice_id} not found")
+    return HTMLResponse(notice.html)

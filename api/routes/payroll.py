@@ -1,0 +1,244 @@
+"""The county payroll (DOMAIN §5 payment calendar): a month's status and totals per programme,
+finance's funding confirmation, trigger and backfill through the county's Temporal Schedule, and
+the bank file and reconciliation report as downloads."""
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import text
+from sqlmodel import col, select
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import SessionDep, SettingsDep, TemporalClientDep, ensure_area, require_roles
+from api.errors import field_error
+from api.routes.entitlements import run_update
+from jiuzhu.contract import SHANGHAI, Actor, Role, payroll_schedule_id, payroll_workflow_id
+from jiuzhu.db.models_payments import PayrollRun
+from jiuzhu.schedules import backfill_month, trigger_now
+from rules.areas import AreaLevel, get_area, is_known_area
+from workflows.payroll import PayrollWorkflow
+from workflows.payroll_models import FundingConfirmation, PayrollState
+
+router = APIRouter(prefix="/payroll", tags=["payroll"])
+
+READERS = (Role.COUNTY_OFFICER, Role.FINANCE, Role.AUDITOR, Role.ADMIN)
+Reader = Annotated[Actor, Depends(require_roles(*READERS))]
+Finance = Annotated[Actor, Depends(require_roles(Role.FINANCE))]
+Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]
+PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def county_checked(actor: Actor, county: str) -> str:
+    if not re.fullmatch(r"\d{6}", county) or not is_known_area(county):
+        raise field_error("county_code", f"unknown county {county!r}")
+    if get_area(county).level is not AreaLevel.COUNTY:
+        raise field_error("county_code", f"{county} is not a county")
+    ensure_area(actor, county)
+    return county
+
+
+def period_checked(period: str) -> tuple[int, int]:
+    m = PERIOD.fullmatch(period)
+    if m is None:
+        raise field_error("period", "period is YYYY-MM")
+    return int(m.group(1)), int(m.group(2))
+
+
+class ProgrammeStatusTotal(BaseModel):
+    programme: str
+    status: str
+    count: int
+    total: Decimal
+
+
+class PayrollStatusOut(BaseModel):
+    payroll_id: str
+    county_code: str
+    period: str
+    run: PayrollRun | None
+    totals: list[ProgrammeStatusTotal]
+
+
+class FundingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
+    reference: str = Field(min_length=1, max_length=100)
+
+
+class BackfillIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    period: str = Field(description="first month, YYYY-MM")
+    until: str | None = Field(default=None, description="last month, YYYY-MM (default: period)")
+
+    @field_validator("period", "until")
+    @classmethod
+    def _period(cls, v: str | None) -> str | None:
+        if v is not None and not PERIOD.fullmatch(v):
+            raise ValueError("a month is YYYY-MM")
+        return v
+
+    @model_validator(mode="after")
+    def _order(self) -> "BackfillIn":
+        if self.until is not None and self.until < self.period:
+            raise ValueError("until is before period")
+        if self.until is not None:
+            y0, m0 = map(int, self.period.split("-"))
+            y1, m1 = map(int, self.until.split("-"))
+            if (y1 * 12 + m1) - (y0 * 12 + m0) > 24:
+                raise ValueError("at most 24 months at once")
+        return self
+
+
+class Accepted(BaseModel):
+    schedule_id: str
+    workflow_ids: list[str]
+
+
+def run_row(session: SessionDep, payroll_id: str) -> PayrollRun | None:
+    return session.get(PayrollRun, payroll_id)
+
+
+@router.get("/{county_code}", response_model=list[PayrollRun])
+def list_runs(county_code: str, actor: Reader, session: SessionDep) -> list[PayrollRun]:
+    county_checked(actor, county_code)
+    return list(
+        session.exec(
+            select(PayrollRun)
+            .where(PayrollRun.county_code == county_code)
+            .order_by(col(PayrollRun.period).desc())
+            .limit(60)
+        ).all()
+    )
+
+
+@router.get("/{county_code}/{period}", response_model=PayrollStatusOut)
+def payroll_status(
+    county_code: str, period: str, actor: Reader, session: SessionDep
+) -> PayrollStatusOut:
+    """The month's run (status, cut-offs, funding, bank, reconciliation) and its totals per
+    programme and status."""
+    county_checked(actor, county_code)
+    y, m = period_checked(period)
+    pid = payroll_workflow_id(county_code, y, m)
+    rows = session.execute(
+        text(
+            "SELECT programme, status, COUNT(*), SUM(amount) FROM payment_instruction "
+            "WHERE payroll_id = :p GROUP BY programme, status ORDER BY programme, status"
+        ),
+        {"p": pid},
+    ).all()
+    totals = [
+        ProgrammeStatusTotal(
+            programme=r[0],
+            status=r[1],
+            count=int(r[2]),
+            total=Decimal(str(r[3] or 0)).quantize(Decimal("0.01")),
+        )
+        for r in rows
+    ]
+    run = run_row(session, pid)
+    if run is None and not totals:
+        raise HTTPException(404, f"no payroll for {county_code} {period}")
+    return PayrollStatusOut(
+        payroll_id=pid, county_code=county_code, period=period, run=run, totals=totals
+    )
+
+
+@router.post("/{county_code}/{period}/funding", response_model=PayrollState)
+async def confirm_funding(
+    county_code: str,
+    period: str,
+    body: FundingIn,
+    actor: Finance,
+    client: TemporalClientDep,
+) -> PayrollState:
+    """County finance confirms it funded the paying bank with exactly the month's total."""
+    county_checked(actor, county_code)
+    y, m = period_checked(period)
+    handle = client.get_workflow_handle_for(
+        PayrollWorkflow.run, payroll_workflow_id(county_code, y, m)
+    )
+    try:
+        await handle.describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise HTTPException(404, f"no payroll for {county_code} {period}") from exc
+        raise
+    state: PayrollState = await run_update(
+        handle,
+        PayrollWorkflow.confirm_funding,
+        FundingConfirmation(actor=actor, **body.model_dump()),
+    )
+    return state
+
+
+@router.post("/{county_code}/trigger", status_code=202, response_model=Accepted)
+async def trigger(
+    county_code: str, actor: Admin, client: TemporalClientDep, settings: SettingsDep
+) -> Accepted:
+    """Run the county's schedule now (pays the current month)."""
+    county_checked(actor, county_code)
+    await trigger_now(client, county_code, settings.task_queue)
+    today = datetime.now(ZoneInfo(SHANGHAI)).date()
+    return Accepted(
+        schedule_id=payroll_schedule_id(county_code),
+        workflow_ids=[payroll_workflow_id(county_code, today.year, today.month)],
+    )
+
+
+@router.post("/{county_code}/backfill", status_code=202, response_model=Accepted)
+async def backfill(
+    county_code: str,
+    body: BackfillIn,
+    actor: Admin,
+    client: TemporalClientDep,
+    settings: SettingsDep,
+) -> Accepted:
+    """Backfill one month or a range through the county's schedule: each month's run has
+    that month's action time, so it pays that month (once: instructions are keyed)."""
+    county_checked(actor, county_code)
+    y, m = period_checked(body.period)
+    y1, m1 = period_checked(body.until or body.period)
+    ids = []
+    for index in range(y * 12 + m - 1, y1 * 12 + m1):
+        year, month = divmod(index, 12)
+        await backfill_month(client, county_code, settings.task_queue, year, month + 1)
+        ids.append(payroll_workflow_id(county_code, year, month + 1))
+    return Accepted(schedule_id=payroll_schedule_id(county_code), workflow_ids=ids)
+
+
+def _file(session: SessionDep, county: str, period: str, attr: str) -> Path:
+    y, m = period_checked(period)
+    run = run_row(session, payroll_workflow_id(county, y, m))
+    value = getattr(run, attr) if run is not None else None
+    if not value or not Path(value).exists():
+        raise HTTPException(404, f"no such file yet for {county} {period}")
+    return Path(value)
+
+
+@router.get("/{county_code}/{period}/bank-file")
+def bank_file(county_code: str, period: str, actor: Reader, session: SessionDep) -> FileResponse:
+    """The bank file handed to the paying bank (format in activities/bank.py): the month's
+    lines and total."""
+    county_checked(actor, county_code)
+    path = _file(session, county_code, period, "bank_file")
+    return FileResponse(path, media_type="text/plain; charset=utf-8", filename=path.name)
+
+
+@router.get("/{county_code}/{period}/reconciliation")
+def reconciliation(
+    county_code: str, period: str, actor: Reader, session: SessionDep
+) -> FileResponse:
+    """The reconciliation report: one CSV line per instruction, paid or failed with reason."""
+    county_checked(actor, county_code)
+    path = _file(session, county_code, period, "report_file")
+    return FileResponse(path, media_type="text/csv; charset=utf-8", filename=path.name)

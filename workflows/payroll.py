@@ -1,0 +1,355 @@
+"""The payroll workflow: one per county and month (id ``payroll_workflow_id(county, y, m)``),
+started by the county's Temporal Schedule (DOMAIN §5 payment calendar, seed 002):
+
+1. the monthly death check (suspends deceased members' shares at once);
+2. by the data cut-off (5th) compile the month's payment list from active entitlements in the
+   read model — 低保 monthly, dispersed 特困 quarterly in the quarter's first month where the
+   county's policy says so, centralised 特困 to the institution — each instruction keyed
+   (household, programme, period), so a re-run or retry never pays twice;
+3. by the funds cut-off (8th) finance confirms funding (an Update);
+4. by the credit cut-off (10th) hand the list to the paying bank and reconcile each line.
+
+Each cut-off is the Nth, or the last working day before it. A missed cut-off sends a reminder
+before and an escalation after (``DeadlineBook``). The list lives in the database; the history
+holds counts and totals only.
+
+A scheduled run (its id is the schedule's, not the month's) derives the month from its
+scheduled time and starts the month's payroll as a child with the canonical id, then ends: so
+trigger and backfill go through the schedule and a month is paid by one workflow."""
+
+import asyncio
+from datetime import date, timedelta, timezone
+
+from temporalio import workflow
+from temporalio.common import (
+    RetryPolicy,
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
+
+# Beijing time has had no daylight saving since 1991: a fixed offset, safe in the sandbox.
+BEIJING = timezone(timedelta(hours=8))
+
+
+def _today() -> date:
+    """Today in Beijing time from the workflow clock (deterministic on replay). The sandbox
+    proxies ``zoneinfo``, so workflows/clock.py cannot be used from a module of the
+    ``workflows`` package itself."""
+    return workflow.now().astimezone(BEIJING).date()
+
+
+with workflow.unsafe.imports_passed_through():
+    from activities.bank import BankActivities
+    from activities.death_check import DeathCheckActivities
+    from activities.payroll import PayrollActivities
+    from activities.policy import PolicyActivities, PolicyRequest
+    from jiuzhu.contract import (
+        SA_CASE_KIND,
+        SA_COUNTY,
+        SA_NEXT_DEADLINE,
+        SA_OVERDUE,
+        SA_STATUS,
+        CaseKind,
+        Role,
+        payroll_workflow_id,
+    )
+    from jiuzhu.deadline_models import DeadlineSpec
+    from rules.periods import calendar_days
+    from rules.policy import PaymentFrequency
+    from workflows.deadlines import DeadlineBook
+    from workflows.payroll_models import (
+        BankSubmit,
+        CompileRequest,
+        CutoffRequest,
+        DeathCheckRequest,
+        FundingConfirmation,
+        PayrollInput,
+        PayrollRunRow,
+        PayrollState,
+        PayrollStatus,
+        ReconcileRequest,
+    )
+
+SHORT = timedelta(seconds=30)
+SA_SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
+
+
+def scheduled_month(inp: PayrollInput) -> tuple[int, int]:
+    """The month a run pays: explicit in the input, or the month (Beijing time) of the
+    schedule's action time, or of the workflow's start."""
+    if inp.year is not None and inp.month is not None:
+        return inp.year, inp.month
+    info = workflow.info()
+    at = info.typed_search_attributes.get(SA_SCHEDULED_START) or info.start_time
+    local = at.astimezone(BEIJING)
+    return local.year, local.month
+
+
+def county_city(county: str) -> str:
+    return county[:4]
+
+
+@workflow.defn
+class PayrollWorkflow:
+    @workflow.init
+    def __init__(self, inp: PayrollInput) -> None:
+        year, month = scheduled_month(inp)
+        self.inp = inp
+        self.state = PayrollState(
+            payroll_id=payroll_workflow_id(inp.county_code, year, month),
+            county_code=inp.county_code,
+            year=year,
+            month=month,
+            period=f"{year:04d}-{month:02d}",
+        )
+        self.book = DeadlineBook(self.state.deadlines, self.state.payroll_id, self._publish)
+        self.lock = asyncio.Lock()
+
+    @workflow.run
+    async def run(self, inp: PayrollInput) -> PayrollState:
+        s = self.state
+        if workflow.info().workflow_id != s.payroll_id:
+            return await self._launch(inp)
+        policy = await workflow.execute_activity_method(
+            PolicyActivities.policy_in_force,
+            PolicyRequest(area_code=s.county_code, on=date(s.year, s.month, 1)),
+            start_to_close_timeout=SHORT,
+        )
+        s.policy_version_id = policy.version_id
+        s.quarterly_tekun = policy.tekun_dispersed_payment_frequency is PaymentFrequency.QUARTERLY
+        s.cutoffs = await workflow.execute_activity_method(
+            PayrollActivities.payroll_cutoffs,
+            CutoffRequest(
+                year=s.year,
+                month=s.month,
+                data_day=policy.payment_data_day,
+                funds_day=policy.payment_funds_day,
+                credit_day=policy.payment_credit_day,
+            ),
+            start_to_close_timeout=SHORT,
+        )
+        c = s.cutoffs
+        await self.book.start(
+            self._spec("payroll_data", "录入当月发放名单", c.data, Role.COUNTY_OFFICER)
+        )
+        await self.book.start(self._spec("payroll_funds", "拨付救助资金", c.funds, Role.FINANCE))
+        await self.book.start(
+            self._spec("payroll_credit", "资金发放到卡", c.credit, Role.COUNTY_OFFICER)
+        )
+        s.status = PayrollStatus.COMPILING
+        await self._save()
+
+        try:
+            s.deaths = await workflow.execute_activity_method(
+                DeathCheckActivities.death_check,
+                DeathCheckRequest(county_code=s.county_code, checked_by=s.payroll_id),
+                start_to_close_timeout=timedelta(minutes=30),
+                heartbeat_timeout=timedelta(minutes=2),
+                retry_policy=RetryPolicy(maximum_attempts=5),
+            )
+        except ActivityError:
+            workflow.logger.warning("death check failed; payroll continues without it")
+
+        index = s.year * 12 + s.month - 1
+        quarter = (s.month - 1) // 3 + 1
+        s.compiled = await workflow.execute_activity_method(
+            PayrollActivities.compile_payroll,
+            CompileRequest(
+                payroll_id=s.payroll_id,
+                county_code=s.county_code,
+                period_index=index,
+                monthly_key=s.period,
+                quarterly_key=f"{s.year:04d}-Q{quarter}",
+                quarterly=s.quarterly_tekun,
+                chunk_size=inp.chunk_size,
+            ),
+            start_to_close_timeout=timedelta(minutes=30),
+            heartbeat_timeout=timedelta(seconds=inp.heartbeat_seconds),
+        )
+        await self.book.meet("payroll_data")
+        if s.compiled.pending_count == 0:
+            s.status = PayrollStatus.NOTHING_TO_PAY
+            await self.book.cancel_all()
+            await self._save()
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            return s
+
+        s.status = PayrollStatus.AWAITING_FUNDING
+        await self._save()
+        await workflow.wait_condition(lambda: s.funded_at is not None)
+        await self.book.meet("payroll_funds")
+
+        s.status = PayrollStatus.SENDING
+        await self._save()
+        s.bank = await workflow.execute_activity_method(
+            BankActivities.send_to_bank,
+            BankSubmit(
+                batch_id=s.payroll_id,
+                kind="payroll",
+                county_code=s.county_code,
+                value_date=c.credit,
+                heartbeat_every=inp.chunk_size,
+            ),
+            start_to_close_timeout=timedelta(minutes=30),
+            heartbeat_timeout=timedelta(seconds=inp.heartbeat_seconds),
+        )
+        s.status = PayrollStatus.RECONCILING
+        await self._save()
+        s.reconciled = await workflow.execute_activity_method(
+            BankActivities.reconcile_batch,
+            ReconcileRequest(batch_id=s.payroll_id, result_path=s.bank.result_path),
+            start_to_close_timeout=timedelta(minutes=30),
+            heartbeat_timeout=timedelta(seconds=inp.heartbeat_seconds),
+        )
+        await self.book.meet("payroll_credit")
+        s.status = PayrollStatus.RECONCILED
+        await self._save()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return s
+
+    async def _launch(self, inp: PayrollInput) -> PayrollState:
+        """A scheduled (or triggered, or backfilled) run: start the month's payroll."""
+        s = self.state
+        child_input = inp.model_copy(update={"year": s.year, "month": s.month})
+        try:
+            await workflow.start_child_workflow(
+                PayrollWorkflow.run,
+                child_input,
+                id=s.payroll_id,
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                search_attributes=self._search_attributes(),
+            )
+        except WorkflowAlreadyStartedError:
+            pass  # this month's payroll is already running: nothing to do
+        s.launched_workflow_id = s.payroll_id
+        s.status = PayrollStatus.LAUNCHED
+        return s
+
+    def _search_attributes(self) -> TypedSearchAttributes:
+        return TypedSearchAttributes(
+            [
+                SearchAttributePair(SA_CASE_KIND, CaseKind.PAYROLL.value),
+                SearchAttributePair(SA_COUNTY, self.state.county_code),
+                SearchAttributePair(SA_STATUS, PayrollStatus.STARTED.value),
+            ]
+        )
+
+    def _spec(self, name: str, label_zh: str, cutoff: date, role: Role) -> DeadlineSpec:
+        start = min(_today(), cutoff)
+        county = self.state.county_code
+        return DeadlineSpec(
+            name=name,
+            label_zh=f"{self.state.period}{label_zh}",
+            start=start,
+            period=calendar_days((cutoff - start).days),
+            reminder_lead=calendar_days(1),
+            responsible_role=role,
+            responsible_area=county,
+            escalation_role=Role.COUNTY_OFFICER if role is Role.FINANCE else role,
+            escalation_area=county if role is Role.FINANCE else county_city(county),
+            basis="焦民〔2022〕154号 第六条：5日前录入、8日前拨付、10日前发放到卡，遇节假日提前",
+        )
+
+    # --- updates and queries ------------------------------------------------------------
+    @workflow.query
+    def get_state(self) -> PayrollState:
+        return self.state
+
+    @workflow.update
+    async def confirm_funding(self, inp: FundingConfirmation) -> PayrollState:
+        """County finance confirms it funded the paying bank with the payroll's total."""
+        async with self.lock:
+            s = self.state
+            s.funded_by = inp.actor
+            s.funding_reference = inp.reference
+            s.funded_at = workflow.now()
+            return s
+
+    @confirm_funding.validator
+    def _validate_funding(self, inp: FundingConfirmation) -> None:
+        s = self.state
+        if inp.actor.role is not Role.FINANCE:
+            raise ApplicationError(
+                "only county finance confirms funding", type="Forbidden", non_retryable=True
+            )
+        if not inp.actor.covers(s.county_code):
+            raise ApplicationError(
+                f"county {s.county_code} is outside {inp.actor.area_code}",
+                type="Forbidden",
+                non_retryable=True,
+            )
+        if s.status is not PayrollStatus.AWAITING_FUNDING or s.compiled is None:
+            raise ApplicationError(
+                f"payroll is {s.status.value}, not awaiting funding",
+                type="InvalidState",
+                non_retryable=True,
+            )
+        if inp.amount != s.compiled.pending_total:
+            raise ApplicationError(
+                f"amount {inp.amount} differs from the payroll total {s.compiled.pending_total}",
+                {"field": "amount"},
+                type="InvalidInput",
+                non_retryable=True,
+            )
+
+    @workflow.signal(name="calendar_changed")
+    async def calendar_changed(self) -> None:
+        async with self.lock:
+            await self.book.recompute_provisional()
+
+    # --- publishing ----------------------------------------------------------------------
+    async def _publish(self) -> None:
+        await self._save()
+
+    async def _save(self) -> None:
+        s = self.state
+        s.revision += 1
+        next_due = self.book.next_due()
+        workflow.upsert_search_attributes(
+            [
+                SA_CASE_KIND.value_set(CaseKind.PAYROLL.value),
+                SA_COUNTY.value_set(s.county_code),
+                SA_STATUS.value_set(s.status.value),
+                SA_NEXT_DEADLINE.value_set(next_due)
+                if next_due
+                else SA_NEXT_DEADLINE.value_unset(),
+                SA_OVERDUE.value_set(self.book.overdue()),
+            ]
+        )
+        c, comp, rec = s.cutoffs, s.compiled, s.reconciled
+        row = PayrollRunRow(
+            payroll_id=s.payroll_id,
+            county_code=s.county_code,
+            period=s.period,
+            status=s.status.value,
+            data_cutoff=c.data if c else None,
+            funds_cutoff=c.funds if c else None,
+            credit_date=c.credit if c else None,
+            cutoffs_provisional=c.provisional if c else False,
+            compiled_count=comp.pending_count if comp else 0,
+            compiled_total=comp.pending_total if comp else 0,
+            new_count=comp.inserted if comp else 0,
+            retried_count=comp.retried if comp else 0,
+            funded_by=s.funded_by.officer_id if s.funded_by else None,
+            funding_reference=s.funding_reference,
+            funded_at=s.funded_at,
+            bank_file=s.bank.file_path if s.bank else None,
+            result_file=s.bank.result_path if s.bank else None,
+            report_file=rec.report_path if rec else None,
+            paid_count=rec.paid_count if rec else 0,
+            paid_total=rec.paid_total if rec else 0,
+            failed_count=rec.failed_count if rec else 0,
+            failed_total=rec.failed_total if rec else 0,
+            flagged_count=rec.flagged_count if rec else 0,
+            deaths_found=s.deaths.found if s.deaths else 0,
+            revision=s.revision,
+            run_id=workflow.info().run_id,
+        )
+        await workflow.execute_activity_method(
+            PayrollActivities.save_payroll_run, row, start_to_close_timeout=SHORT
+        )
