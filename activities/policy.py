@@ -9,7 +9,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from jiuzhu.policy_store import policy_in_force
-from rules.policy import NoPolicyInForce, Policy
+from rules.policy import NoPolicyInForce, Policy, PolicyConflict, PolicyInvalid
 
 
 class PolicyRequest(BaseModel):
@@ -26,5 +26,6 @@ class PolicyActivities:
     def policy_in_force(self, req: PolicyRequest) -> Policy:
         try:
             return policy_in_force(self.engine, self.policies_dir, req.area_code, req.on)
-        except NoPolicyInForce as exc:
-            raise ApplicationError(str(exc), type="NoPolicyInForce", non_retryable=True) from exc
+        except (NoPolicyInForce, PolicyConflict, PolicyInvalid) as exc:
+            # A business fact about the policy data, not a passing fault: retrying cannot help.
+            raise ApplicationError(str(exc), type=type(exc).__name__, non_retryable=True) from exc

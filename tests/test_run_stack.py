@@ -27,7 +27,7 @@ def start_stack(env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def wait_healthy(base: str, seconds: float = 30) -> float:
+def wait_healthy(base: str, seconds: float = 45) -> float:
     start = time.monotonic()
     while time.monotonic() - start < seconds:
         try:

@@ -236,11 +236,11 @@ class ApplicationWorkflow:
             if self.book.open():
                 await self.book.cancel_all()
                 await self._write([])
-        return self.state
+        return self._light()
 
     @workflow.query
     def get_state(self) -> ApplicationState:
-        return self.state
+        return self._light()
 
     @workflow.query
     def get_status(self) -> ApplicationStatus:
@@ -315,7 +315,7 @@ class ApplicationWorkflow:
                 on=on,
                 evidence=inp.documents,
             )
-        return self.state
+        return self._light()
 
     @accept.validator
     def _validate_accept(self, inp: AcceptInput) -> None:
@@ -352,7 +352,7 @@ class ApplicationWorkflow:
                 missing=inp.missing,
                 notice_id=ref.notice_id,
             )
-        return self.state
+        return self._light()
 
     @request_documents.validator
     def _validate_request_documents(self, inp: MissingDocumentsInput) -> None:
@@ -371,7 +371,7 @@ class ApplicationWorkflow:
             await self._record(
                 "supplement", inp.actor, "申请人补齐材料", on=on, evidence=inp.documents
             )
-        return self.state
+        return self._light()
 
     @supplement.validator
     def _validate_supplement(self, inp: SupplementInput) -> None:
@@ -424,7 +424,7 @@ class ApplicationWorkflow:
                     }
                 ],
             )
-        return self.state
+        return self._light()
 
     @record_investigation.validator
     def _validate_investigation(self, inp: InvestigationInput) -> None:
@@ -560,7 +560,7 @@ class ApplicationWorkflow:
                 evidence=inp.evidence,
                 source=inp.source,
             )
-        return self.state
+        return self._light()
 
     @object_to_verification.validator
     def _validate_verification_objection(self, inp: VerificationObjectionInput) -> None:
@@ -591,7 +591,7 @@ class ApplicationWorkflow:
                 f"不同意{inp.votes_against}）：{inp.conclusion_zh}",
                 on=on,
             )
-        return self.state
+        return self._light()
 
     @record_appraisal.validator
     def _validate_appraisal(self, inp: AppraisalInput) -> None:
@@ -641,7 +641,7 @@ class ApplicationWorkflow:
                 recommendation=inp.recommendation.value,
                 proposed_amount=str(amount),
             )
-        return self.state
+        return self._light()
 
     @initial_opinion.validator
     def _validate_opinion(self, inp: OpinionInput) -> None:
@@ -734,7 +734,7 @@ class ApplicationWorkflow:
                 on=on,
                 objector=inp.objector_name,
             )
-        return self.state
+        return self._light()
 
     @publicity_objection.validator
     def _validate_publicity_objection(self, inp: PublicityObjectionInput) -> None:
@@ -778,7 +778,7 @@ class ApplicationWorkflow:
                 on=on,
                 visitors=inp.visitors,
             )
-        return self.state
+        return self._light()
 
     @county_visit.validator
     def _validate_county_visit(self, inp: CountyVisitInput) -> None:
@@ -811,7 +811,7 @@ class ApplicationWorkflow:
                 on=today,
                 reason=inp.reason.value,
             )
-        return self.state
+        return self._light()
 
     @extend_deadline.validator
     def _validate_extend(self, inp: SpecialDeadlineInput) -> None:
@@ -835,7 +835,7 @@ class ApplicationWorkflow:
                 await self._approve(inp, decided_on, policy, assessed)
             else:
                 await self._refuse(inp, decided_on, policy, assessed)
-        return self.state
+        return self._light()
 
     @decide.validator
     def _validate_decide(self, inp: DecisionInput) -> None:
@@ -1038,7 +1038,7 @@ class ApplicationWorkflow:
             s.filing = FilingRecord(at=workflow.now(), actor=inp.actor, on=on, note_zh=inp.note_zh)
             s.status = ApplicationStatus.APPROVED
             await self._record("filing", inp.actor, "乡镇审批临时救助已报县级备案", on=on)
-        return self.state
+        return self._light()
 
     @record_filing.validator
     def _validate_filing(self, inp: FilingInput) -> None:
@@ -1077,7 +1077,7 @@ class ApplicationWorkflow:
                 notice_id=inp.notice_id,
                 method=inp.method.value,
             )
-        return self.state
+        return self._light()
 
     @deliver_notice.validator
     def _validate_delivery(self, inp: DeliveryInput) -> None:
@@ -1109,7 +1109,7 @@ class ApplicationWorkflow:
                 consent=inp.consent,
                 follow_on_case_id=offer.follow_on_case_id,
             )
-        return self.state
+        return self._light()
 
     @edge_consent.validator
     def _validate_edge_consent(self, inp: EdgeConsentInput) -> None:
@@ -1176,7 +1176,7 @@ class ApplicationWorkflow:
                 ApplicationStatus.WITHDRAWN,
             )
             await self._record("withdraw", inp.actor, f"申请人撤回申请：{inp.reason_zh}", on=on)
-        return self.state
+        return self._light()
 
     @withdraw.validator
     def _validate_withdraw(self, inp: WithdrawInput) -> None:
@@ -1211,7 +1211,7 @@ class ApplicationWorkflow:
                 on=on,
                 notice_id=ref.notice_id,
             )
-        return self.state
+        return self._light()
 
     @end_review.validator
     def _validate_end_review(self, inp: EndReviewInput) -> None:
@@ -1408,6 +1408,9 @@ class ApplicationWorkflow:
         evidence += [{"kind": "appraisal", "on": a.on.isoformat()} for a in s.appraisals]
         evidence += [{"kind": "county_visit", "on": c.on.isoformat()} for c in s.county_visits]
         return evidence
+
+    def _light(self) -> ApplicationState:
+        return self.state.model_copy(update={"household": None, "verified_household": None, "assessment": None, "verification": None, "investigations": [], "timeline": [], "deadlines": []})
 
     def _checks(self) -> StepChecks:
         """The step checks against the case as it is now (validators and, again, handlers)."""

@@ -3,6 +3,7 @@ month from February, each month exactly once; the review after 12 months finds i
 through work above the standard; six more monthly payments follow in the gradual-withdrawal
 period; then the entitlement ends with a notice and no further payment."""
 
+import asyncio
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -62,8 +63,9 @@ async def test_monthly_payments_review_withdrawal_and_exit(
     assert sa["NextDeadline"] == midnight(date(2028, 2, 1))
 
     # A payment every month from February, each exactly once (a re-run of one month adds none).
-    for y, m in [(2027, i) for i in range(2, 13)] + [(2028, 1)]:
-        await run_payroll(client, queue, COUNTY, y, m)
+    # (Months are independent runs with their own ids: run them side by side.)
+    months = [(2027, i) for i in range(2, 13)] + [(2028, 1)]
+    await asyncio.gather(*(run_payroll(client, queue, COUNTY, y, m) for y, m in months))
     rerun = await run_payroll(client, queue, COUNTY, 2027, 5)
     assert rerun.status.value == "nothing_to_pay" and rerun.compiled is not None
     assert rerun.compiled.inserted == 0
@@ -91,10 +93,11 @@ async def test_monthly_payments_review_withdrawal_and_exit(
     assert result.end_month == date(2028, 8, 1)  # six more months: March to August
     await wait_for(lambda: (account_row(engine, case_id) or row).status == "withdrawal")
 
-    for m in range(3, 11):  # the payroll keeps running after the withdrawal ends
-        if m == 9:
-            now = await env.get_current_time(handle)
-            await env.fast_forward(handle, midnight(date(2028, 9, 1)) - now + timedelta(hours=1))
+    withdrawal = range(3, 9)
+    await asyncio.gather(*(run_payroll(client, queue, COUNTY, 2028, m) for m in withdrawal))
+    now = await env.get_current_time(handle)
+    await env.fast_forward(handle, midnight(date(2028, 9, 1)) - now + timedelta(hours=1))
+    for m in (9, 10):  # the payroll keeps running after the withdrawal ended: nothing for it
         await run_payroll(client, queue, COUNTY, 2028, m)
 
     final = await handle.result()
