@@ -2,7 +2,6 @@
 of its workflow. Refusals map to problem+json: wrong state 409, role/area 403, bad data 422
 naming the field; an overdrawn reserve fund or an event already aided 409."""
 
-import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -27,6 +26,7 @@ from api.deps import (
     require_roles,
 )
 from api.errors import ProblemError
+from api.idempotency import check_key, remember_key
 from api.schemas.temporary import (
     CloseIn,
     JustificationIn,
@@ -41,7 +41,7 @@ from api.schemas.temporary import (
     TemporaryCaseSummary,
 )
 from jiuzhu.contract import Actor, CaseKind, Role, household_id_for, temporary_workflow_id
-from jiuzhu.db.models import CaseRecord, IdempotencyKey
+from jiuzhu.db.models import CaseRecord
 from jiuzhu.db.models_temporary import TemporaryPrepayment
 from jiuzhu.handoff import CardAccount
 from jiuzhu.read_model import upsert_case
@@ -146,10 +146,6 @@ async def run_step(client: Client, case_id: str, update: Any, arg: Any) -> Tempo
         raise
 
 
-def _request_hash(body: TemporaryCaseCreate) -> str:
-    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-
-
 @router.post("", status_code=201, response_model=TemporaryCaseState)
 async def create_case(
     body: TemporaryCaseCreate,
@@ -165,23 +161,15 @@ async def create_case(
     ensure_area(actor, body.area_code)
     if body.procedure is TemporaryProcedure.EMERGENCY and actor.role is Role.VILLAGE_ASSISTANT:
         raise HTTPException(403, "急难型临时救助由乡镇（街道）或县级民政部门登记")
-    request_hash = _request_hash(body)
-    if idempotency_key:
-        case_id = temporary_case_id_for_key(actor.officer_id, idempotency_key)
-        seen = session.exec(
-            select(IdempotencyKey).where(
-                IdempotencyKey.officer_id == actor.officer_id, IdempotencyKey.key == idempotency_key
-            )
-        ).first()
-        if seen is not None and seen.request_hash != request_hash:
-            raise ProblemError(
-                422,
-                "Unprocessable Content",
-                "Idempotency-Key: already used for a different request",
-                field="Idempotency-Key",
-            )
-    else:
-        case_id = "T" + uuid.uuid4().hex[:15].upper()
+    case_id = check_key(
+        session,
+        actor,
+        "temporary",
+        idempotency_key,
+        body,
+        temporary_case_id_for_key,
+        lambda: "T" + uuid.uuid4().hex[:15].upper(),
+    )
     structlog.contextvars.bind_contextvars(case_id=case_id)
     members = [ApplicantMember(**m.model_dump()) for m in body.household]
     applicant = next(m for m in members if m.relation == "applicant")
@@ -250,15 +238,7 @@ async def create_case(
             detail={"procedure": body.procedure.value},
         ),
     )
-    if idempotency_key:
-        session.add(
-            IdempotencyKey(
-                officer_id=actor.officer_id,
-                key=idempotency_key,
-                request_hash=request_hash,
-                resource_id=case_id,
-            )
-        )
+    remember_key(session, actor, "temporary", idempotency_key, body, case_id)
     try:
         session.commit()
     except IntegrityError:
