@@ -9,7 +9,9 @@ application database, and runs an in-process worker. Each case: start → accept
 (instant results) → verification by every source and the means test → initial opinion →
 publicity (the workflow's clock is moved past its 7 days with time skipping) → the county's
 decision → the entitlement child started. The child type is a no-op stand-in here, so the figure
-is the application workflow's own cost. Prints both rates and their ratio."""
+is the application workflow's own cost. The two kinds run in alternating batches (``--rounds``)
+so both see the same background load; cases are polled with the cheap ``get_status`` query.
+Prints both rates and their ratio. ``--only`` runs one kind (for profiling)."""
 
 import argparse
 import asyncio

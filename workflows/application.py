@@ -146,6 +146,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.deadlines import DeadlineBook
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+_UNSET = object()
 RECORD_TIMEOUT = timedelta(seconds=30)
 # A verification source that does not answer is retried with backoff until it does: the case
 # waits (and its deadline escalates), it is never lost. Retries add no history events.
@@ -202,12 +203,13 @@ class ApplicationWorkflow:
         self._kick = False
         self._in_step = 0
         self._verification: asyncio.Task[None] | None = None
-        self._published: tuple[object, ...] = (
-            ApplicationStatus.SUBMITTED.value,
-            None,
-            False,
-            False,
-        )
+        # Search attributes as last published, from those the case was started with.
+        dynamic = {SA_STATUS.name, SA_NEXT_DEADLINE.name, SA_OVERDUE.name, SA_PROVISIONAL.name}
+        self._published: dict[str, Any] = {
+            pair.key.name: pair.value
+            for pair in workflow.info().typed_search_attributes
+            if pair.key.name in dynamic
+        }
 
     @workflow.run
     async def run(self, inp: ApplicationInput) -> ApplicationState:
@@ -236,11 +238,11 @@ class ApplicationWorkflow:
             if self.book.open():
                 await self.book.cancel_all()
                 await self._write([])
-        return self._light()
+        return self.state
 
     @workflow.query
     def get_state(self) -> ApplicationState:
-        return self._light()
+        return self.state
 
     @workflow.query
     def get_status(self) -> ApplicationStatus:
@@ -315,7 +317,7 @@ class ApplicationWorkflow:
                 on=on,
                 evidence=inp.documents,
             )
-        return self._light()
+        return self.state
 
     @accept.validator
     def _validate_accept(self, inp: AcceptInput) -> None:
@@ -352,7 +354,7 @@ class ApplicationWorkflow:
                 missing=inp.missing,
                 notice_id=ref.notice_id,
             )
-        return self._light()
+        return self.state
 
     @request_documents.validator
     def _validate_request_documents(self, inp: MissingDocumentsInput) -> None:
@@ -371,7 +373,7 @@ class ApplicationWorkflow:
             await self._record(
                 "supplement", inp.actor, "申请人补齐材料", on=on, evidence=inp.documents
             )
-        return self._light()
+        return self.state
 
     @supplement.validator
     def _validate_supplement(self, inp: SupplementInput) -> None:
@@ -424,7 +426,7 @@ class ApplicationWorkflow:
                     }
                 ],
             )
-        return self._light()
+        return self.state
 
     @record_investigation.validator
     def _validate_investigation(self, inp: InvestigationInput) -> None:
@@ -560,7 +562,7 @@ class ApplicationWorkflow:
                 evidence=inp.evidence,
                 source=inp.source,
             )
-        return self._light()
+        return self.state
 
     @object_to_verification.validator
     def _validate_verification_objection(self, inp: VerificationObjectionInput) -> None:
@@ -591,7 +593,7 @@ class ApplicationWorkflow:
                 f"不同意{inp.votes_against}）：{inp.conclusion_zh}",
                 on=on,
             )
-        return self._light()
+        return self.state
 
     @record_appraisal.validator
     def _validate_appraisal(self, inp: AppraisalInput) -> None:
@@ -641,7 +643,7 @@ class ApplicationWorkflow:
                 recommendation=inp.recommendation.value,
                 proposed_amount=str(amount),
             )
-        return self._light()
+        return self.state
 
     @initial_opinion.validator
     def _validate_opinion(self, inp: OpinionInput) -> None:
@@ -734,7 +736,7 @@ class ApplicationWorkflow:
                 on=on,
                 objector=inp.objector_name,
             )
-        return self._light()
+        return self.state
 
     @publicity_objection.validator
     def _validate_publicity_objection(self, inp: PublicityObjectionInput) -> None:
@@ -778,7 +780,7 @@ class ApplicationWorkflow:
                 on=on,
                 visitors=inp.visitors,
             )
-        return self._light()
+        return self.state
 
     @county_visit.validator
     def _validate_county_visit(self, inp: CountyVisitInput) -> None:
@@ -811,7 +813,7 @@ class ApplicationWorkflow:
                 on=today,
                 reason=inp.reason.value,
             )
-        return self._light()
+        return self.state
 
     @extend_deadline.validator
     def _validate_extend(self, inp: SpecialDeadlineInput) -> None:
@@ -835,7 +837,7 @@ class ApplicationWorkflow:
                 await self._approve(inp, decided_on, policy, assessed)
             else:
                 await self._refuse(inp, decided_on, policy, assessed)
-        return self._light()
+        return self.state
 
     @decide.validator
     def _validate_decide(self, inp: DecisionInput) -> None:
@@ -1038,7 +1040,7 @@ class ApplicationWorkflow:
             s.filing = FilingRecord(at=workflow.now(), actor=inp.actor, on=on, note_zh=inp.note_zh)
             s.status = ApplicationStatus.APPROVED
             await self._record("filing", inp.actor, "乡镇审批临时救助已报县级备案", on=on)
-        return self._light()
+        return self.state
 
     @record_filing.validator
     def _validate_filing(self, inp: FilingInput) -> None:
@@ -1077,7 +1079,7 @@ class ApplicationWorkflow:
                 notice_id=inp.notice_id,
                 method=inp.method.value,
             )
-        return self._light()
+        return self.state
 
     @deliver_notice.validator
     def _validate_delivery(self, inp: DeliveryInput) -> None:
@@ -1109,7 +1111,7 @@ class ApplicationWorkflow:
                 consent=inp.consent,
                 follow_on_case_id=offer.follow_on_case_id,
             )
-        return self._light()
+        return self.state
 
     @edge_consent.validator
     def _validate_edge_consent(self, inp: EdgeConsentInput) -> None:
@@ -1176,7 +1178,7 @@ class ApplicationWorkflow:
                 ApplicationStatus.WITHDRAWN,
             )
             await self._record("withdraw", inp.actor, f"申请人撤回申请：{inp.reason_zh}", on=on)
-        return self._light()
+        return self.state
 
     @withdraw.validator
     def _validate_withdraw(self, inp: WithdrawInput) -> None:
@@ -1211,7 +1213,7 @@ class ApplicationWorkflow:
                 on=on,
                 notice_id=ref.notice_id,
             )
-        return self._light()
+        return self.state
 
     @end_review.validator
     def _validate_end_review(self, inp: EndReviewInput) -> None:
@@ -1409,9 +1411,6 @@ class ApplicationWorkflow:
         evidence += [{"kind": "county_visit", "on": c.on.isoformat()} for c in s.county_visits]
         return evidence
 
-    def _light(self) -> ApplicationState:
-        return self.state.model_copy(update={"household": None, "verified_household": None, "assessment": None, "verification": None, "investigations": [], "timeline": [], "deadlines": []})
-
     def _checks(self) -> StepChecks:
         """The step checks against the case as it is now (validators and, again, handlers)."""
         return StepChecks(state=self.state, policy=self.policy, today=self._today())
@@ -1471,39 +1470,60 @@ class ApplicationWorkflow:
 
     # --- publishing ----------------------------------------------------------------------
     async def _deadlines_changed(self) -> None:
-        """A deadline was added, met, escalated or moved. Inside a step only the search
-        attributes are refreshed (the step writes the read model); otherwise (a watcher's
-        escalation, a calendar recompute) the read model is written too."""
-        if self._in_step:
-            self._upsert_search_attributes()
-            return
-        await self._write([])
+        """A deadline was added, met, escalated or moved. Inside a step nothing is done here:
+        the step ends by writing the search attributes and the read model once. Otherwise (a
+        watcher's escalation, a calendar recompute) they are written now."""
+        if not self._in_step:
+            await self._write([])
 
     def _upsert_static_search_attributes(self) -> None:
+        """Kind, programme and areas, unless the starter already set them (the API and the
+        temporary case do): each search attribute is a payload the worker converts."""
         s = self.state
-        workflow.upsert_search_attributes(
-            [
+        present = {pair.key.name for pair in workflow.info().typed_search_attributes}
+        updates = [
+            update
+            for update in (
                 SA_CASE_KIND.value_set(CaseKind.APPLICATION.value),
                 SA_PROGRAMME.value_set(s.programme.value),
                 SA_AREA.value_set(s.area_code),
                 SA_COUNTY.value_set(county_of(s.area_code) or s.area_code),
                 SA_TOWNSHIP.value_set(township_of(s.area_code) or s.area_code),
                 SA_HOUSEHOLD.value_set(s.household_id),
-            ]
-        )
+            )
+            if update.key.name not in present
+        ]
+        if updates:
+            workflow.upsert_search_attributes(updates)
 
     def _upsert_search_attributes(self) -> None:
+        """Status, next deadline, overdue and provisional flags: only those that changed (each
+        upsert is a history event and a visibility write)."""
         next_due = self.book.next_due()
-        workflow.upsert_search_attributes(
-            [
-                SA_STATUS.value_set(self.state.status.value),
-                SA_NEXT_DEADLINE.value_set(next_due)
-                if next_due
-                else SA_NEXT_DEADLINE.value_unset(),
-                SA_OVERDUE.value_set(self.book.overdue()),
-                SA_PROVISIONAL.value_set(self.book.has_provisional()),
-            ]
-        )
+        wanted: dict[str, Any] = {
+            SA_STATUS.name: self.state.status.value,
+            SA_NEXT_DEADLINE.name: next_due,
+            SA_OVERDUE.name: self.book.overdue(),
+            SA_PROVISIONAL.name: self.book.has_provisional(),
+        }
+        changed = [k for k, v in wanted.items() if self._published.get(k, _UNSET) != v]
+        if not changed:
+            return
+        updates: list[Any] = []
+        for name in changed:
+            value = wanted[name]
+            if name == SA_STATUS.name:
+                updates.append(SA_STATUS.value_set(value))
+            elif name == SA_NEXT_DEADLINE.name:
+                updates.append(
+                    SA_NEXT_DEADLINE.value_set(value) if value else SA_NEXT_DEADLINE.value_unset()
+                )
+            elif name == SA_OVERDUE.name:
+                updates.append(SA_OVERDUE.value_set(value))
+            else:
+                updates.append(SA_PROVISIONAL.value_set(value))
+            self._published[name] = value
+        workflow.upsert_search_attributes(updates)
 
     async def _record(
         self,

@@ -2,7 +2,6 @@
 statutory step (one POST per step, each a Workflow Update whose validator decides), and download
 the case's notices."""
 
-import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
@@ -32,6 +31,7 @@ from api.deps import (
     require_roles,
 )
 from api.errors import ProblemError
+from api.idempotency import check_key, remember_key
 from api.schemas.applications import (
     AcceptBody,
     ApplicationCreate,
@@ -63,7 +63,7 @@ from jiuzhu.contract import (
     application_workflow_id,
     household_id_for,
 )
-from jiuzhu.db.models import CaseRecord, IdempotencyKey
+from jiuzhu.db.models import CaseRecord
 from jiuzhu.db.models_application import ApplicationNotice
 from jiuzhu.read_model import upsert_case
 from jiuzhu.records import CaseSnapshot
@@ -95,11 +95,8 @@ from workflows.application_models import (
 router = APIRouter(prefix="/applications", tags=["applications"])
 log = structlog.get_logger("jiuzhu.api.applications")
 
+IDEMPOTENCY_SCOPE = "application"
 APPLY_ROLES = (Role.VILLAGE_ASSISTANT, Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER)
-
-
-def _request_hash(body: ApplicationCreate) -> str:
-    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
 
 
 def case_row(session: Session, actor: Actor, application_id: str) -> CaseRecord:
@@ -139,23 +136,15 @@ async def create_application(
     """Start one workflow per application. The same ``Idempotency-Key`` from the same officer
     always returns the same application; with a different body it is refused (422)."""
     ensure_area(actor, body.area_code)
-    request_hash = _request_hash(body)
-    if idempotency_key:
-        application_id = application_id_for_key(actor.officer_id, idempotency_key)
-        seen = session.exec(
-            select(IdempotencyKey).where(
-                IdempotencyKey.officer_id == actor.officer_id, IdempotencyKey.key == idempotency_key
-            )
-        ).first()
-        if seen is not None and seen.request_hash != request_hash:
-            raise ProblemError(
-                422,
-                "Unprocessable Content",
-                "Idempotency-Key: already used for a different request",
-                field="Idempotency-Key",
-            )
-    else:
-        application_id = "A" + uuid.uuid4().hex[:15].upper()
+    application_id = check_key(
+        session,
+        actor,
+        IDEMPOTENCY_SCOPE,
+        idempotency_key,
+        body,
+        application_id_for_key,
+        lambda: "A" + uuid.uuid4().hex[:15].upper(),
+    )
     structlog.contextvars.bind_contextvars(
         application_id=application_id, workflow_id=application_workflow_id(application_id)
     )
@@ -201,15 +190,7 @@ async def create_application(
             revision=0,
         ),
     )
-    if idempotency_key:
-        session.add(
-            IdempotencyKey(
-                officer_id=actor.officer_id,
-                key=idempotency_key,
-                request_hash=request_hash,
-                resource_id=application_id,
-            )
-        )
+    remember_key(session, actor, IDEMPOTENCY_SCOPE, idempotency_key, body, application_id)
     try:
         session.commit()
     except IntegrityError:
