@@ -3,20 +3,9 @@ active entitlement of the chosen programmes in a county by a date, with the prov
 shares recorded (e.g. 300 yuan, 6:4). Instructions are keyed (campaign, household, programme), so
 a re-run pays nobody twice; the list goes to the paying bank and is reconciled like the payroll."""
 
-from datetime import date, timedelta, timezone
+from datetime import timedelta
 
 from temporalio import workflow
-
-# Beijing time has had no daylight saving since 1991: a fixed offset, safe in the sandbox.
-BEIJING = timezone(timedelta(hours=8))
-
-
-def _today() -> date:
-    """Today in Beijing time from the workflow clock (deterministic on replay). The sandbox
-    proxies ``zoneinfo``, so workflows/clock.py cannot be used from a module of the
-    ``workflows`` package itself."""
-    return workflow.now().astimezone(BEIJING).date()
-
 
 with workflow.unsafe.imports_passed_through():
     from activities.bank import BankActivities
@@ -24,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from jiuzhu.contract import Role
     from jiuzhu.deadline_models import DeadlineSpec
     from rules.periods import calendar_days
+    from workflows.clock import today
     from workflows.deadlines import DeadlineBook
     from workflows.payroll_models import (
         BankSubmit,
@@ -74,7 +64,7 @@ class CampaignWorkflow:
             start_to_close_timeout=SHORT,
         )
         s.value_date = cut.credit
-        start = min(_today(), cut.credit)
+        start = min(today(), cut.credit)
         await self.book.start(
             DeadlineSpec(
                 name="campaign_credit",

@@ -9,23 +9,12 @@ months, 6 where members can work), the end of a gradual withdrawal (渐退期) a
 特困 termination publicity; human steps are Updates with validators."""
 
 import asyncio
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError
-
-# Beijing time has had no daylight saving since 1991: a fixed offset, safe in the sandbox.
-BEIJING = timezone(timedelta(hours=8))
-
-
-def _today() -> date:
-    """Today in Beijing time from the workflow clock (deterministic on replay). The sandbox
-    proxies ``zoneinfo``, so workflows/clock.py cannot be used from a module of the
-    ``workflows`` package itself."""
-    return workflow.now().astimezone(BEIJING).date()
-
 
 with workflow.unsafe.imports_passed_through():
     from activities.entitlements import EntitlementActivities
@@ -53,6 +42,8 @@ with workflow.unsafe.imports_passed_through():
     from rules.periods import Period, PeriodUnit, months
     from rules.programmes import Programme
     from rules.reasons import ReasonCode
+    from workflows import clock
+    from workflows.clock import SHANGHAI
     from workflows.deadlines import DeadlineBook
     from workflows.entitlement_models import (
         CHANGE_INVESTIGATION,
@@ -100,7 +91,7 @@ def _months(period: Period) -> int:
 
 
 def _midnight(d: date) -> datetime:
-    return datetime.combine(d, time(0, 0), tzinfo=BEIJING)
+    return datetime.combine(d, time(0, 0), tzinfo=SHANGHAI)
 
 
 def _first_of_month(d: date) -> date:
@@ -194,7 +185,7 @@ class EntitlementWorkflow:
                 monthly_amount=str(self.state.monthly_amount),
             )
         while True:
-            today = _today()
+            today = clock.today()
             s = self.state
             if s.status is EntitlementStatus.ENDED:
                 break
@@ -266,7 +257,7 @@ class EntitlementWorkflow:
         s = self.state
         policy = await workflow.execute_activity_method(
             PolicyActivities.policy_in_force,
-            PolicyRequest(area_code=s.area_code, on=s.approved_at.astimezone(BEIJING).date()),
+            PolicyRequest(area_code=s.area_code, on=s.approved_at.astimezone(SHANGHAI).date()),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
         s.review_every = policy.review_period(can_work=s.members_can_work)
@@ -344,7 +335,7 @@ class EntitlementWorkflow:
                 review_id = await self._apply_death(
                     DeathNotification(
                         id_number=inp.member_id_number,
-                        date_of_death=inp.occurred_on or _today(),
+                        date_of_death=inp.occurred_on or clock.today(),
                         source="reported",
                         record_ref=inv_id,
                     ),
@@ -481,7 +472,7 @@ class EntitlementWorkflow:
                 previous = s.payable_amount
                 m.status = ShareStatus.CUT
                 m.note_zh = f"累计{m.unjustified_refusals}次无正当理由拒绝就业，减发其份额"
-                effective = add_months(_first_of_month(_today()), 1)
+                effective = add_months(_first_of_month(clock.today()), 1)
                 s.next_amount = self._share_amount(s.monthly_amount)
                 s.next_amount_from = effective
                 ref = await self._notice(
@@ -557,7 +548,7 @@ class EntitlementWorkflow:
             s = self.state
             review = s.review
             assert review is not None
-            today = _today()
+            today = clock.today()
             next_month = add_months(_first_of_month(today), 1)
             if inp.confirm_deaths:
                 for m in s.members:
@@ -674,7 +665,7 @@ class EntitlementWorkflow:
         return DeadlineSpec(
             name=name,
             label_zh=label_zh,
-            start=_today(),
+            start=clock.today(),
             period=period,
             reminder_lead=self.state.reminder_lead,
             responsible_role=Role.TOWNSHIP_OFFICER,
@@ -707,7 +698,7 @@ class EntitlementWorkflow:
         """特困办法 Art. 26–27: after 7 days of publicity, support stops from next month with a
         written notice; the transfer check to 低保/temporary assistance is recorded."""
         s = self.state
-        today = _today()
+        today = clock.today()
         s.end_month = _first_of_month(today)
         referral = {
             "dibao": "经核查，你（家）符合最低生活保障条件，将转入最低生活保障。",
@@ -806,7 +797,7 @@ class EntitlementWorkflow:
                 area_code=s.area_code,
                 applicant_name=applicant.name,
                 programme=s.programme,
-                issued_on=_today(),
+                issued_on=clock.today(),
                 effective_month=effective,
                 reasons=reasons,
                 previous_amount=previous_amount,

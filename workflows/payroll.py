@@ -18,7 +18,7 @@ scheduled time and starts the month's payroll as a child with the canonical id, 
 trigger and backfill go through the schedule and a month is paid by one workflow."""
 
 import asyncio
-from datetime import date, timedelta, timezone
+from datetime import date, timedelta
 
 from temporalio import workflow
 from temporalio.common import (
@@ -30,17 +30,6 @@ from temporalio.common import (
 )
 from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
-
-# Beijing time has had no daylight saving since 1991: a fixed offset, safe in the sandbox.
-BEIJING = timezone(timedelta(hours=8))
-
-
-def _today() -> date:
-    """Today in Beijing time from the workflow clock (deterministic on replay). The sandbox
-    proxies ``zoneinfo``, so workflows/clock.py cannot be used from a module of the
-    ``workflows`` package itself."""
-    return workflow.now().astimezone(BEIJING).date()
-
 
 with workflow.unsafe.imports_passed_through():
     from activities.bank import BankActivities
@@ -60,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
     from jiuzhu.deadline_models import DeadlineSpec
     from rules.periods import calendar_days
     from rules.policy import PaymentFrequency
+    from workflows.clock import SHANGHAI, today
     from workflows.deadlines import DeadlineBook
     from workflows.payroll_models import (
         BankSubmit,
@@ -85,7 +75,7 @@ def scheduled_month(inp: PayrollInput) -> tuple[int, int]:
         return inp.year, inp.month
     info = workflow.info()
     at = info.typed_search_attributes.get(SA_SCHEDULED_START) or info.start_time
-    local = at.astimezone(BEIJING)
+    local = at.astimezone(SHANGHAI)
     return local.year, local.month
 
 
@@ -240,7 +230,7 @@ class PayrollWorkflow:
         )
 
     def _spec(self, name: str, label_zh: str, cutoff: date, role: Role) -> DeadlineSpec:
-        start = min(_today(), cutoff)
+        start = min(today(), cutoff)
         county = self.state.county_code
         return DeadlineSpec(
             name=name,
