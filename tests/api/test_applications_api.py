@@ -10,7 +10,9 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 from temporalio.client import Client
 
+from api.main import create_app
 from jiuzhu.db.models import CaseRecord
+from jiuzhu.settings import Settings
 from tests.conftest import auth
 from tests.factories import application_body, id_number
 
@@ -149,3 +151,22 @@ async def test_tokens_roles_and_areas(api: httpx.AsyncClient) -> None:
     assert (await api.get(f"/applications/{app_id}", headers=auth("auditor"))).status_code == 200
     assert (await api.get("/applications/ANOPE", headers=auth("county"))).status_code == 404
     assert id_number()  # factories stay importable
+
+
+async def test_health_is_503_when_no_worker_polls(
+    settings: Settings, engine: Engine, client: Client
+) -> None:
+    """/health names what is down: here the task queue has no worker."""
+    app = create_app(
+        settings=settings.model_copy(update={"task_queue": "nobody-polls-this"}),
+        engine=engine,
+        client=client,
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://jiuzhu.test"
+    ) as http:
+        r = await http.get("/health")
+    assert r.status_code == 503
+    body = r.json()
+    assert body["checks"]["worker"]["ok"] is False
+    assert body["checks"]["temporal"]["ok"] is True and body["checks"]["database"]["ok"] is True
