@@ -76,6 +76,42 @@ def _balance_fen(session: Session, township: str) -> int | None:
     return None if fund is None else fund.balance_fen
 
 
+def _add_entry(
+    session: Session,
+    *,
+    direction: str,
+    township: str,
+    amount_fen: int,
+    dedupe_key: str,
+    purpose: str,
+    case_id: str | None,
+    actor: Actor | None,
+    note_zh: str,
+    payment_key: str | None,
+) -> LedgerResult:
+    """The ledger line of a debit or credit just applied, with the balance after it."""
+    balance_after = _balance_fen(session, township)
+    assert balance_after is not None
+    entry = ReserveFundEntry(
+        dedupe_key=dedupe_key,
+        township_code=township,
+        county_code=county_of(township) or township,
+        direction=direction,
+        purpose=purpose,
+        amount_fen=amount_fen,
+        balance_after_fen=balance_after,
+        case_id=case_id,
+        payment_idempotency_key=payment_key,
+        actor_officer_id=actor.officer_id if actor else None,
+        actor_name=actor.name if actor else None,
+        note_zh=note_zh,
+    )
+    session.add(entry)
+    session.flush()
+    assert entry.id is not None
+    return LedgerResult(entry.id, from_fen(balance_after), True, from_fen(amount_fen))
+
+
 def debit(
     session: Session,
     *,
@@ -110,26 +146,18 @@ def debit(
             f"本次需支出{format_yuan(from_fen(amount_fen))}",
             from_fen(balance),
         )
-    balance_after = _balance_fen(session, township)
-    assert balance_after is not None
-    entry = ReserveFundEntry(
-        dedupe_key=dedupe_key,
-        township_code=township,
-        county_code=county_of(township) or township,
+    return _add_entry(
+        session,
         direction="debit",
-        purpose=purpose,
+        township=township,
         amount_fen=amount_fen,
-        balance_after_fen=balance_after,
+        dedupe_key=dedupe_key,
+        purpose=purpose,
         case_id=case_id,
-        payment_idempotency_key=payment_key,
-        actor_officer_id=actor.officer_id if actor else None,
-        actor_name=actor.name if actor else None,
+        actor=actor,
         note_zh=note_zh,
+        payment_key=payment_key,
     )
-    session.add(entry)
-    session.flush()
-    assert entry.id is not None
-    return LedgerResult(entry.id, from_fen(balance_after), True, from_fen(amount_fen))
 
 
 def credit(
@@ -167,25 +195,18 @@ def credit(
             )
         )
         session.flush()
-    balance_after = _balance_fen(session, township)
-    assert balance_after is not None
-    entry = ReserveFundEntry(
-        dedupe_key=dedupe_key,
-        township_code=township,
-        county_code=county_of(township) or township,
+    return _add_entry(
+        session,
         direction="credit",
-        purpose=purpose,
+        township=township,
         amount_fen=amount_fen,
-        balance_after_fen=balance_after,
+        dedupe_key=dedupe_key,
+        purpose=purpose,
         case_id=case_id,
-        actor_officer_id=actor.officer_id if actor else None,
-        actor_name=actor.name if actor else None,
+        actor=actor,
         note_zh=note_zh,
+        payment_key=None,
     )
-    session.add(entry)
-    session.flush()
-    assert entry.id is not None
-    return LedgerResult(entry.id, from_fen(balance_after), True, from_fen(amount_fen))
 
 
 def replenish(
