@@ -212,34 +212,27 @@ def credit(
 def replenish(
     engine: Engine, *, township: str, amount: Decimal, dedupe_key: str, actor: Actor, note_zh: str
 ) -> LedgerResult:
-    """The county replenishes (or opens) a township's fund; idempotent by ``dedupe_key``."""
-    try:
-        with unit_of_work(engine) as session:
-            return credit(
-                session,
-                township=township,
-                amount_fen=to_fen(amount),
-                dedupe_key=dedupe_key,
-                purpose="replenishment",
-                case_id=None,
-                actor=actor,
-                note_zh=note_zh,
-                create_fund=True,
-            )
-    except IntegrityError:
-        # A concurrent request with the same key (or opening the same fund) won: retry once.
-        with unit_of_work(engine) as session:
-            return credit(
-                session,
-                township=township,
-                amount_fen=to_fen(amount),
-                dedupe_key=dedupe_key,
-                purpose="replenishment",
-                case_id=None,
-                actor=actor,
-                note_zh=note_zh,
-                create_fund=True,
-            )
+    """The county replenishes (or opens) a township's fund; idempotent by ``dedupe_key``.
+    A concurrent request with the same key (or opening the same fund) may win the insert: the
+    second attempt then finds its entry or the fund, and credits once."""
+    for attempt in (1, 2):
+        try:
+            with unit_of_work(engine) as session:
+                return credit(
+                    session,
+                    township=township,
+                    amount_fen=to_fen(amount),
+                    dedupe_key=dedupe_key,
+                    purpose="replenishment",
+                    case_id=None,
+                    actor=actor,
+                    note_zh=note_zh,
+                    create_fund=True,
+                )
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 class ReserveFundActivities:
