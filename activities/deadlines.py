@@ -1,30 +1,75 @@
-"""Deadline activities: compute a due instant from the policy period and the working-day
-calendar (so a calendar loaded later never changes a replay), and write reminders and
-escalations to the outbox exactly once."""
+"""Deadline activities and their payloads: compute a due instant from the policy period and the
+working-day calendar (so a calendar loaded later never changes a replay), and write reminders
+and escalations to the outbox exactly once (DOMAIN §8)."""
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time
 
+from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 from temporalio import activity
 
 from jiuzhu.calendar_store import working_calendar
+from jiuzhu.clock import BEIJING, at_beijing, end_of_day
+from jiuzhu.contract import Role
 from jiuzhu.db.models import OutboxMessage
-from jiuzhu.deadline_models import Deadline, DeadlineSpec
 from jiuzhu.records import OutboxItem
 from rules.calendar import WorkingCalendar, due_date, reminder_date
+from rules.periods import Period
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 REMINDER_HOUR = time(9, 0)
+SHANGHAI = BEIJING  # TRANSITION alias while the domains move
+
+__all__ = ["Deadline", "DeadlineActivities", "DeadlineSpec", "OutboxItem", "compute"]
 
 
-def end_of_day(d: date) -> datetime:
-    """A deadline "within N days" is met until the end of its last day, Beijing time."""
-    return datetime.combine(d + timedelta(days=1), time(0, 0), tzinfo=SHANGHAI)
+class DeadlineSpec(BaseModel):
+    """What the law says: ``period`` after ``start`` (a Beijing date), owed by
+    ``responsible_role`` in ``responsible_area``; when it passes it goes up to the supervising
+    ``escalation_role`` in ``escalation_area`` (township → county). ``basis`` cites the rule."""
+
+    name: str
+    label_zh: str
+    start: date
+    period: Period
+    reminder_lead: Period
+    responsible_role: Role
+    responsible_area: str
+    escalation_role: Role
+    escalation_area: str
+    basis: str = ""
+
+
+class Deadline(BaseModel):
+    """A computed deadline with its life: reminded, escalated, met or cancelled. ``due_at`` is
+    the end of ``due_date`` in Beijing time; ``remind_at`` 09:00 on the reminder day."""
+
+    spec: DeadlineSpec
+    due_date: date
+    due_at: datetime
+    remind_at: datetime
+    provisional: bool
+    generation: int = 0
+    reminded_at: datetime | None = None
+    escalated_at: datetime | None = None
+    met_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.met_at is None and self.cancelled_at is None
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.is_open and now >= self.due_at
 
 
 def compute(spec: DeadlineSpec, cal: WorkingCalendar) -> Deadline:
+    """A deadline "within N (working) days" is met until the end of its last day, Beijing time;
+    the reminder goes out at 09:00 ``reminder_lead`` before, never before the start."""
     due = due_date(spec.start, spec.period, cal)
     remind = reminder_date(due.date, spec.reminder_lead, cal)
     remind_day = max(remind.date, spec.start)
@@ -32,7 +77,7 @@ def compute(spec: DeadlineSpec, cal: WorkingCalendar) -> Deadline:
         spec=spec,
         due_date=due.date,
         due_at=end_of_day(due.date),
-        remind_at=datetime.combine(remind_day, REMINDER_HOUR, tzinfo=SHANGHAI),
+        remind_at=at_beijing(remind_day, REMINDER_HOUR),
         provisional=due.provisional or remind.provisional,
     )
 

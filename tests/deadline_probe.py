@@ -9,11 +9,13 @@ from pydantic import BaseModel
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.deadlines import Deadline, DeadlineSpec
+    from jiuzhu import clock
     from jiuzhu.contract import SA_PROVISIONAL, Role
-    from jiuzhu.deadline_models import Deadline, DeadlineSpec
+    from jiuzhu.timers import Alarm
     from rules.periods import Period, PeriodUnit
-    from workflows import clock
-    from workflows.deadlines import DeadlineBook
+    from workflows.deadlines.book import DeadlineBook
+    from workflows.deadlines.contract import CalendarChanged
 
 
 class ProbeState(BaseModel):
@@ -26,7 +28,10 @@ class DeadlineProbeWorkflow:
     @workflow.init
     def __init__(self, working_days: int) -> None:
         self.state = ProbeState()
-        self.book = DeadlineBook(self.state.deadlines, workflow.info().workflow_id, self._changed)
+        self.alarm = Alarm()
+        self.book = DeadlineBook(
+            self.state.deadlines, workflow.info().workflow_id, self._changed, self.alarm
+        )
         self.done = False
         self.lock = asyncio.Lock()
 
@@ -36,7 +41,7 @@ class DeadlineProbeWorkflow:
 
     @workflow.run
     async def run(self, working_days: int) -> ProbeState:
-        start = clock.today()
+        start = clock.workflow_today()
         await self.book.start(
             DeadlineSpec(
                 name="investigation_start",
@@ -50,7 +55,12 @@ class DeadlineProbeWorkflow:
                 escalation_area="419901",
             )
         )
-        await workflow.wait_condition(lambda: self.done)
+        while not self.done:
+            await self.alarm.sleep(lambda: self.done)
+            due = self.alarm.pop_due()
+            if due:
+                async with self.lock:
+                    await self.book.on_wake(due)
         await workflow.sleep(timedelta(seconds=1))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state
@@ -60,7 +70,7 @@ class DeadlineProbeWorkflow:
         self.done = True
 
     @workflow.signal(name="calendar_changed")
-    async def calendar_changed(self) -> None:
+    async def calendar_changed(self, change: CalendarChanged | None = None) -> None:
         """A year's schedule was loaded: recompute provisional deadlines (DOMAIN §8)."""
         async with self.lock:
             await self.book.recompute_provisional()

@@ -1,39 +1,48 @@
-"""Deadlines as one mechanism (used by applications, entitlements, payroll and temporary
-assistance): each deadline has a due instant computed by an activity from the policy period and
-the working-day calendar, a reminder before it to the responsible role, an escalation to the
-supervising level when it passes, and a record of when it was met.
+"""The deadline book: one mechanism for every legal clock (applications, entitlements, payroll,
+temporary assistance). Each deadline has a due instant computed by an activity from the policy
+period and the working-day calendar, a reminder before it to the responsible role, an
+escalation to the supervising level when it passes, and a record of when it was met (DOMAIN §8).
 
-The book lives in workflow state (``Deadline`` models survive continue-as-new); one watcher task
-per open deadline sleeps on durable timers, so a deadline fires once across worker and server
-restarts."""
+The book lives in workflow state (``Deadline`` models survive continue-as-new). Its wake-ups are
+keys ``deadline:<name>`` in the case's ``Alarm`` (``jiuzhu/timers.py``): the workflow's one
+timer, so meeting a deadline or taking a step costs no timer command unless the earliest
+wake-up changes. A reminder and an escalation each go out once across worker and server
+restarts. Executions recorded before ``light-history`` replay with their per-deadline watcher
+tasks (``_legacy_*``)."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.deadlines import DeadlineActivities
+    from activities.deadlines import Deadline, DeadlineActivities, DeadlineSpec
+    from jiuzhu.calls import call
     from jiuzhu.contract import ROLE_NAMES_ZH
-    from jiuzhu.deadline_models import Deadline, DeadlineSpec
     from jiuzhu.records import OutboxItem
+    from jiuzhu.timers import Alarm
+    from jiuzhu.versions import light_history
 
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
+KEY_PREFIX = "deadline:"
 
 
 class DeadlineBook:
     """Workflow-side owner of a case's deadlines. ``on_change`` is awaited whenever a deadline is
-    added, met, escalated or moved, so the workflow can refresh search attributes and read model."""
+    added, met, escalated or moved, so the workflow can refresh search attributes and read
+    model."""
 
     def __init__(
         self,
         deadlines: list[Deadline],
         case_id: str,
         on_change: Callable[[], Awaitable[None]],
+        alarm: Alarm | None = None,  # TRANSITION: None = legacy watchers; removed after the move
     ) -> None:
         self.items = deadlines
         self.case_id = case_id
+        self.alarm = alarm if alarm is not None else Alarm()
+        self._has_alarm = alarm is not None
         self._on_change = on_change
         self._tasks: dict[tuple[str, int], asyncio.Task[None]] = {}
 
@@ -64,11 +73,7 @@ class DeadlineBook:
         previous = self.get(spec.name)
         if previous is not None and previous.is_open:
             previous.cancelled_at = workflow.now()
-        deadline = await workflow.execute_activity_method(
-            DeadlineActivities.compute_deadline,
-            spec,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-        )
+        deadline: Deadline = await call(DeadlineActivities.compute_deadline, spec)
         self.items.append(deadline)
         self._watch(deadline)
         await self._on_change()
@@ -79,6 +84,7 @@ class DeadlineBook:
         if d is None or not d.is_open:
             return None
         d.met_at = workflow.now()
+        self.alarm.clear(KEY_PREFIX + name)
         await self._on_change()
         return d
 
@@ -86,16 +92,18 @@ class DeadlineBook:
         d = self.get(name)
         if d is not None and d.is_open:
             d.cancelled_at = workflow.now()
+            self.alarm.clear(KEY_PREFIX + name)
             await self._on_change()
 
     async def cancel_all(self) -> None:
         now = workflow.now()
         for d in self.open():
             d.cancelled_at = now
+        self.alarm.clear_prefix(KEY_PREFIX)
         await self._on_change()
 
     def resume(self) -> None:
-        """Restart watchers after continue-as-new (state came in through the input)."""
+        """Re-arm every open deadline after continue-as-new (state came in through the input)."""
         for d in self.open():
             self._watch(d)
 
@@ -105,11 +113,7 @@ class DeadlineBook:
         for d in self.open():
             if not d.provisional:
                 continue
-            fresh = await workflow.execute_activity_method(
-                DeadlineActivities.compute_deadline,
-                d.spec,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-            )
+            fresh: Deadline = await call(DeadlineActivities.compute_deadline, d.spec)
             if (fresh.due_at, fresh.remind_at, fresh.provisional) != (
                 d.due_at,
                 d.remind_at,
@@ -123,16 +127,46 @@ class DeadlineBook:
         if changed:
             await self._on_change()
 
-    # --- watching ------------------------------------------------------------------------
+    # --- waking ----------------------------------------------------------------------------
     def _watch(self, d: Deadline) -> None:
+        if not self._has_alarm or not light_history():
+            self._legacy_watch(d)
+            return
+        if d.reminded_at is None:
+            self.alarm.set(KEY_PREFIX + d.name, d.remind_at)
+        elif d.escalated_at is None:
+            self.alarm.set(KEY_PREFIX + d.name, d.due_at)
+
+    def owns(self, key: str) -> bool:
+        return key.startswith(KEY_PREFIX)
+
+    async def on_wake(self, keys: list[str]) -> None:
+        """The alarm handed over due keys: send what is due (reminder, then escalation) for the
+        book's own keys, re-arm for the escalation; other keys are ignored."""
+        now = workflow.now()
+        for key in keys:
+            if not self.owns(key):
+                continue
+            d = self.get(key.removeprefix(KEY_PREFIX))
+            if d is None or not d.is_open:
+                continue
+            if d.reminded_at is None and now >= d.remind_at:
+                await self._post(d, "reminder", d.spec.responsible_role, d.spec.responsible_area)
+                d.reminded_at = workflow.now()
+            if d.escalated_at is None and now >= d.due_at:
+                await self._post(d, "escalation", d.spec.escalation_role, d.spec.escalation_area)
+                d.escalated_at = workflow.now()
+                await self._on_change()
+            self._watch(d)
+
+    # --- legacy watchers (executions recorded before light-history) -------------------------
+    def _legacy_watch(self, d: Deadline) -> None:
         key = (d.name + "@" + d.spec.start.isoformat(), d.generation)
         if key in self._tasks and not self._tasks[key].done():
             return
-        self._tasks[key] = asyncio.create_task(self._run(d, d.generation))
+        self._tasks[key] = asyncio.create_task(self._legacy_run(d, d.generation))
 
-    async def _sleep_until(self, d: Deadline, generation: int, instant: datetime) -> bool:
-        """Sleep on a durable timer until ``instant``; True if the deadline is still open and
-        unchanged when it comes."""
+    async def _legacy_sleep_until(self, d: Deadline, generation: int, instant: datetime) -> bool:
         delay = (instant - workflow.now()).total_seconds()
         if delay > 0:
             try:
@@ -144,19 +178,20 @@ class DeadlineBook:
                 pass
         return d.is_open and d.generation == generation
 
-    async def _run(self, d: Deadline, generation: int) -> None:
+    async def _legacy_run(self, d: Deadline, generation: int) -> None:
         if d.reminded_at is None:
-            if not await self._sleep_until(d, generation, d.remind_at):
+            if not await self._legacy_sleep_until(d, generation, d.remind_at):
                 return
             await self._post(d, "reminder", d.spec.responsible_role, d.spec.responsible_area)
             d.reminded_at = workflow.now()
         if d.escalated_at is None:
-            if not await self._sleep_until(d, generation, d.due_at):
+            if not await self._legacy_sleep_until(d, generation, d.due_at):
                 return
             await self._post(d, "escalation", d.spec.escalation_role, d.spec.escalation_area)
             d.escalated_at = workflow.now()
             await self._on_change()
 
+    # --- messages ----------------------------------------------------------------------------
     async def _post(self, d: Deadline, kind: str, role: str, area: str) -> None:
         due = d.due_date.isoformat()
         if kind == "reminder":
@@ -167,17 +202,16 @@ class DeadlineBook:
                 f"责任方为{ROLE_NAMES_ZH.get(d.spec.responsible_role, d.spec.responsible_role)}"
                 f"（{d.spec.responsible_area}），请督促办理。"
             )
+        info = workflow.info()
         item = OutboxItem(
-            dedupe_key=f"{workflow.info().workflow_id}:{d.name}:{d.spec.start}:{d.generation}:{kind}",
+            dedupe_key=f"{info.workflow_id}:{d.name}:{d.spec.start}:{d.generation}:{kind}",
             kind=kind,
             recipient_role=role,
             recipient_area=area,
             case_id=self.case_id,
-            workflow_id=workflow.info().workflow_id,
+            workflow_id=info.workflow_id,
             deadline_name=d.name,
             message_zh=text,
             due_at=d.due_at,
         )
-        await workflow.execute_activity_method(
-            DeadlineActivities.post_outbox, item, start_to_close_timeout=ACTIVITY_TIMEOUT
-        )
+        await call(DeadlineActivities.post_outbox, item)

@@ -1,0 +1,44 @@
+"""One way to call a short activity from workflow code.
+
+Short, local work (a read-model write, a deadline computed from the calendar, the policy in
+force, a notice rendered) runs as a **local activity** on new executions: one marker event in
+history instead of three activity events and a workflow task. Executions recorded before
+``light-history`` replay with regular activities, as they were recorded. Long or external work
+(bank files, verification sources retried for hours, heartbeating steps) stays a regular
+activity, called with ``workflow.execute_activity_method`` directly."""
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from jiuzhu.versions import light_history
+
+R = TypeVar("R")
+
+SHORT_TIMEOUT = timedelta(seconds=30)
+
+
+async def call(
+    activity: Callable[..., R],
+    arg: Any,
+    *,
+    timeout: timedelta = SHORT_TIMEOUT,  # noqa: ASYNC109 (an activity timeout)
+    retry_policy: RetryPolicy | None = None,
+) -> R:
+    """Run ``activity`` (an ``@activity.defn`` method reference) with one argument."""
+    if light_history():
+        return await workflow.execute_local_activity_method(
+            activity,
+            arg,
+            start_to_close_timeout=timeout,
+            retry_policy=retry_policy,
+        )
+    return await workflow.execute_activity_method(
+        activity,
+        arg,
+        start_to_close_timeout=timeout,
+        retry_policy=retry_policy,
+    )
