@@ -13,10 +13,12 @@ from temporalio.worker import Worker
 from activities.registry import build_activities
 from jiuzhu.db.engine import make_engine
 from jiuzhu.logging import configure_logging, get_logger
-from jiuzhu.policy_files import PolicyFileError, load_policy_files
+from jiuzhu.policy_files import PolicyFileError
 from jiuzhu.settings import Settings, get_settings
+from jiuzhu.startup import check_startup
 from jiuzhu.temporal import connect
 from workflows.registry import WORKFLOWS
+from workflows.sandbox import workflow_runner
 
 log = get_logger("jiuzhu.worker")
 
@@ -32,6 +34,7 @@ def make_worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=[*WORKFLOWS, *extra_workflows],
+        workflow_runner=workflow_runner(),
         activities=build_activities(engine, settings, client),
         activity_executor=ThreadPoolExecutor(max_workers=64),
         max_concurrent_activities=64,
@@ -42,15 +45,8 @@ async def main() -> None:
     settings = get_settings()
     configure_logging(settings.effective_log_format, settings.log_level)
     try:  # a bad policy file fails start-up with the file, field and reason (DOMAIN §9)
-        load_policy_files(settings.policies_dir)
-    except PolicyFileError as exc:
-        log.error(
-            "bad policy file",
-            error=str(exc),
-            file=str(exc.path),
-            field=exc.field,
-            reason=exc.reason,
-        )
+        check_startup(settings)
+    except PolicyFileError:
         raise SystemExit(2) from None
     engine = make_engine(settings.database_url)
     client = await connect(settings)

@@ -14,27 +14,11 @@ from api.errors import install_error_handlers
 from api.routes.registry import ROUTERS
 from jiuzhu.db.engine import make_engine
 from jiuzhu.logging import configure_logging, get_logger
-from jiuzhu.policy_files import PolicyFileError, load_policy_files
 from jiuzhu.settings import Settings, get_settings
+from jiuzhu.startup import check_startup
 from jiuzhu.temporal import connect
 
 log = get_logger("jiuzhu.api")
-
-
-def check_policy_files(settings: Settings) -> None:
-    """Validate every policy file before serving (DOMAIN §9): a bad file stops start-up with
-    the file, the field and the reason (``PolicyFileError``)."""
-    try:
-        load_policy_files(settings.policies_dir)
-    except PolicyFileError as exc:
-        log.error(
-            "bad policy file",
-            error=str(exc),
-            file=str(exc.path),
-            field=exc.field,
-            reason=exc.reason,
-        )
-        raise
 
 
 def create_app(
@@ -45,7 +29,7 @@ def create_app(
         if settings is None:
             app.state.settings = get_settings()
             configure_logging(app.state.settings.effective_log_format, app.state.settings.log_level)
-        check_policy_files(app.state.settings)  # a bad policy file fails start-up (file, field)
+        check_startup(app.state.settings)  # a bad policy file fails start-up (file, field)
         if engine is None:
             app.state.engine = make_engine(app.state.settings.database_url)
         if client is None:

@@ -52,6 +52,9 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             _temporal_context,
+            # JSON lines carry the traceback of ``log.exception`` as a field; the console
+            # renderer prints it itself.
+            *([structlog.processors.dict_tracebacks] if fmt == "json" else []),
             renderer,
         ],
     )

@@ -17,8 +17,9 @@ from jiuzhu.db.engine import make_engine  # noqa: E402
 from jiuzhu.db.migrate import upgrade  # noqa: E402
 from jiuzhu.logging import configure_logging, get_logger  # noqa: E402
 from jiuzhu.officers import DEMO_OFFICERS, seed_demo_officers  # noqa: E402
-from jiuzhu.policy_files import PolicyFileError, load_policy_files  # noqa: E402
+from jiuzhu.policy_files import PolicyFileError  # noqa: E402
 from jiuzhu.settings import get_settings  # noqa: E402
+from jiuzhu.startup import check_startup  # noqa: E402
 
 log = get_logger("jiuzhu.run")
 
@@ -47,9 +48,8 @@ def main() -> int:
     configure_logging(settings.effective_log_format, settings.log_level)
     (ROOT / "var").mkdir(exist_ok=True)
     try:
-        layers = load_policy_files(settings.policies_dir)
-    except PolicyFileError as exc:
-        log.error("bad policy file", error=str(exc))
+        layers = check_startup(settings)
+    except PolicyFileError:
         return 2
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)

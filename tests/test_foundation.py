@@ -52,3 +52,48 @@ def test_json_logs_carry_bound_ids(capsys: object) -> None:
     err = capsys.readouterr().err.strip().splitlines()[-1]  # type: ignore[attr-defined]
     line = json.loads(err)
     assert line["application_id"] == "A1" and line["event"] == "step done"
+
+
+def test_json_logs_carry_tracebacks(capsys: object) -> None:
+    """``log.exception`` in JSON format keeps the traceback (stdlib and structlog loggers)."""
+    configure_logging("json", "INFO")
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logging.getLogger("jiuzhu.test").exception("stdlib failed")
+        structlog.get_logger("jiuzhu.test").exception("structlog failed")
+    lines = capsys.readouterr().err.strip().splitlines()  # type: ignore[attr-defined]
+    for raw in lines[-2:]:
+        line = json.loads(raw)
+        assert "exception" in line, line
+        assert "ValueError" in json.dumps(line["exception"], ensure_ascii=False)
+
+
+def test_migrations_are_one_linear_chain(tmp_path: Path) -> None:
+    """One head; a database migrated when the capabilities were separate branches (one
+    ``alembic_version`` row per branch head) upgrades to it."""
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine, text
+
+    from jiuzhu.db.migrate import alembic_config, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    cfg = alembic_config(url)
+    script = ScriptDirectory.from_config(cfg)
+    assert len(script.get_heads()) == 1
+    revisions = list(script.walk_revisions())
+    assert all(r.down_revision is None or isinstance(r.down_revision, str) for r in revisions), (
+        "no merge points"
+    )
+    upgrade(url)
+    head = script.get_current_head()
+    eng = create_engine(url)
+    with eng.begin() as conn:  # the shape an old database had
+        conn.execute(text("DELETE FROM alembic_version"))
+        for rev in ("0002_temporary", "application_0001", "payments_0001"):
+            conn.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": rev})
+    upgrade(url)
+    with eng.connect() as conn:
+        rows = [r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))]
+    eng.dispose()
+    assert rows == [head]

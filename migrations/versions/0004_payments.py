@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "payments_0001"
-down_revision: str | Sequence[str] | None = "0001_foundation"
+down_revision: str | Sequence[str] | None = "application_0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

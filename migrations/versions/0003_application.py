@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "application_0001"
-down_revision: str | Sequence[str] | None = "0001_foundation"
+down_revision: str | Sequence[str] | None = "0002_temporary"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

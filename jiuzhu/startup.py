@@ -1,0 +1,25 @@
+"""The start-up check shared by the API, the worker and ``make run``: every policy file must
+validate before anything serves (DOMAIN §9). A bad file stops start-up with the file, the field
+and the reason (``PolicyFileError``), logged once in the same shape by every process."""
+
+from jiuzhu.logging import get_logger
+from jiuzhu.policy_files import PolicyFileError, load_policy_files
+from jiuzhu.settings import Settings
+from rules.policy import PolicyLayer
+
+log = get_logger("jiuzhu.startup")
+
+
+def check_startup(settings: Settings) -> list[PolicyLayer]:
+    """Validate the policy files; returns the layers. Raises ``PolicyFileError``."""
+    try:
+        return load_policy_files(settings.policies_dir)
+    except PolicyFileError as exc:
+        log.error(
+            "bad policy file",
+            error=str(exc),
+            file=str(exc.path),
+            field=exc.field,
+            reason=exc.reason,
+        )
+        raise
