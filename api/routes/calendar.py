@@ -37,13 +37,13 @@ from jiuzhu.calendar_store import working_calendar
 from jiuzhu.contract import SA_PROVISIONAL, Actor, Role
 from jiuzhu.db.models import CalendarYear
 from rules.calendar import YearSchedule, add_months, builtin_schedules
+from workflows.deadlines.contract import CALENDAR_CHANGED, CalendarChanged
 
 router = APIRouter(prefix="/calendar", tags=["calendar"], route_class=RulesRoute)
 log = structlog.get_logger("jiuzhu.api.calendar")
 
 Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]
 
-CALENDAR_CHANGED_SIGNAL = "calendar_changed"
 """Signal name every case workflow with deadlines handles by recomputing provisional ones."""
 PROVISIONAL_RUNNING_QUERY = f"{SA_PROVISIONAL.name} = true AND ExecutionStatus = 'Running'"
 SIGNAL_CONCURRENCY = 32
@@ -146,16 +146,17 @@ def _store(engine: Engine, schedule: YearSchedule, officer_id: str) -> CalendarY
     return _year_out(engine, schedule.year)
 
 
-async def signal_provisional_workflows(client: Client) -> tuple[int, int]:
+async def signal_provisional_workflows(client: Client, year: int | None = None) -> tuple[int, int]:
     """Send ``calendar_changed`` to every running workflow whose search attributes say it has a
     provisional deadline. Returns (signalled, failed). Visibility is eventually consistent: a
     workflow that became provisional a moment ago may be missed (a re-load reaches it)."""
     semaphore = asyncio.Semaphore(SIGNAL_CONCURRENCY)
+    change = CalendarChanged(year=year)
 
     async def signal(workflow_id: str) -> bool:
         async with semaphore:
             try:
-                await client.get_workflow_handle(workflow_id).signal(CALENDAR_CHANGED_SIGNAL)
+                await client.get_workflow_handle(workflow_id).signal(CALENDAR_CHANGED, change)
                 return True
             except RPCError as exc:  # closed meanwhile, or the server refused: report, go on
                 log.warning(
@@ -204,7 +205,7 @@ async def load_year(
     recomputes it. Returns the stored year and how many workflows were signalled."""
     schedule = _schedule(year, body)
     stored = await run_in_threadpool(_store, engine, schedule, actor.officer_id)
-    signalled, failed = await signal_provisional_workflows(client)
+    signalled, failed = await signal_provisional_workflows(client, year)
     log.info(
         "calendar year loaded",
         year=year,

@@ -7,9 +7,8 @@ of an area takes over from its ``effective_from``.
 """
 
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, get_args
-from zoneinfo import ZoneInfo
 
 import structlog
 from fastapi import APIRouter, Depends, Request, Response
@@ -27,7 +26,8 @@ from api.schemas.rules import (
     PolicyVersionList,
     PolicyVersionOut,
 )
-from jiuzhu.contract import SHANGHAI, Actor, Role
+from jiuzhu.clock import beijing_today
+from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models import PolicyVersion
 from jiuzhu.policy_store import file_layers
 from jiuzhu.settings import Settings
@@ -100,7 +100,7 @@ Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]
 
 def today_shanghai() -> date:
     """Today's date in Beijing time (deadlines and policies are dated in Asia/Shanghai)."""
-    return datetime.now(ZoneInfo(SHANGHAI)).date()
+    return beijing_today()
 
 
 def unprocessable(problems: Iterable[tuple[Sequence[str | int], str]]) -> RequestValidationError:
