@@ -5,16 +5,16 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
+from jiuzhu.areas import AreaRef
 from jiuzhu.db.models import AuditEntry, CaseRecord
 from jiuzhu.records import AuditRecord, CaseSnapshot
-from rules.areas import county_of, township_of
 
 
 def upsert_case(session: Session, snap: CaseSnapshot) -> None:
     row = session.get(CaseRecord, snap.case_id)
     values = snap.model_dump()
-    values["county_code"] = county_of(snap.area_code) or snap.area_code
-    values["township_code"] = township_of(snap.area_code) or snap.area_code
+    area = AreaRef.of(snap.area_code)
+    values["county_code"], values["township_code"] = area.county, area.township
     if row is None:
         session.add(CaseRecord(**values))
         return
