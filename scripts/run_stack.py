@@ -1,7 +1,12 @@
 """`make run`: the embedded stack in one process group — Temporal dev server persisting to
-var/temporal.db (WAL, search attributes registered), the worker, and the API. Ctrl-C stops
+var/temporal.db (WAL, search attributes registered), the worker, and the API — supervised: a
+process that dies is logged and started again with backoff (1 s doubling to 30 s, reset after a
+minute of running), while the others stay up and `/health` says what is down meanwhile. The
+children's pids are kept in `stack-pids.json` beside the Temporal state file. Ctrl-C stops
 everything; running it again resumes every open workflow from var/."""
 
+import json
+import os
 import signal
 import socket
 import subprocess
@@ -24,7 +29,8 @@ from jiuzhu.startup import check_startup  # noqa: E402
 log = get_logger("jiuzhu.run")
 
 
-STOP: list[str] = []  # non-empty once Ctrl-C/SIGTERM arrived or a process died
+STOP: list[str] = []  # non-empty once Ctrl-C/SIGTERM arrived
+BACKOFF_START, BACKOFF_MAX, STABLE_AFTER = 1.0, 30.0, 60.0
 
 
 def _stop(signum: int, _: object) -> None:
@@ -39,6 +45,59 @@ def wait_for_port(host: str, port: int, seconds: float) -> bool:
                 return True
         time.sleep(0.2)
     return False
+
+
+class Supervised:
+    """One child process and its restart policy."""
+
+    def __init__(self, name: str, argv: list[str], port: tuple[str, int] | None = None) -> None:
+        self.name, self.argv, self.port = name, argv, port
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+        self.backoff = BACKOFF_START
+        self.restart_at: float | None = None
+        self.restarts = 0
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.argv, cwd=ROOT)
+        self.started_at = time.monotonic()
+        self.restart_at = None
+
+    def check(self) -> bool:
+        """Restart a dead process once its backoff has passed; True if the pids changed."""
+        now = time.monotonic()
+        if self.proc is not None and self.proc.poll() is not None:
+            code = self.proc.returncode
+            if now - self.started_at >= STABLE_AFTER:
+                self.backoff = BACKOFF_START
+            self.restart_at = now + self.backoff
+            log.error("process exited; restarting", process=self.name, code=code, in_s=self.backoff)
+            self.backoff = min(self.backoff * 2, BACKOFF_MAX)
+            self.proc = None
+        if self.proc is None and self.restart_at is not None and now >= self.restart_at:
+            self.restarts += 1
+            self.start()
+            log.warning("process restarted", process=self.name, restarts=self.restarts)
+            return True
+        return False
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def wait(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            log.warning("killing process that did not stop", process=self.name)
+            self.proc.kill()
+
+
+def write_pids(path: Path, children: list[Supervised]) -> None:
+    pids = {c.name: c.proc.pid for c in children if c.proc is not None}
+    path.write_text(json.dumps({"supervisor": os.getpid(), **pids}))
 
 
 def main() -> int:
@@ -59,11 +118,13 @@ def main() -> int:
     engine.dispose()
 
     bin_dir = Path(sys.executable).parent
-    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+    children: list[Supervised] = []
     host, _, port = settings.temporal_address.rpartition(":")
+    settings.temporal_db_file.parent.mkdir(parents=True, exist_ok=True)
+    pid_file = settings.temporal_db_file.parent / "stack-pids.json"
     if settings.embedded_temporal:
-        settings.temporal_db_file.parent.mkdir(parents=True, exist_ok=True)
-        server = subprocess.Popen(
+        server = Supervised(
+            "temporal",
             [
                 str(bin_dir / "temporal"),
                 "server",
@@ -84,36 +145,35 @@ def main() -> int:
                 "synchronous=NORMAL",
                 *search_attribute_cli_args(),
             ],
-            cwd=ROOT,
         )
-        procs.append(("temporal", server))
+        server.start()
+        children.append(server)
         if not wait_for_port(host, int(port), 60):
             log.error(
                 "temporal dev server did not open its port", address=settings.temporal_address
             )
-            server.terminate()
+            server.stop()
             return 1
-    procs.append(("worker", subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT)))
-    procs.append(
-        (
-            "api",
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "--factory",
-                    "api.main:create_app",
-                    "--host",
-                    settings.api_host,
-                    "--port",
-                    str(settings.api_port),
-                    "--no-access-log",
-                ],
-                cwd=ROOT,
-            ),
-        )
+    worker = Supervised("worker", [sys.executable, "worker.py"])
+    api = Supervised(
+        "api",
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "api.main:create_app",
+            "--host",
+            settings.api_host,
+            "--port",
+            str(settings.api_port),
+            "--no-access-log",
+        ],
     )
+    for child in (worker, api):
+        child.start()
+        children.append(child)
+    write_pids(pid_file, children)
     wait_for_port(settings.api_host, settings.api_port, 30)
     lines = [
         "",
@@ -134,20 +194,14 @@ def main() -> int:
     print("\n".join(lines), flush=True)
 
     while not STOP:
-        for name, proc in procs:
-            if proc.poll() is not None:
-                log.error("process exited; stopping the stack", process=name, code=proc.returncode)
-                STOP.append(name)
+        if any([child.check() for child in children]):
+            write_pids(pid_file, children)
         time.sleep(0.5)
-    for _name, proc in reversed(procs):
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for name, proc in reversed(procs):
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            log.warning("killing process that did not stop", process=name)
-            proc.kill()
+    for child in reversed(children):
+        child.stop()
+    for child in reversed(children):
+        child.wait()
+    pid_file.unlink(missing_ok=True)
     print("Jiuzhu stopped.", flush=True)
     return 0
 

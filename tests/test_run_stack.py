@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -39,7 +40,7 @@ def wait_healthy(base: str, seconds: float = 45) -> float:
     raise AssertionError(f"/health not 200 within {seconds} s")
 
 
-def test_stack_starts_and_resumes_after_kill(tmp_path: Path) -> None:
+def stack_env(tmp_path: Path) -> tuple[dict[str, str], str]:
     api_port, temporal_port, ui_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
@@ -53,7 +54,11 @@ def test_stack_starts_and_resumes_after_kill(tmp_path: Path) -> None:
         "JIUZHU_TASK_QUEUE": "jiuzhu-stack-test",
         "JIUZHU_LOG_LEVEL": "WARNING",
     }
-    base = f"http://127.0.0.1:{api_port}"
+    return env, f"http://127.0.0.1:{api_port}"
+
+
+def test_stack_starts_and_resumes_after_kill(tmp_path: Path) -> None:
+    env, base = stack_env(tmp_path)
     stack = start_stack(env)
     try:
         wait_healthy(base)
@@ -75,3 +80,52 @@ def test_stack_starts_and_resumes_after_kill(tmp_path: Path) -> None:
     finally:
         os.killpg(stack.pid, signal.SIGINT)  # Ctrl-C: a clean stop
         assert stack.wait(timeout=30) == 0
+
+
+def wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if check():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"{what} not within {seconds} s")
+
+
+def test_stack_restarts_a_crashed_worker_and_server(tmp_path: Path) -> None:
+    """SIGKILL of the worker, then of the dev server: each is started again by the supervisor,
+    the API answers throughout (/health says 503 naming Temporal while it is down), and a case
+    created after both restarts is served."""
+    env, base = stack_env(tmp_path)
+    pid_file = tmp_path / "stack-pids.json"
+    stack = start_stack(env)
+    try:
+        wait_healthy(base)
+        token = json.loads((tmp_path / "tokens.json").read_text())["demo-township"]
+        headers = {"Authorization": f"Bearer {token}"}
+        pids = json.loads(pid_file.read_text())
+
+        os.kill(pids["worker"], signal.SIGKILL)
+        wait_for(
+            lambda: json.loads(pid_file.read_text()).get("worker") not in (None, pids["worker"]),
+            30,
+            "worker restarted",
+        )
+        assert httpx.get(f"{base}/health", timeout=5).status_code in (200, 503)
+
+        os.kill(pids["temporal"], signal.SIGKILL)
+
+        def temporal_down() -> bool:
+            r = httpx.get(f"{base}/health", timeout=10)
+            return r.status_code == 503 and not r.json()["checks"]["temporal"]["ok"]
+
+        wait_for(temporal_down, 20, "/health naming temporal down")
+        wait_healthy(base, 90)
+        assert json.loads(pid_file.read_text())["temporal"] != pids["temporal"]
+        r = httpx.post(f"{base}/applications", json=application_body(), headers=headers)
+        assert r.status_code == 201, r.text
+        app_id = r.json()["application_id"]
+        r = httpx.get(f"{base}/applications/{app_id}", headers=headers, timeout=10)
+        assert r.status_code == 200
+    finally:
+        os.killpg(stack.pid, signal.SIGINT)
+        assert stack.wait(timeout=40) == 0
