@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from activities.reserve_fund import from_fen, replenish
+from activities.temporary.reserve_fund import from_fen, replenish
 from api.deps import CurrentOfficer, EngineDep, SessionDep, ensure_area, require_roles
 from api.schemas.temporary import LedgerEntryOut, ReplenishmentIn, ReplenishmentOut, ReserveFundOut
+from jiuzhu.areas import AreaRef
 from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models_temporary import ReserveFund, ReserveFundEntry
-from rules.areas import county_of, is_known_area
+from rules.areas import is_known_area
 
 router = APIRouter(prefix="/reserve-funds", tags=["reserve funds"])
 log = structlog.get_logger("jiuzhu.api.reserve_fund")
@@ -66,7 +67,7 @@ def get_fund(
     ).all()
     return ReserveFundOut(
         township_code=township,
-        county_code=county_of(township) or township,
+        county_code=AreaRef.of(township).county,
         balance=from_fen(fund.balance_fen if fund else 0),
         entries=[_entry(e) for e in entries],
         total_entries=total,

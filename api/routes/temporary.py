@@ -1,6 +1,8 @@
 """Temporary assistance (临时救助, DOMAIN §6): register a case, then each human step as an Update
-of its workflow. Refusals map to problem+json: wrong state 409, role/area 403, bad data 422
-naming the field; an overdrawn reserve fund or an event already aided 409."""
+of its workflow; the answer is the case's live state (queried after the step). Refusals
+propagate to the one problem+json map in ``api/errors.py``: wrong state 409, role/area 403, bad
+data 422 naming the field; an overdrawn reserve fund or an event already aided 409 with its
+``code``."""
 
 import uuid
 from datetime import UTC, datetime
@@ -11,12 +13,13 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.temporary import already_aided_error, prior_claims
+from activities.temporary.events import already_aided, prior_claims
+from activities.temporary.payloads import EventClaim
 from api.deps import (
     CurrentOfficer,
     SessionDep,
@@ -25,7 +28,6 @@ from api.deps import (
     ensure_area,
     require_roles,
 )
-from api.errors import ProblemError
 from api.idempotency import check_key, remember_key
 from api.schemas.temporary import (
     CloseIn,
@@ -40,19 +42,26 @@ from api.schemas.temporary import (
     TemporaryCasePage,
     TemporaryCaseSummary,
 )
-from jiuzhu.contract import Actor, CaseKind, Role, household_id_for, temporary_workflow_id
+from jiuzhu.contract import Actor, CaseKind, Role, household_id_for
 from jiuzhu.db.models import CaseRecord
 from jiuzhu.db.models_temporary import TemporaryPrepayment
 from jiuzhu.handoff import CardAccount
 from jiuzhu.read_model import upsert_case
 from jiuzhu.records import CaseSnapshot
-from workflows.application_models import ApplicantMember
-from workflows.temporary import TemporaryCaseWorkflow, temporary_search_attributes
-from workflows.temporary_models import (
+from jiuzhu.refusals import Refusal, RefusalError, RefusalKind
+from workflows.applications.contract import ApplicantMember
+from workflows.temporary.contract import (
+    OPEN_PREPAYMENT,
+    TemporaryProcedure,
+    TemporaryStatus,
+    start_search_attributes,
+    temporary_case_id_for_key,
+    temporary_workflow_id,
+)
+from workflows.temporary.models import (
     AidEvent,
     CloseCase,
     DecideSpecial,
-    EventClaim,
     GrantPrepayment,
     Investigation,
     RecordRecovery,
@@ -62,10 +71,8 @@ from workflows.temporary_models import (
     SubmitJustification,
     TemporaryCaseInput,
     TemporaryCaseState,
-    TemporaryProcedure,
-    TemporaryStatus,
 )
-from workflows.temporary_rules import temporary_case_id_for_key
+from workflows.temporary.workflow import TemporaryCaseWorkflow
 
 router = APIRouter(prefix="/temporary-cases", tags=["temporary assistance"])
 log = structlog.get_logger("jiuzhu.api.temporary")
@@ -77,18 +84,7 @@ County = Annotated[Actor, Depends(require_roles(Role.COUNTY_OFFICER))]
 TownshipOrCounty = Annotated[
     Actor, Depends(require_roles(Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER))
 ]
-
-# Workflow refusal types → HTTP status.
-STATUS_BY_TYPE = {
-    "WrongState": 409,
-    "Forbidden": 403,
-    "InvalidData": 422,
-    "InsufficientFunds": 409,
-    "NoReserveFund": 409,
-    "EventAlreadyAided": 409,
-}
-TITLES = {403: "Forbidden", 409: "Conflict", 422: "Unprocessable Content"}
-OPEN_PREPAYMENT = ("awaiting_justification", "awaiting_review")
+OPEN_PREPAYMENT_VALUES = [s.value for s in OPEN_PREPAYMENT]
 
 
 def case_row(session: Session, actor: Actor, case_id: str) -> CaseRecord:
@@ -115,35 +111,19 @@ async def live_state(client: Client, case_id: str) -> TemporaryCaseState:
         raise
 
 
-def refusal_problem(cause: BaseException) -> ProblemError | None:
-    """A workflow refusal (validator or business rule) as problem+json."""
-    if not isinstance(cause, ApplicationError) or cause.type not in STATUS_BY_TYPE:
-        return None
-    status = STATUS_BY_TYPE[cause.type]
-    field = None
-    if cause.details and isinstance(cause.details[0], dict):
-        field = cause.details[0].get("field")
-    return ProblemError(status, TITLES[status], cause.message, field=field, code=cause.type)
-
-
 async def run_step(client: Client, case_id: str, update: Any, arg: Any) -> TemporaryCaseState:
-    """Execute one step (a workflow Update) and map its refusal."""
+    """Execute one step (a workflow Update; its refusal propagates to the error map), then
+    answer with the case's live state. A closed case's workflow is gone: 409 WrongState."""
     structlog.contextvars.bind_contextvars(case_id=case_id)
     try:
-        result: TemporaryCaseState = await handle_for(client, case_id).execute_update(update, arg)
-        return result
-    except WorkflowUpdateFailedError as exc:
-        problem = refusal_problem(exc.cause)
-        if problem is not None:
-            raise problem from None
-        log.warning("temporary step failed", error_type=type(exc.cause).__name__)
-        raise ProblemError(
-            503, "Service Unavailable", "暂时无法完成此操作，请稍后重试（重试不会重复付款）"
-        ) from None
+        await handle_for(client, case_id).execute_update(update, arg)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise ProblemError(409, "Conflict", "案件已办结", code="WrongState") from None
+            raise RefusalError(
+                Refusal(kind=RefusalKind.WRONG_STATE, message_zh="案件已办结")
+            ) from None
         raise
+    return await live_state(client, case_id)
 
 
 @router.post("", status_code=201, response_model=TemporaryCaseState)
@@ -185,10 +165,7 @@ async def create_case(
     )
     others = prior_claims(session, claim)
     if others and not body.repeat_reason:
-        err = already_aided_error(claim, others)
-        raise ProblemError(
-            409, "Conflict", err.message, field="repeat_reason", code="EventAlreadyAided"
-        )
+        raise RefusalError(already_aided(claim, others))
     card = body.card_account
     inp = TemporaryCaseInput(
         case_id=case_id,
@@ -217,7 +194,7 @@ async def create_case(
             task_queue=settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=temporary_search_attributes(inp),
+            search_attributes=start_search_attributes(),
         )
     except WorkflowAlreadyStartedError:
         pass  # a retry of a case whose workflow has already closed
@@ -278,7 +255,7 @@ def list_cases(
         ensure_area(actor, area_code)
     if open_prepayments:
         query = select(TemporaryPrepayment).where(
-            col(TemporaryPrepayment.status).in_(OPEN_PREPAYMENT),
+            col(TemporaryPrepayment.status).in_(OPEN_PREPAYMENT_VALUES),
             col(TemporaryPrepayment.area_code).startswith(scope),
         )
         if overdue is not None:

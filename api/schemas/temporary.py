@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from api.schemas.applications import AreaCode, IdNumber, MemberIn
 from rules.household import Relation
 from rules.money import Money
-from workflows.temporary_models import EventType, TemporaryProcedure
+from workflows.temporary.contract import EventType, TemporaryProcedure
 
 Amount = Annotated[Money, Field(gt=0, le=Decimal("10000000"))]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]

@@ -2,28 +2,30 @@
 by the test's own case ids (the session database is shared)."""
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from jiuzhu.clock import BEIJING
 from jiuzhu.db.models import AuditEntry, OutboxMessage, PaymentInstruction
 from jiuzhu.db.models_temporary import ReserveFund, ReserveFundEntry
 from tests.conftest import auth
 from tests.factories import id_number
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+HISTORIES = Path(__file__).parent / "histories"
 TOWNSHIP = "419901001"
 COUNTY = "419901"
 
 
 def today() -> date:
-    return datetime.now(SHANGHAI).date()
+    return datetime.now(BEIJING).date()
 
 
 def case_body(
@@ -179,17 +181,24 @@ def balance_is_ledger_sum(engine: Engine, township: str) -> bool:
     return fund is not None and fund.balance_fen == total and fund.balance_fen >= 0
 
 
-async def assert_replays(handle: Any) -> None:
-    """The recorded history replays deterministically against the current workflow code."""
+async def assert_replays(handle: Any, save_as: str | None = None) -> None:
+    """The recorded history replays deterministically against the current workflow code. With
+    ``JIUZHU_WRITE_HISTORY=1`` and ``save_as``, the history is also saved as
+    ``tests/temporary/histories/<save_as>.json`` for ``test_replay.py``."""
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.worker import Replayer
 
-    from workflows.application import ApplicationWorkflow
-    from workflows.temporary import TemporaryCaseWorkflow
+    from workflows.applications.workflow import ApplicationWorkflow
+    from workflows.sandbox import workflow_runner
+    from workflows.temporary.workflow import TemporaryCaseWorkflow
 
     history = await handle.fetch_history()
+    if save_as is not None and os.environ.get("JIUZHU_WRITE_HISTORY") == "1":
+        HISTORIES.mkdir(exist_ok=True)
+        (HISTORIES / f"{save_as}.json").write_text(history.to_json())
     replayer = Replayer(
         workflows=[TemporaryCaseWorkflow, ApplicationWorkflow],
         data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
     )
     await replayer.replay_workflow(history)

@@ -25,8 +25,7 @@ from tests.temporary.helpers import (
     payments,
     poll,
 )
-from workflows.application import ApplicationWorkflow
-from workflows.application_models import (
+from workflows.applications.models import (
     AcceptInput,
     DecisionInput,
     DecisionOutcome,
@@ -36,7 +35,8 @@ from workflows.application_models import (
     OpinionInput,
     Recommendation,
 )
-from workflows.temporary import TemporaryCaseWorkflow
+from workflows.applications.workflow import ApplicationWorkflow
+from workflows.temporary.workflow import TemporaryCaseWorkflow
 
 
 async def test_normal_procedure_runs_the_application_workflow_as_child(
@@ -108,7 +108,7 @@ async def test_normal_procedure_runs_the_application_workflow_as_child(
     r = await api.get(f"/temporary-cases/{case_id}", headers=auth("township"))
     assert r.json()["status"] == "closed"
     assert [p["kind"] for p in r.json()["payments"]] == ["temporary"]
-    await assert_replays(parent)
+    await assert_replays(parent, save_as="normal_child_approved")
 
 
 async def test_refused_application_closes_the_case_and_frees_the_event(
@@ -139,12 +139,13 @@ async def test_refused_application_closes_the_case_and_frees_the_event(
         ApplicationWorkflow.initial_opinion,
         OpinionInput(actor=township, recommendation=Recommendation.REFUSE, reason_zh="可承受"),
     )
-    app = await child.execute_update(
+    await child.execute_update(
         ApplicationWorkflow.decide,
         DecisionInput(
             actor=township, outcome=DecisionOutcome.REFUSE, reasons_zh=["医疗费用已报销"]
         ),
     )
+    app = await child.query(ApplicationWorkflow.get_state)  # updates return a small result
     notice = app.notices[-1]
     await child.execute_update(
         ApplicationWorkflow.deliver_notice,

@@ -28,7 +28,7 @@ from tests.temporary.helpers import (
     registered,
     replenish,
 )
-from workflows.temporary import TemporaryCaseWorkflow
+from workflows.temporary.workflow import TemporaryCaseWorkflow
 
 REMINDER = ("reminder", "township_officer", TOWNSHIP)
 ESCALATION = ("escalation", "county_officer", COUNTY)
@@ -110,7 +110,7 @@ async def test_prepayment_justified_in_time(
     final = await handle.result()
     assert final.status == "closed"
     assert final.deadlines[0].due_at.isoformat() == deadline["due_at"].replace("Z", "+00:00")
-    await assert_replays(handle)
+    await assert_replays(handle, save_as="prepayment_justified")
     assert outbox(engine, wf_id) == []  # met in time: no reminder, no escalation
     r = await api.get("/temporary-cases?open_prepayments=true", headers=auth("township"))
     assert case_id not in [i["case_id"] for i in r.json()["items"]]
@@ -216,4 +216,4 @@ async def test_prepayment_never_justified_escalates_and_is_recovered(
     assert balance_is_ledger_sum(engine, TOWNSHIP)
     final = await handle.result()
     assert final.outcome == "recovered"
-    await assert_replays(handle)
+    await assert_replays(handle, save_as="prepayment_recovered")

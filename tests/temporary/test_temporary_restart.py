@@ -26,7 +26,7 @@ from tests.temporary.helpers import (
     replenish,
 )
 from worker import make_worker
-from workflows.temporary import TemporaryCaseWorkflow
+from workflows.temporary.workflow import TemporaryCaseWorkflow
 
 REMINDER = ("reminder", "township_officer", TOWNSHIP)
 ESCALATION = ("escalation", "county_officer", COUNTY)

@@ -9,15 +9,17 @@ import pytest
 
 from jiuzhu.policy_files import load_policy_files
 from rules.policy import Policy, resolve_policy
-from workflows.temporary_rules import (
+from workflows.temporary.contract import (
     application_id_for_case,
-    check_prepayment_amount,
-    check_referral_amount,
-    check_special_decision,
     event_key,
     prepayment_key,
     stage_key,
     temporary_case_id_for_key,
+)
+from workflows.temporary.rules import (
+    check_prepayment_amount,
+    check_referral_amount,
+    check_special_decision,
 )
 
 ROOT = Path(__file__).resolve().parents[2]

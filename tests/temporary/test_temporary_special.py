@@ -4,13 +4,13 @@ each stage on its date, once (idempotency key case + stage), from county funds."
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from jiuzhu.clock import BEIJING
 from tests.conftest import auth
 from tests.temporary.helpers import (
     assert_replays,
@@ -21,9 +21,7 @@ from tests.temporary.helpers import (
     payments,
     registered,
 )
-from workflows.temporary import TemporaryCaseWorkflow
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from workflows.temporary.workflow import TemporaryCaseWorkflow
 
 
 async def test_special_decision_staged_plan_paid_over_three_months(
@@ -49,7 +47,7 @@ async def test_special_decision_staged_plan_paid_over_three_months(
     assert r.json()["status"] == "referred"
     assert ("notice", "county_officer", "419901") in outbox(engine, wf_id)
 
-    today = (await env.get_current_time(handle)).astimezone(SHANGHAI).date()
+    today = (await env.get_current_time(handle)).astimezone(BEIJING).date()
     plan = [
         {"pay_on": today.isoformat(), "amount": "2000.00"},
         {"pay_on": (today + timedelta(days=30)).isoformat(), "amount": "2000.00"},
@@ -108,9 +106,9 @@ async def test_special_decision_staged_plan_paid_over_three_months(
     assert final.status == "closed" and final.outcome == "aided"
     assert all(s.paid_at is not None for s in final.special_decision.stages)  # type: ignore[union-attr]
     paid_dates = [
-        s.paid_at.astimezone(SHANGHAI).date()  # type: ignore[union-attr]
+        s.paid_at.astimezone(BEIJING).date()  # type: ignore[union-attr]
         for s in final.special_decision.stages  # type: ignore[union-attr]
     ]
     assert paid_dates == [datetime.fromisoformat(p["pay_on"]).date() for p in plan]
     assert audit_actions(engine, case_id).count("stage_paid") == 3
-    await assert_replays(handle)
+    await assert_replays(handle, save_as="special_staged")

@@ -1,89 +1,33 @@
-"""Payloads of the temporary-assistance workflow (临时救助, DOMAIN §6): its input, its state
-(returned by the query, carried across continue-as-new), its update inputs and the activity
-payloads. Pure pydantic models shared with the API and the activities; no table models."""
+"""Models of the temporary-assistance workflow (临时救助, DOMAIN §6): its input, its state
+(returned by the ``get_state`` query, carried across continue-as-new), the update inputs and
+the small update result. Pure pydantic models; activity payloads live beside their activities
+(``activities/temporary/payloads.py``)."""
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
+from activities.deadlines import Deadline
+from jiuzhu.areas import AreaRef
 from jiuzhu.contract import Actor
-from jiuzhu.deadline_models import Deadline
 from jiuzhu.handoff import CardAccount
-from jiuzhu.records import AuditRecord, CaseSnapshot
 from rules.money import to_cents
 from rules.policy import Policy
-from workflows.application_models import ApplicantMember, TimelineEntry
+from workflows.applications.contract import ApplicantMember
+from workflows.applications.models import TimelineEntry
+from workflows.payments.contract import PaymentKind
+from workflows.temporary.contract import (
+    EventType,
+    TemporaryOutcome,
+    TemporaryProcedure,
+    TemporaryStatus,
+)
 
 Yuan = Annotated[Decimal, AfterValidator(to_cents)]
 """Yuan with exactly two decimal places (range checks are business rules, see
-``workflows.temporary_rules``)."""
-
-
-class TemporaryProcedure(StrEnum):
-    """急难型 (emergency: prepayment now, justification later) or 支出型 (normal procedure)."""
-
-    EMERGENCY = "emergency"
-    NORMAL = "normal"
-
-
-class EventType(StrEnum):
-    """The emergency or hardship the aid answers (民发〔2018〕23号 一(二))."""
-
-    FIRE = "fire"
-    ACCIDENT = "accident"
-    SERIOUS_ILLNESS = "serious_illness"
-    NATURAL_DISASTER = "natural_disaster"
-    CRIME = "crime"
-    EXPENSE_SPIKE = "expense_spike"
-    OTHER = "other"
-
-
-EVENT_TYPE_NAMES_ZH: dict[EventType, str] = {
-    EventType.FIRE: "火灾",
-    EventType.ACCIDENT: "意外事故",
-    EventType.SERIOUS_ILLNESS: "突发重大疾病",
-    EventType.NATURAL_DISASTER: "自然灾害",
-    EventType.CRIME: "遭受不法侵害",
-    EventType.EXPENSE_SPIKE: "刚性支出突增",
-    EventType.OTHER: "其他",
-}
-
-
-class TemporaryStatus(StrEnum):
-    """Where the case stands (the ProgrammeStatus search attribute). A case may combine a
-    prepayment and a referral; the status shows the most urgent open part."""
-
-    REGISTERED = "registered"  # 已登记
-    PREPAID = "prepaid"  # 已先行救助，待事后补充说明
-    JUSTIFIED = "justified"  # 已补充说明，待县级审核
-    RECOVERY = "recovery"  # 补充说明未通过，追回中
-    REFERRED = "referred"  # 已提交县级一事一议
-    PAYING = "paying"  # 一次审批、分阶段救助中
-    IN_APPLICATION = "in_application"  # 支出型：审核审批中
-    CLOSED = "closed"
-
-
-STATUS_NAMES_ZH: dict[TemporaryStatus, str] = {
-    TemporaryStatus.REGISTERED: "已登记",
-    TemporaryStatus.PREPAID: "已先行救助，待补充说明",
-    TemporaryStatus.JUSTIFIED: "已补充说明，待县级审核",
-    TemporaryStatus.RECOVERY: "追回中",
-    TemporaryStatus.REFERRED: "待县级一事一议",
-    TemporaryStatus.PAYING: "分阶段发放中",
-    TemporaryStatus.IN_APPLICATION: "审核审批中",
-    TemporaryStatus.CLOSED: "已办结",
-}
-
-
-class TemporaryOutcome(StrEnum):
-    AIDED = "aided"  # money paid and every part settled
-    RECOVERED = "recovered"  # prepayment rejected and recovered
-    REFUSED = "refused"  # application refused or 一事一议 refused, nothing paid
-    WITHDRAWN = "withdrawn"
-    CLOSED_WITHOUT_AID = "closed_without_aid"
+``workflows.temporary.rules``)."""
 
 
 class AidEvent(BaseModel):
@@ -95,7 +39,7 @@ class AidEvent(BaseModel):
     description_zh: str
 
 
-# --- human inputs (update payloads) -------------------------------------------------------
+# --- update inputs ------------------------------------------------------------------------------
 class Investigation(BaseModel):
     """The household visit behind a justification (≥ 2 investigators, 低保办法 Art. 16 by
     analogy; phone/video allowed in an emergency)."""
@@ -174,18 +118,22 @@ class DecideSpecial(BaseModel):
     repeat_reason: str | None = None
 
 
-class CalendarChanged(BaseModel):
-    """Signal payload: a year's working-day schedule was loaded (DOMAIN §8)."""
-
-    year: int | None = None
-
-
 class CloseCase(BaseModel):
     actor: Actor
     reason_zh: str = Field(min_length=1)
 
 
-# --- state ---------------------------------------------------------------------------------
+class StepResult(BaseModel):
+    """What every Update returns: small, so the history stays light; the API queries
+    ``get_state`` for its full answer."""
+
+    case_id: str
+    status: TemporaryStatus
+    revision: int
+    outcome: TemporaryOutcome | None = None
+
+
+# --- state --------------------------------------------------------------------------------------
 class Justification(BaseModel):
     beneficiary_name: str
     beneficiary_id_number: str
@@ -257,6 +205,8 @@ class Referral(BaseModel):
 
 
 class Stage(BaseModel):
+    """One stage of a staged plan (1-based ``index``), paid on ``pay_on`` (Beijing date)."""
+
     index: int
     pay_on: date
     amount: Decimal
@@ -276,6 +226,9 @@ class SpecialDecision(BaseModel):
     def next_unpaid(self) -> Stage | None:
         return next((s for s in self.stages if s.paid_at is None), None)
 
+    def unpaid(self) -> list[Stage]:
+        return [s for s in self.stages if s.paid_at is None]
+
 
 class ChildApplication(BaseModel):
     """The 支出型 procedure runs as the application workflow (child)."""
@@ -290,8 +243,8 @@ class ChildApplication(BaseModel):
 
 class PaymentRecord(BaseModel):
     idempotency_key: str
-    kind: str
-    funding_source: str
+    kind: PaymentKind
+    funding_source: str  # reserve_fund | county
     amount: Decimal
     period: str
     issued_at: datetime
@@ -316,6 +269,7 @@ class TemporaryCaseState(BaseModel):
     case_id: str
     procedure: TemporaryProcedure
     area_code: str
+    area: AreaRef
     household_id: str
     members: list[ApplicantMember]
     event: AidEvent
@@ -340,6 +294,14 @@ class TemporaryCaseState(BaseModel):
     timeline: list[TimelineEntry] = Field(default_factory=list)
     revision: int = 0
 
+    @model_validator(mode="before")
+    @classmethod
+    def _area_from_code(cls, data: Any) -> Any:
+        """A state written before ``area`` existed resolves it from ``area_code``."""
+        if isinstance(data, dict) and data.get("area") is None and data.get("area_code"):
+            data = {**data, "area": AreaRef.of(data["area_code"])}
+        return data
+
     @property
     def applicant(self) -> ApplicantMember:
         return next(m for m in self.members if m.relation == "applicant")
@@ -348,124 +310,10 @@ class TemporaryCaseState(BaseModel):
     def total_paid(self) -> Decimal:
         return sum((p.amount for p in self.payments), Decimal("0.00"))
 
-
-# --- activity payloads -----------------------------------------------------------------------
-class EventClaim(BaseModel):
-    """Claim an event for a case: refused (EventAlreadyAided) if another case already aided the
-    same event for any member and no ``repeat_reason`` is given."""
-
-    case_id: str
-    member_id_numbers: list[str]
-    event_type: EventType
-    event_date: date
-    repeat_reason: str | None = None
-
-
-class PrepaymentDebit(BaseModel):
-    """Debit the township reserve fund and issue the prepayment instruction, in one
-    transaction (with the event claim)."""
-
-    case_id: str
-    township_code: str
-    county_code: str
-    area_code: str
-    household_id: str
-    idempotency_key: str
-    amount: Decimal
-    payee_name: str
-    payee_id_number: str
-    card_account: str
-    period: str
-    actor: Actor
-    note_zh: str
-    claim: EventClaim
-
-
-class DebitResult(BaseModel):
-    """``amount`` is what the ledger recorded (a retry returns the first attempt's figures)."""
-
-    ledger_entry_id: int
-    amount: Decimal
-    balance_after: Decimal
-    idempotency_key: str
-
-
-class RecoveryCredit(BaseModel):
-    case_id: str
-    township_code: str
-    dedupe_key: str
-    amount: Decimal
-    closes: bool
-    actor: Actor
-    note_zh: str
-
-
-class CreditResult(BaseModel):
-    ledger_entry_id: int
-    balance_after: Decimal
-
-
-class PaymentOrder(BaseModel):
-    """A county-funded temporary-aid instruction (kind ``temporary`` or ``staged``)."""
-
-    idempotency_key: str
-    kind: str
-    case_id: str
-    household_id: str
-    area_code: str
-    county_code: str
-    period: str
-    amount: Decimal
-    payee_name: str
-    payee_id_number: str
-    card_account: str
-    funding_source: str = "county"
-
-
-class RecoveryOpen(BaseModel):
-    case_id: str
-    workflow_id: str
-    township_code: str
-    county_code: str
-    amount: Decimal
-    reason_zh: str
-    opened_by: Actor
-    opened_at: datetime
-
-
-class PendingLookup(BaseModel):
-    household_id: str
-    member_id_numbers: list[str]
-
-
-class PendingApplication(BaseModel):
-    case_id: str
-    programme: str
-    status: str
-
-
-class PrepaymentRow(BaseModel):
-    """The open-prepayment register row (lists by justification due date)."""
-
-    case_id: str
-    workflow_id: str
-    area_code: str
-    applicant_name: str
-    amount: Decimal
-    granted_at: datetime
-    justification_due: datetime | None
-    justified_at: datetime | None
-    status: str  # awaiting_justification | awaiting_review | accepted | recovery | recovered
-    overdue: bool
-    revision: int
-
-
-class TemporaryRecord(BaseModel):
-    """Read model, audit lines and prepayment register, written in one transaction."""
-
-    snapshot: CaseSnapshot
-    audit: list[AuditRecord] = Field(default_factory=list)
-    prepayment: PrepaymentRow | None = None
+    def next_stage(self) -> Stage | None:
+        """The next unpaid stage of an approved 一事一议 plan."""
+        d = self.special_decision
+        return d.next_unpaid() if d is not None and d.approved else None
 
 
 TemporaryCaseInput.model_rebuild()

@@ -1,12 +1,14 @@
-"""The township reserve fund (乡镇临时救助备用金) as a ledger: every debit and credit with its case,
-balance never negative, even under concurrent grants.
+"""The township reserve fund (乡镇临时救助备用金) as a ledger: every debit and credit with its
+case, the balance never negative, even under concurrent grants (民发〔2018〕23号: 乡镇临时救助
+备用金制度).
 
-A prepayment is ONE transaction: the conditional debit
-(``UPDATE reserve_fund SET balance_fen = balance_fen - :x WHERE township_code = :t AND
-balance_fen >= :x``), the event claim, the ledger entry and the payment instruction (kind
-``prepayment``, funding source ``reserve_fund``, idempotency key minted by the workflow). A
-retry finds the instruction by its key and returns the same result; a refusal (insufficient
-funds, event already aided) rolls everything back and is a non-retryable ``ApplicationError``."""
+A prepayment is ONE transaction: the conditional debit (``UPDATE reserve_fund SET balance_fen =
+balance_fen - :x WHERE township_code = :t AND balance_fen >= :x``), the event claim, the ledger
+entry and the payment instruction (kind ``prepayment``, funding source ``reserve_fund``,
+idempotency key minted by the workflow, written by the one instruction writer). A retry finds
+the ledger entry by its key and returns the same result; a refusal (insufficient funds, no
+fund, event already aided) rolls everything back and is a non-retryable Conflict refusal with
+its ``code``. Money is kept in integer fen (分)."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,24 +18,23 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
-from activities.temporary import claim_event_in
-from jiuzhu.contract import Actor
-from jiuzhu.db.engine import unit_of_work
-from jiuzhu.db.models import PaymentInstruction
-from jiuzhu.db.models_temporary import ReserveFund, ReserveFundEntry, TemporaryRecovery
-from rules.areas import county_of
-from rules.money import format_yuan
-from workflows.temporary_models import (
+from activities.payments.instructions import InstructionDraft, write_instruction
+from activities.temporary.events import claim_event_in
+from activities.temporary.payloads import (
     CreditResult,
     DebitResult,
     PrepaymentDebit,
     RecoveryCredit,
 )
-
-INSUFFICIENT_FUNDS = "InsufficientFunds"
-NO_RESERVE_FUND = "NoReserveFund"
+from jiuzhu.areas import AreaRef
+from jiuzhu.contract import Actor
+from jiuzhu.db.engine import unit_of_work
+from jiuzhu.db.models_temporary import ReserveFund, ReserveFundEntry, TemporaryRecovery
+from jiuzhu.refusals import Refusal, RefusalKind
+from rules.money import format_yuan
+from workflows.payments.contract import PaymentKind
+from workflows.temporary.contract import INSUFFICIENT_FUNDS, NO_RESERVE_FUND
 
 
 def to_fen(amount: Decimal) -> int:
@@ -45,11 +46,34 @@ def from_fen(fen: int) -> Decimal:
 
 
 class FundRefused(Exception):
-    """A debit the fund cannot cover (or no fund for the township)."""
+    """A debit the fund cannot cover (``InsufficientFunds``), or no fund for the township
+    (``NoReserveFund``); ``balance`` in yuan."""
 
-    def __init__(self, kind: str, message_zh: str, balance: Decimal) -> None:
+    def __init__(self, code: str, message_zh: str, township: str, balance: Decimal) -> None:
         super().__init__(message_zh)
-        self.kind, self.message_zh, self.balance = kind, message_zh, balance
+        self.code, self.message_zh, self.township, self.balance = (
+            code,
+            message_zh,
+            township,
+            balance,
+        )
+
+    def refusal(self) -> Refusal:
+        """409 Conflict with ``code``, the balance and the township."""
+        return Refusal(
+            kind=RefusalKind.CONFLICT,
+            message_zh=self.message_zh,
+            extra={
+                "code": self.code,
+                "balance": str(self.balance),
+                "township_code": self.township,
+            },
+        )
+
+
+def _no_fund(township: str) -> FundRefused:
+    message = f"乡镇{township}尚未设立临时救助备用金"
+    return FundRefused(NO_RESERVE_FUND, message, township, Decimal(0))
 
 
 @dataclass(frozen=True)
@@ -95,7 +119,7 @@ def _add_entry(
     entry = ReserveFundEntry(
         dedupe_key=dedupe_key,
         township_code=township,
-        county_code=county_of(township) or township,
+        county_code=AreaRef.of(township).county,
         direction=direction,
         purpose=purpose,
         amount_fen=amount_fen,
@@ -124,8 +148,9 @@ def debit(
     note_zh: str,
     payment_key: str | None = None,
 ) -> LedgerResult:
-    """Conditional debit plus its ledger entry, inside the caller's transaction. The UPDATE is the
-    transaction's first write, so concurrent debits serialise on it and never overdraw."""
+    """Conditional debit plus its ledger entry, inside the caller's transaction. The UPDATE is
+    the transaction's first write, so concurrent debits serialise on it and never overdraw.
+    Raises ``FundRefused``."""
     now = datetime.now(UTC)
     result = session.execute(
         update(ReserveFund)
@@ -139,11 +164,12 @@ def debit(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         balance = _balance_fen(session, township)
         if balance is None:
-            raise FundRefused(NO_RESERVE_FUND, f"乡镇{township}尚未设立临时救助备用金", Decimal(0))
+            raise _no_fund(township)
         raise FundRefused(
             INSUFFICIENT_FUNDS,
             f"备用金余额不足：乡镇{township}余额{format_yuan(from_fen(balance))}，"
             f"本次需支出{format_yuan(from_fen(amount_fen))}",
+            township,
             from_fen(balance),
         )
     return _add_entry(
@@ -186,11 +212,11 @@ def credit(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         if not create_fund:
-            raise FundRefused(NO_RESERVE_FUND, f"乡镇{township}尚未设立临时救助备用金", Decimal(0))
+            raise _no_fund(township)
         session.add(
             ReserveFund(
                 township_code=township,
-                county_code=county_of(township) or township,
+                county_code=AreaRef.of(township).county,
                 balance_fen=amount_fen,
             )
         )
@@ -242,8 +268,9 @@ class ReserveFundActivities:
     @activity.defn
     def debit_prepayment(self, req: PrepaymentDebit) -> DebitResult:
         """Event claim + conditional debit + ledger entry + payment instruction, one
-        transaction. Refusals: ``InsufficientFunds``/``NoReserveFund``/``EventAlreadyAided``
-        (non-retryable), with nothing written."""
+        transaction. Refusals (non-retryable Conflict, nothing written): code
+        ``InsufficientFunds``/``NoReserveFund``/``EventAlreadyAided``."""
+        township = req.area.township
         with unit_of_work(self.engine) as session:
             done = _entry_result(session, f"{req.idempotency_key}:debit")
             if done is not None:  # a retry after the commit: same result, nothing new
@@ -256,7 +283,7 @@ class ReserveFundActivities:
             try:
                 ledger = debit(
                     session,
-                    township=req.township_code,
+                    township=township,
                     amount_fen=to_fen(req.amount),
                     dedupe_key=f"{req.idempotency_key}:debit",
                     purpose="prepayment",
@@ -266,33 +293,28 @@ class ReserveFundActivities:
                     payment_key=req.idempotency_key,
                 )
             except FundRefused as refused:
-                raise ApplicationError(
-                    refused.message_zh,
-                    {"balance": str(refused.balance), "township_code": req.township_code},
-                    type=refused.kind,
-                    non_retryable=True,
-                ) from None
+                raise refused.refusal().error() from None
             claim_event_in(session, req.claim)  # raises EventAlreadyAided → rollback
-            session.add(
-                PaymentInstruction(
+            write_instruction(
+                session,
+                InstructionDraft(
                     idempotency_key=req.idempotency_key,
-                    kind="prepayment",
+                    kind=PaymentKind.PREPAYMENT,
                     case_id=req.case_id,
                     household_id=req.household_id,
                     programme="temporary",
-                    area_code=req.area_code,
-                    county_code=req.county_code,
+                    area_code=req.area.code,
+                    county_code=req.area.county,
                     period=req.period,
                     amount=req.amount,
-                    payee_name=req.payee_name,
-                    payee_id_number=req.payee_id_number,
-                    card_account=req.card_account,
+                    payee_name=req.payee.name,
+                    payee_id_number=req.payee.id_number,
+                    card_account=req.payee.card_account,
                     funding_source="reserve_fund",
-                )
+                ),
             )
         activity.logger.info(
-            "prepayment debited",
-            extra={"case_id": req.case_id, "township": req.township_code},
+            "prepayment debited", extra={"case_id": req.case_id, "township": township}
         )
         return DebitResult(
             ledger_entry_id=ledger.entry_id,
