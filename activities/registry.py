@@ -6,18 +6,18 @@ from typing import Any
 from sqlalchemy import Engine
 from temporalio.client import Client
 
-from activities.application_checks import ApplicationActivities
-from activities.bank import BankActivities, bank_dir_for
+from activities.applications.checks import ApplicationActivities
+from activities.applications.notices import NoticeActivities
+from activities.applications.verification import VerificationActivities
 from activities.deadlines import DeadlineActivities
-from activities.death_check import DeathCheckActivities
-from activities.entitlements import EntitlementActivities
-from activities.notices import NoticeActivities
-from activities.payroll import PayrollActivities
+from activities.entitlements.activities import EntitlementActivities
+from activities.entitlements.death_check import DeathCheckActivities
+from activities.payments.bank import BankActivities, bank_dir_for
+from activities.payments.payroll import PayrollActivities
 from activities.policy import PolicyActivities
 from activities.records import RecordActivities
-from activities.reserve_fund import ReserveFundActivities
-from activities.temporary import TemporaryActivities
-from activities.verification import VerificationActivities
+from activities.temporary.cases import TemporaryActivities
+from activities.temporary.reserve_fund import ReserveFundActivities
 from jiuzhu.settings import Settings
 
 
@@ -42,7 +42,7 @@ def build_activities(
         deadlines.compute_deadline,
         deadlines.post_outbox,
         policy.policy_in_force,
-        entitlements.publish_entitlement,
+        entitlements.publish_account,
         entitlements.issue_notice,
         entitlements.payment_summary,
         payroll.payroll_cutoffs,
@@ -60,10 +60,11 @@ def build_activities(
         temporary.release_event,
         temporary.issue_payment,
         temporary.open_recovery,
-        temporary.record_case,
+        temporary.record_prepayment,
         application.check_relatives,
         application.assess_household,
         verification.verification_sources,
+        verification.check_sources,
         verification.check_source,
         application_notices.issue_notice,
         application_notices.record_delivery,

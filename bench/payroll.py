@@ -27,13 +27,14 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from jiuzhu.contract import Actor, Role, payroll_workflow_id, search_attribute_cli_args
+from jiuzhu.contract import Actor, Role, search_attribute_cli_args
 from jiuzhu.db.engine import make_engine
 from jiuzhu.db.migrate import upgrade
 from jiuzhu.settings import Settings
 from worker import make_worker
-from workflows.payroll import PayrollWorkflow
-from workflows.payroll_models import FundingConfirmation, PayrollInput, PayrollStatus
+from workflows.payments.contract import PayrollStatus, payroll_workflow_id
+from workflows.payments.models import FundingConfirmation, PayrollInput
+from workflows.payments.payroll import PayrollWorkflow
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNTY = "419901"

@@ -71,9 +71,18 @@ class CasePublisher:
         if updates:
             workflow.upsert_search_attributes(updates)
 
-    def dynamic(self, *, status: str, book: "DeadlineBook | None" = None) -> None:
-        """Status, next deadline, overdue and provisional flags: only those that changed."""
-        next_due: datetime | None = book.next_due() if book else None
+    def dynamic(
+        self,
+        *,
+        status: str,
+        book: "DeadlineBook | None" = None,
+        also_due: datetime | None = None,
+    ) -> None:
+        """Status, next deadline, overdue and provisional flags: only those that changed.
+        ``also_due``: a case's own next date outside the book (e.g. an entitlement's next
+        periodic review), counted in the next deadline."""
+        dues = [d for d in (book.next_due() if book else None, also_due) if d is not None]
+        next_due: datetime | None = min(dues) if dues else None
         wanted: dict[str, Any] = {
             SA_STATUS.name: status,
             SA_NEXT_DEADLINE.name: next_due,

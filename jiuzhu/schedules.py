@@ -6,7 +6,6 @@ derives its month from the schedule's action time)."""
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from temporalio.client import (
     Client,
@@ -23,12 +22,11 @@ from temporalio.client import (
     ScheduleState,
 )
 
-from jiuzhu.contract import payroll_schedule_id
+from jiuzhu.clock import ZONE_NAME, at_beijing
 from rules.areas import AREAS, AreaLevel
-from workflows.payroll import PayrollWorkflow
-from workflows.payroll_models import PayrollInput
+from workflows.payments.contract import PAYROLL_WORKFLOW_TYPE, payroll_schedule_id
+from workflows.payments.models import PayrollInput
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 RUN_DAY = 1
 RUN_HOUR = 1
 
@@ -40,7 +38,7 @@ def known_counties() -> list[str]:
 def payroll_schedule(county_code: str, task_queue: str) -> Schedule:
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            PayrollWorkflow.run,
+            PAYROLL_WORKFLOW_TYPE,
             PayrollInput(county_code=county_code),
             id=f"payroll-scheduled-{county_code}",
             task_queue=task_queue,
@@ -54,7 +52,7 @@ def payroll_schedule(county_code: str, task_queue: str) -> Schedule:
                     second=[ScheduleRange(0)],
                 )
             ],
-            time_zone_name="Asia/Shanghai",
+            time_zone_name=ZONE_NAME,
         ),
         # A launcher run only starts the month's payroll (a child with the month's id) and
         # ends, so overlapping launches are harmless; a backfill of several months runs all.
@@ -88,7 +86,7 @@ async def ensure_payroll_schedules(
 
 def month_window(year: int, month: int) -> tuple[datetime, datetime]:
     """The instants around the month's scheduled run (the 1st, 01:00 Beijing time)."""
-    run_at = datetime.combine(date(year, month, RUN_DAY), time(RUN_HOUR), tzinfo=SHANGHAI)
+    run_at = at_beijing(date(year, month, RUN_DAY), time(RUN_HOUR))
     return (run_at - timedelta(minutes=30)).astimezone(UTC), (
         run_at + timedelta(minutes=30)
     ).astimezone(UTC)

@@ -4,10 +4,9 @@ recorded (e.g. 300 yuan, 6:4)."""
 
 import hashlib
 import uuid
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -17,11 +16,13 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.deps import SessionDep, SettingsDep, TemporalClientDep, ensure_area, require_roles
 from api.errors import ProblemError
-from jiuzhu.contract import SHANGHAI, Actor, Role
+from jiuzhu.clock import beijing_today
+from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models_payments import Campaign
 from rules.areas import AreaLevel, get_area, is_known_area
-from workflows.campaign import CampaignWorkflow, campaign_workflow_id
-from workflows.payroll_models import CampaignInput
+from workflows.payments.campaign import CampaignWorkflow
+from workflows.payments.contract import CampaignStatus, campaign_workflow_id
+from workflows.payments.models import CampaignInput
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]
@@ -61,7 +62,7 @@ class CampaignCreate(BaseModel):
     @field_validator("pay_by")
     @classmethod
     def _pay_by(cls, v: date) -> date:
-        if v < datetime.now(ZoneInfo(SHANGHAI)).date():
+        if v < beijing_today():
             raise ValueError("pay_by is in the past")
         return v
 
@@ -97,7 +98,7 @@ async def create_campaign(
         amount_per_person=body.amount_per_person,
         provincial_ratio=body.provincial_share,
         pay_by=pay_by,
-        status="started",
+        status=CampaignStatus.STARTED.value,
         created_by=actor.officer_id,
     )
     session.add(row)

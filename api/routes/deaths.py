@@ -2,9 +2,8 @@
 admin loads deaths; each county's monthly payroll runs the death check against it, which
 suspends the deceased's share at once and opens the household review."""
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -12,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from api.deps import SessionDep, require_roles
-from jiuzhu.contract import SHANGHAI, Actor, Role
+from jiuzhu.clock import beijing_today
+from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models_payments import DeathRecord
 from rules.id_number import birth_date_from_id, validate_id_number
 
@@ -35,7 +35,7 @@ class DeathIn(BaseModel):
 
     @model_validator(mode="after")
     def _dates(self) -> "DeathIn":
-        if self.date_of_death > datetime.now(ZoneInfo(SHANGHAI)).date():
+        if self.date_of_death > beijing_today():
             raise ValueError("date_of_death is in the future")
         if self.date_of_death < birth_date_from_id(self.id_number):
             raise ValueError("date_of_death is before the birth date in id_number")

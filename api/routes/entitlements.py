@@ -5,7 +5,7 @@ the written notices."""
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -13,8 +13,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func
 from sqlmodel import Session, col, select
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import CurrentOfficer, SessionDep, TemporalClientDep, ensure_area, require_roles
@@ -22,11 +21,10 @@ from api.errors import ProblemError
 from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models import PaymentInstruction
 from jiuzhu.db.models_payments import EntitlementAccount, EntitlementNotice
-from jiuzhu.handoff import CardAccount
 from rules.id_number import validate_id_number
 from rules.reasons import ReasonCode
-from workflows.entitlement import EntitlementWorkflow
-from workflows.entitlement_models import (
+from workflows.entitlements.contract import CardAccount
+from workflows.entitlements.models import (
     CardAccountChange,
     ChangeKind,
     ChangeReceipt,
@@ -40,6 +38,7 @@ from workflows.entitlement_models import (
     WorkRefusal,
     WorkRefusalResult,
 )
+from workflows.entitlements.workflow import EntitlementWorkflow
 
 router = APIRouter(prefix="/entitlements", tags=["entitlements"])
 log = structlog.get_logger("jiuzhu.api.entitlements")
@@ -50,29 +49,12 @@ Reporter = Annotated[Actor, Depends(require_roles(*REPORTERS))]
 Investigator = Annotated[Actor, Depends(require_roles(*INVESTIGATORS))]
 CountyOfficer = Annotated[Actor, Depends(require_roles(Role.COUNTY_OFFICER))]
 
-STATUS_BY_KIND = {"Forbidden": 403, "NotFound": 404, "InvalidInput": 422, "InvalidState": 409}
-TITLES = {403: "Forbidden", 404: "Not Found", 409: "Conflict", 422: "Unprocessable Content"}
-
-
-def raise_refusal(exc: WorkflowUpdateFailedError) -> NoReturn:
-    """Map a workflow validator's refusal to problem+json (403/404/409/422 naming the field)."""
-    cause: BaseException | None = exc.cause
-    while cause is not None and not isinstance(cause, ApplicationError):
-        cause = getattr(cause, "cause", None)
-    if isinstance(cause, ApplicationError):
-        status = STATUS_BY_KIND.get(cause.type or "", 409)
-        details = cause.details[0] if cause.details else None
-        field = details.get("field") if isinstance(details, dict) else None
-        raise ProblemError(status, TITLES[status], cause.message, field=field) from None
-    log.warning("update failed", error_type=type(exc.cause).__name__)
-    raise ProblemError(503, "Service Unavailable", "暂时无法完成此操作，请稍后重试") from None
-
 
 async def run_update(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> Any:
+    """Run a workflow Update; a refusal propagates to the one handler in ``api/errors.py``
+    (403/404/409/422 naming the field). An entitlement that has ended answers 409."""
     try:
         return await handle.execute_update(update, arg)
-    except WorkflowUpdateFailedError as exc:
-        raise_refusal(exc)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise ProblemError(409, "Conflict", "救助已终止") from None

@@ -3,11 +3,9 @@ finance's funding confirmation, trigger and backfill through the county's Tempor
 the bank file and reconciliation report as downloads."""
 
 import re
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import FileResponse
@@ -19,12 +17,14 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import SessionDep, SettingsDep, TemporalClientDep, ensure_area, require_roles
 from api.errors import field_error
 from api.routes.entitlements import run_update
-from jiuzhu.contract import SHANGHAI, Actor, Role, payroll_schedule_id, payroll_workflow_id
+from jiuzhu.clock import beijing_today
+from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models_payments import PayrollRun
 from jiuzhu.schedules import backfill_month, trigger_now
 from rules.areas import AreaLevel, get_area, is_known_area
-from workflows.payroll import PayrollWorkflow
-from workflows.payroll_models import FundingConfirmation, PayrollState
+from workflows.payments.contract import payroll_schedule_id, payroll_workflow_id
+from workflows.payments.models import FundingConfirmation, PayrollState
+from workflows.payments.payroll import PayrollWorkflow
 
 router = APIRouter(prefix="/payroll", tags=["payroll"])
 
@@ -173,11 +173,12 @@ async def confirm_funding(
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise HTTPException(404, f"no payroll for {county_code} {period}") from exc
         raise
-    state: PayrollState = await run_update(
+    await run_update(
         handle,
         PayrollWorkflow.confirm_funding,
         FundingConfirmation(actor=actor, **body.model_dump()),
     )
+    state: PayrollState = await handle.query(PayrollWorkflow.get_state)
     return state
 
 
@@ -188,7 +189,7 @@ async def trigger(
     """Run the county's schedule now (pays the current month)."""
     county_checked(actor, county_code)
     await trigger_now(client, county_code, settings.task_queue)
-    today = datetime.now(ZoneInfo(SHANGHAI)).date()
+    today = beijing_today()
     return Accepted(
         schedule_id=payroll_schedule_id(county_code),
         workflow_ids=[payroll_workflow_id(county_code, today.year, today.month)],

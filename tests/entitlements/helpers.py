@@ -13,28 +13,22 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 
-from jiuzhu.contract import (
-    Actor,
-    Role,
-    entitlement_workflow_id,
-    household_id_for,
-    payroll_workflow_id,
-)
+from jiuzhu.contract import Actor, Role, household_id_for
 from jiuzhu.db.models import PaymentInstruction
 from jiuzhu.db.models_payments import EntitlementAccount
-from jiuzhu.handoff import CardAccount
 from rules.household import Household, Hukou, Member, Relation
 from rules.id_number import make_id_number
 from rules.programmes import Programme
-from workflows.entitlement import EntitlementWorkflow, initial_search_attributes
-from workflows.entitlement_models import EntitlementInput, EntitlementState
-from workflows.payroll import PayrollWorkflow
-from workflows.payroll_models import (
-    FundingConfirmation,
-    PayrollInput,
-    PayrollState,
-    PayrollStatus,
+from workflows.entitlements.contract import (
+    CardAccount,
+    entitlement_workflow_id,
+    initial_search_attributes,
 )
+from workflows.entitlements.models import EntitlementInput, EntitlementState
+from workflows.entitlements.workflow import EntitlementWorkflow
+from workflows.payments.contract import PayrollStatus, payroll_workflow_id
+from workflows.payments.models import FundingConfirmation, PayrollInput, PayrollState
+from workflows.payments.payroll import PayrollWorkflow
 
 _seq = itertools.count(100)
 

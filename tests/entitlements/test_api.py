@@ -3,16 +3,15 @@ backfilled through the county's schedule, funded by finance, paid, with totals p
 the bank file and the reconciliation report; a one-off campaign with provincial and local
 shares, paid once; roles and areas enforced; bad input 422 naming the field."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from jiuzhu.contract import payroll_workflow_id
+from jiuzhu.clock import beijing_today
 from jiuzhu.settings import Settings
 from tests.conftest import auth
 from tests.entitlements.helpers import (
@@ -22,8 +21,8 @@ from tests.entitlements.helpers import (
     wait_for,
     wait_published,
 )
-from workflows.payroll import PayrollWorkflow
-from workflows.payroll_models import PayrollStatus
+from workflows.payments.contract import PayrollStatus, payroll_workflow_id
+from workflows.payments.payroll import PayrollWorkflow
 
 AREA = "419901001001"
 
@@ -132,7 +131,7 @@ async def test_trigger_runs_the_current_month_through_the_schedule(
     assert r.status_code == 403
     r = await api.post("/payroll/419901/trigger", headers=auth("admin"))
     assert r.status_code == 202, r.text
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    today = beijing_today()
     pid = payroll_workflow_id("419901", today.year, today.month)
     assert r.json()["workflow_ids"] == [pid]
 
@@ -153,7 +152,7 @@ async def test_campaign_pays_once_with_provincial_and_local_shares(
     await start_entitlement(client, settings.task_queue, inp)
     case_id = f"{inp.household_id}-dibao"
     await wait_published(engine, case_id)
-    pay_by = (datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=40)).isoformat()
+    pay_by = (beijing_today() + timedelta(days=40)).isoformat()
     if pay_by < "2026-12-01":  # pragma: no cover - the start month must be paid by then
         pay_by = "2026-12-20"
     body = {

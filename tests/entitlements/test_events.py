@@ -28,8 +28,7 @@ from tests.entitlements.helpers import (
     wait_for,
     wait_published,
 )
-from workflows.entitlement import EntitlementWorkflow
-from workflows.entitlement_models import (
+from workflows.entitlements.models import (
     ChangeKind,
     ChangeReport,
     EntitlementStatus,
@@ -37,6 +36,7 @@ from workflows.entitlement_models import (
     ReviewKind,
     ShareStatus,
 )
+from workflows.entitlements.workflow import EntitlementWorkflow
 
 AREA = "419901001001"  # the demo county: the API's test officers work here
 
@@ -231,7 +231,7 @@ async def test_tekun_termination_publicity_then_stop_with_transfer_check(
     )
     from temporalio.client import WorkflowUpdateFailedError
 
-    from workflows.entitlement_models import ReviewOutcome, ReviewOutcomeKind, TransferCheck
+    from workflows.entitlements.models import ReviewOutcome, ReviewOutcomeKind, TransferCheck
 
     stop = ReviewOutcome(
         actor=county, outcome=ReviewOutcomeKind.STOP, reasons_zh="恢复劳动能力，不再符合特困条件"

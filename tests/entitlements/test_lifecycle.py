@@ -4,10 +4,9 @@ through work above the standard; six more monthly payments follow in the gradual
 period; then the entitlement ends with a notice and no further payment."""
 
 import asyncio
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -15,6 +14,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from jiuzhu.clock import start_of_day
 from jiuzhu.contract import Role
 from jiuzhu.db.models_payments import EntitlementNotice
 from jiuzhu.settings import Settings
@@ -29,21 +29,26 @@ from tests.entitlements.helpers import (
     wait_for,
     wait_published,
 )
-from workflows.entitlement import EntitlementWorkflow
-from workflows.entitlement_models import (
+from workflows.entitlements.models import (
     EntitlementStatus,
     ReviewKind,
     ReviewOutcome,
     ReviewOutcomeKind,
 )
+from workflows.entitlements.workflow import EntitlementWorkflow
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 COUNTY = "419911"  # a county of its own: the payroll of this test pays only this test's cases
 AREA = "419911001001"
 
 
 def midnight(d: date) -> datetime:
-    return datetime.combine(d, time(0, 0), tzinfo=SHANGHAI)
+    return start_of_day(d)
+
+
+async def _search_attributes(handle: WorkflowHandle[Any, Any], key: str) -> dict[str, Any] | None:
+    desc = await handle.describe()
+    sa = {k.name: v for k, v in desc.typed_search_attributes}
+    return sa if key in sa else None
 
 
 async def test_monthly_payments_review_withdrawal_and_exit(
@@ -56,8 +61,9 @@ async def test_monthly_payments_review_withdrawal_and_exit(
     await wait_published(engine, case_id)
     row = account_row(engine, case_id)
     assert row is not None and row.status == "active" and row.county_code == COUNTY
-    desc = await handle.describe()
-    sa = {k.name: v for k, v in desc.typed_search_attributes}
+    # Short steps run as local activities: the read model can be written a moment before the
+    # workflow task that upserts the search attributes completes.
+    sa = await wait_for(lambda: _search_attributes(handle, "NextDeadline"), what="search attrs")
     assert sa["CaseKind"] == "entitlement" and sa["ProgrammeStatus"] == "active"
     assert sa["HouseholdId"] == inp.household_id and sa["CountyCode"] == COUNTY
     assert sa["NextDeadline"] == midnight(date(2028, 2, 1))

@@ -17,12 +17,13 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.worker import Worker
 
-from jiuzhu.contract import Role, payroll_workflow_id
+from jiuzhu.contract import Role
 from jiuzhu.db.models_payments import BankClosedAccount
 from jiuzhu.settings import Settings
 from tests.entitlements.helpers import actor, read_text, run_payroll, seed_accounts, wait_for
-from workflows.payroll import PayrollWorkflow
-from workflows.payroll_models import FundingConfirmation, PayrollInput, PayrollStatus
+from workflows.payments.contract import PayrollStatus, payroll_workflow_id
+from workflows.payments.models import FundingConfirmation, PayrollInput
+from workflows.payments.payroll import PayrollWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]
 

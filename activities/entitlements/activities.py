@@ -1,6 +1,7 @@
-"""Entitlement activities: keep the read model the payroll reads current (one transaction with the
-case list row and the audit lines, guarded by revision), render and keep written notices, and
-summarise the payment history."""
+"""Entitlement activities: keep the read model the payroll reads current (``entitlement_account``
+and ``entitlement_member``, guarded by revision; the case list row and audit lines go through the
+case publisher's ``record_step``), render and keep written notices, and summarise the payment
+history."""
 
 from decimal import Decimal
 from html import escape
@@ -9,18 +10,19 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 from temporalio import activity
 
-from jiuzhu.db.engine import unit_of_work
-from jiuzhu.db.models import OutboxMessage, PaymentInstruction
-from jiuzhu.db.models_payments import EntitlementAccount, EntitlementMember, EntitlementNotice
-from jiuzhu.read_model import add_audit, upsert_case
-from rules.areas import AREAS, county_of, full_name, township_of
-from workflows.entitlement_models import (
-    EntitlementPublish,
+from activities.entitlements.models import (
+    AccountSnapshot,
     NoticeRef,
     NoticeRequest,
     PaymentSummary,
     SummaryRequest,
 )
+from jiuzhu.areas import AreaRef
+from jiuzhu.db.engine import unit_of_work
+from jiuzhu.db.models import OutboxMessage, PaymentInstruction
+from jiuzhu.db.models_payments import EntitlementAccount, EntitlementMember, EntitlementNotice
+from rules.areas import AREAS, full_name
+from workflows.payments.contract import PaymentKind, PaymentStatus
 
 try:  # rules.notices is being finished by another engineer; fall back to a minimal notice
     from rules import notices as rules_notices
@@ -31,7 +33,7 @@ except ImportError:  # pragma: no cover - only while rules.notices is absent
 
 def _authorities(area_code: str) -> tuple[str, str, str]:
     """(issuing authority, administrative-review authority, court) for a county."""
-    county = county_of(area_code) or area_code
+    county = AreaRef.of(area_code).county
     name = AREAS[county].name if county in AREAS else f"{county}县"
     return f"{name}民政局", f"{name}人民政府", f"{name}人民法院"
 
@@ -121,44 +123,38 @@ class EntitlementActivities:
         self.engine = engine
 
     @activity.defn
-    def publish_entitlement(self, inp: EntitlementPublish) -> None:
-        """Upsert the payroll's row and the members' shares, the case list row and the audit
-        lines in one transaction; an older revision never overwrites a newer one."""
-        a = inp.account
+    def publish_account(self, a: AccountSnapshot) -> None:
+        """Upsert the payroll's row and the members' shares in one transaction; an older
+        revision never overwrites a newer one."""
         with unit_of_work(self.engine) as session:
             row = session.exec(
                 select(EntitlementAccount).where(EntitlementAccount.case_id == a.case_id)
             ).first()
-            if row is None or a.revision >= row.revision:
-                values = a.model_dump(exclude={"members"})
-                values["county_code"] = county_of(a.area_code) or a.area_code
-                values["township_code"] = township_of(a.area_code) or a.area_code
-                if row is None:
-                    row = EntitlementAccount(**values)
-                else:
-                    for key, value in values.items():
-                        setattr(row, key, value)
-                session.add(row)
-                existing = {
-                    m.id_number: m
-                    for m in session.exec(
-                        select(EntitlementMember).where(EntitlementMember.case_id == a.case_id)
-                    ).all()
-                }
-                for share in a.members:
-                    member = existing.get(share.id_number) or EntitlementMember(
-                        case_id=a.case_id,
-                        id_number=share.id_number,
-                        name=share.name,
-                        relation=share.relation,
-                        share_status=share.status.value,
-                    )
-                    member.share_status = share.status.value
-                    session.add(member)
-            if inp.step.snapshot is not None:
-                upsert_case(session, inp.step.snapshot)
-            for rec in inp.step.audit:
-                add_audit(session, rec)
+            if row is not None and a.revision < row.revision:
+                return
+            values = a.model_dump(exclude={"members"})
+            if row is None:
+                row = EntitlementAccount(**values)
+            else:
+                for key, value in values.items():
+                    setattr(row, key, value)
+            session.add(row)
+            existing = {
+                m.id_number: m
+                for m in session.exec(
+                    select(EntitlementMember).where(EntitlementMember.case_id == a.case_id)
+                ).all()
+            }
+            for share in a.members:
+                member = existing.get(share.id_number) or EntitlementMember(
+                    case_id=a.case_id,
+                    id_number=share.id_number,
+                    name=share.name,
+                    relation=share.relation,
+                    share_status=share.status.value,
+                )
+                member.share_status = share.status.value
+                session.add(member)
 
     @activity.defn
     def issue_notice(self, req: NoticeRequest) -> NoticeRef:
@@ -207,20 +203,22 @@ class EntitlementActivities:
             paid = session.exec(
                 select(func.count(), func.coalesce(func.sum(PaymentInstruction.amount), 0)).where(
                     PaymentInstruction.case_id == req.case_id,
-                    PaymentInstruction.status == "paid",
+                    PaymentInstruction.status == PaymentStatus.PAID.value,
                 )
             ).one()
             failed = session.exec(
                 select(func.count()).where(
                     PaymentInstruction.case_id == req.case_id,
-                    col(PaymentInstruction.status).in_(["failed", "flagged"]),
+                    col(PaymentInstruction.status).in_(
+                        [PaymentStatus.FAILED.value, PaymentStatus.FLAGGED.value]
+                    ),
                 )
             ).one()
             last = session.exec(
                 select(func.max(PaymentInstruction.period)).where(
                     PaymentInstruction.case_id == req.case_id,
-                    PaymentInstruction.status == "paid",
-                    PaymentInstruction.kind == "payroll",
+                    PaymentInstruction.status == PaymentStatus.PAID.value,
+                    PaymentInstruction.kind == PaymentKind.PAYROLL.value,
                 )
             ).one()
         return PaymentSummary(

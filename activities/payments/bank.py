@@ -35,14 +35,16 @@ from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from jiuzhu.db.engine import unit_of_work
-from jiuzhu.db.models_payments import BankBatch
-from workflows.payroll_models import (
+from activities.payments import instructions
+from activities.payments.models import (
     BankSubmit,
     BankSubmitResult,
     ReconcileRequest,
     ReconcileResult,
 )
+from jiuzhu.db.engine import unit_of_work
+from jiuzhu.db.models_payments import BankBatch
+from workflows.payments.contract import PaymentStatus
 
 CENT = Decimal("0.01")
 FILE_MAGIC = "JZPAY1"
@@ -190,9 +192,13 @@ class BankActivities:
                 text(
                     "SELECT idempotency_key, card_account, payee_name, payee_id_number, amount, "
                     "programme, period FROM payment_instruction "
-                    "WHERE payroll_id = :b AND status IN ('pending', 'sent') ORDER BY id"
+                    "WHERE payroll_id = :b AND status IN (:pending, :sent) ORDER BY id"
                 ),
-                {"b": req.batch_id},
+                {
+                    "b": req.batch_id,
+                    "pending": PaymentStatus.PENDING.value,
+                    "sent": PaymentStatus.SENT.value,
+                },
             ).all()
         total = sum((_money(r[4]) for r in rows), Decimal("0.00"))
 
@@ -211,18 +217,12 @@ class BankActivities:
         _atomic_write(path, lines())  # same lines → same bytes → the bank's same answer
         activity.heartbeat("file written")
         with unit_of_work(self.engine) as session:
-            session.execute(
-                text(
-                    "UPDATE payment_instruction SET status = 'sent', attempts = attempts + 1 "
-                    "WHERE payroll_id = :b AND status = 'pending'"
-                ),
-                {"b": req.batch_id},
-            )
+            instructions.mark_sent(session, req.batch_id)
             batch = session.get(BankBatch, req.batch_id)
             if batch is None:
                 batch = BankBatch(
                     batch_id=req.batch_id,
-                    kind=req.kind,
+                    kind=req.kind.value,
                     county_code=req.county_code,
                     value_date=req.value_date,
                     file_path=str(path),
@@ -250,41 +250,26 @@ class BankActivities:
         ``max_attempts`` times is flagged for manual handling, others are retried next run.
         Writes the reconciliation report (CSV) beside the bank file."""
         result = Path(req.result_path)
-        paid: list[dict[str, object]] = []
-        failed: list[dict[str, object]] = []
+        paid: list[str] = []
+        failed: list[tuple[str, str]] = []
         with result.open(encoding="utf-8") as fh:
             for line in fh:
                 if not line.startswith("R|"):
                     continue
                 _, _seq, ref, code, message = line.rstrip("\n").split("|", 4)
                 if code == PAID:
-                    paid.append({"k": ref})
+                    paid.append(ref)
                 else:
-                    failed.append({"k": ref, "reason": f"{code} {message}"})
+                    failed.append((ref, f"{code} {message}"))
         now = datetime.now(UTC)
-        paid_stmt = text(
-            "UPDATE payment_instruction SET status = 'paid', paid_at = :now, "
-            "failure_reason = NULL WHERE idempotency_key = :k AND payroll_id = :b "
-            "AND status = 'sent'"
-        ).bindparams(bindparam("now", type_=DateTime(timezone=True)))
-        failed_stmt = text(
-            "UPDATE payment_instruction SET failure_reason = :reason, status = CASE WHEN "
-            "attempts >= :max THEN 'flagged' ELSE 'failed' END WHERE idempotency_key = :k "
-            "AND payroll_id = :b AND status = 'sent'"
-        )
         step = 20_000
         for i in range(0, len(paid), step):
             with unit_of_work(self.engine) as session:
-                session.execute(
-                    paid_stmt, [{**p, "now": now, "b": req.batch_id} for p in paid[i : i + step]]
-                )
+                instructions.mark_paid(session, req.batch_id, paid[i : i + step], now)
             activity.heartbeat("paid", i)
         if failed:
             with unit_of_work(self.engine) as session:
-                session.execute(
-                    failed_stmt,
-                    [{**f, "b": req.batch_id, "max": req.max_attempts} for f in failed],
-                )
+                instructions.mark_failed(session, req.batch_id, failed, req.max_attempts)
         with Session(self.engine) as session:
             totals = {
                 r[0]: (int(r[1]), _money(r[2] or 0))
@@ -307,15 +292,16 @@ class BankActivities:
         report = result.with_name(result.name.replace(".result.txt", ".reconciliation.csv"))
         write_report(report, report_rows)
         zero = (0, Decimal("0.00"))
-        flagged = totals.get("flagged", zero)
-        failed_t = totals.get("failed", zero)
+        flagged = totals.get(PaymentStatus.FLAGGED.value, zero)
+        failed_t = totals.get(PaymentStatus.FAILED.value, zero)
+        paid_t = totals.get(PaymentStatus.PAID.value, zero)
         return ReconcileResult(
-            paid_count=totals.get("paid", zero)[0],
-            paid_total=totals.get("paid", zero)[1],
+            paid_count=paid_t[0],
+            paid_total=paid_t[1],
             failed_count=failed_t[0] + flagged[0],
             failed_total=failed_t[1] + flagged[1],
             flagged_count=flagged[0],
-            unanswered_count=totals.get("sent", zero)[0],
+            unanswered_count=totals.get(PaymentStatus.SENT.value, zero)[0],
             report_path=str(report),
         )
 

@@ -10,8 +10,8 @@ started by the county's Temporal Schedule (DOMAIN §5 payment calendar, seed 002
 4. by the credit cut-off (10th) hand the list to the paying bank and reconcile each line.
 
 Each cut-off is the Nth, or the last working day before it. A missed cut-off sends a reminder
-before and an escalation after (``DeadlineBook``). The list lives in the database; the history
-holds counts and totals only.
+before and an escalation after (``DeadlineBook`` on the workflow's one ``Alarm``). The list lives
+in the database; the history holds counts and totals only.
 
 A scheduled run (its id is the schedule's, not the month's) derives the month from its
 scheduled time and starts the month's payroll as a child with the canonical id, then ends: so
@@ -28,44 +28,49 @@ from temporalio.common import (
     TypedSearchAttributes,
     WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.bank import BankActivities
-    from activities.death_check import DeathCheckActivities
-    from activities.payroll import PayrollActivities
-    from activities.policy import PolicyActivities, PolicyRequest
-    from jiuzhu.contract import (
-        SA_CASE_KIND,
-        SA_COUNTY,
-        SA_NEXT_DEADLINE,
-        SA_OVERDUE,
-        SA_STATUS,
-        CaseKind,
-        Role,
-        payroll_workflow_id,
-    )
-    from jiuzhu.deadline_models import DeadlineSpec
-    from rules.periods import calendar_days
-    from rules.policy import PaymentFrequency
-    from workflows.clock import SHANGHAI, today
-    from workflows.deadlines import DeadlineBook
-    from workflows.payroll_models import (
+    from activities.deadlines import DeadlineSpec
+    from activities.entitlements.death_check import DeathCheckActivities, DeathCheckRequest
+    from activities.payments.bank import BankActivities
+    from activities.payments.models import (
         BankSubmit,
         CompileRequest,
         CutoffRequest,
-        DeathCheckRequest,
-        FundingConfirmation,
-        PayrollInput,
         PayrollRunRow,
-        PayrollState,
-        PayrollStatus,
         ReconcileRequest,
     )
+    from activities.payments.payroll import PayrollActivities
+    from activities.policy import PolicyActivities, PolicyRequest
+    from jiuzhu.calls import call
+    from jiuzhu.clock import to_beijing, workflow_today
+    from jiuzhu.contract import SA_CASE_KIND, SA_COUNTY, SA_STATUS, CaseKind, Role
+    from jiuzhu.publishing import CasePublisher
+    from jiuzhu.timers import Alarm
+    from rules.periods import calendar_days
+    from rules.policy import PaymentFrequency
+    from workflows.deadlines.book import DeadlineBook
+    from workflows.deadlines.contract import CALENDAR_CHANGED, CalendarChanged
+    from workflows.payments.checks import check_funding
+    from workflows.payments.contract import (
+        CONFIRM_FUNDING,
+        PAYROLL_WORKFLOW_TYPE,
+        PaymentKind,
+        PayrollStatus,
+        payroll_workflow_id,
+    )
+    from workflows.payments.models import (
+        FundingConfirmation,
+        FundingResult,
+        PayrollInput,
+        PayrollState,
+    )
 
-SHORT = timedelta(seconds=30)
+LONG = timedelta(minutes=30)
 SA_SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
+CUTOFF_BASIS = "焦民〔2022〕154号 第六条：5日前录入、8日前拨付、10日前发放到卡，遇节假日提前"
 
 
 def scheduled_month(inp: PayrollInput) -> tuple[int, int]:
@@ -74,16 +79,15 @@ def scheduled_month(inp: PayrollInput) -> tuple[int, int]:
     if inp.year is not None and inp.month is not None:
         return inp.year, inp.month
     info = workflow.info()
-    at = info.typed_search_attributes.get(SA_SCHEDULED_START) or info.start_time
-    local = at.astimezone(SHANGHAI)
-    return local.year, local.month
+    at = to_beijing(info.typed_search_attributes.get(SA_SCHEDULED_START) or info.start_time)
+    return at.year, at.month
 
 
 def county_city(county: str) -> str:
     return county[:4]
 
 
-@workflow.defn
+@workflow.defn(name=PAYROLL_WORKFLOW_TYPE)
 class PayrollWorkflow:
     @workflow.init
     def __init__(self, inp: PayrollInput) -> None:
@@ -96,22 +100,38 @@ class PayrollWorkflow:
             month=month,
             period=f"{year:04d}-{month:02d}",
         )
-        self.book = DeadlineBook(self.state.deadlines, self.state.payroll_id, self._publish)
+        self.alarm = Alarm()
+        self.book = DeadlineBook(
+            self.state.deadlines, self.state.payroll_id, self._save, self.alarm
+        )
+        self.publisher = CasePublisher(CaseKind.PAYROLL)
         self.lock = asyncio.Lock()
+        self.finished = False
 
     @workflow.run
     async def run(self, inp: PayrollInput) -> PayrollState:
         s = self.state
         if workflow.info().workflow_id != s.payroll_id:
             return await self._launch(inp)
-        policy = await workflow.execute_activity_method(
+        self._static_search_attributes()
+        wakes = asyncio.create_task(self._wake_loop())
+        try:
+            await self._pay(inp)
+        finally:
+            self.finished = True
+        await wakes
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return s
+
+    async def _pay(self, inp: PayrollInput) -> None:
+        s = self.state
+        policy = await call(
             PolicyActivities.policy_in_force,
             PolicyRequest(area_code=s.county_code, on=date(s.year, s.month, 1)),
-            start_to_close_timeout=SHORT,
         )
         s.policy_version_id = policy.version_id
         s.quarterly_tekun = policy.tekun_dispersed_payment_frequency is PaymentFrequency.QUARTERLY
-        s.cutoffs = await workflow.execute_activity_method(
+        s.cutoffs = await call(
             PayrollActivities.payroll_cutoffs,
             CutoffRequest(
                 year=s.year,
@@ -120,16 +140,18 @@ class PayrollWorkflow:
                 funds_day=policy.payment_funds_day,
                 credit_day=policy.payment_credit_day,
             ),
-            start_to_close_timeout=SHORT,
         )
         c = s.cutoffs
-        await self.book.start(
-            self._spec("payroll_data", "录入当月发放名单", c.data, Role.COUNTY_OFFICER)
-        )
-        await self.book.start(self._spec("payroll_funds", "拨付救助资金", c.funds, Role.FINANCE))
-        await self.book.start(
-            self._spec("payroll_credit", "资金发放到卡", c.credit, Role.COUNTY_OFFICER)
-        )
+        async with self.lock:
+            await self.book.start(
+                self._spec("payroll_data", "录入当月发放名单", c.data, Role.COUNTY_OFFICER)
+            )
+            await self.book.start(
+                self._spec("payroll_funds", "拨付救助资金", c.funds, Role.FINANCE)
+            )
+            await self.book.start(
+                self._spec("payroll_credit", "资金发放到卡", c.credit, Role.COUNTY_OFFICER)
+            )
         s.status = PayrollStatus.COMPILING
         await self._save()
 
@@ -137,7 +159,7 @@ class PayrollWorkflow:
             s.deaths = await workflow.execute_activity_method(
                 DeathCheckActivities.death_check,
                 DeathCheckRequest(county_code=s.county_code, checked_by=s.payroll_id),
-                start_to_close_timeout=timedelta(minutes=30),
+                start_to_close_timeout=LONG,
                 heartbeat_timeout=timedelta(minutes=2),
                 retry_policy=RetryPolicy(maximum_attempts=5),
             )
@@ -157,21 +179,23 @@ class PayrollWorkflow:
                 quarterly=s.quarterly_tekun,
                 chunk_size=inp.chunk_size,
             ),
-            start_to_close_timeout=timedelta(minutes=30),
+            start_to_close_timeout=LONG,
             heartbeat_timeout=timedelta(seconds=inp.heartbeat_seconds),
         )
-        await self.book.meet("payroll_data")
+        async with self.lock:
+            await self.book.meet("payroll_data")
         if s.compiled.pending_count == 0:
             s.status = PayrollStatus.NOTHING_TO_PAY
-            await self.book.cancel_all()
+            async with self.lock:
+                await self.book.cancel_all()
             await self._save()
-            await workflow.wait_condition(workflow.all_handlers_finished)
-            return s
+            return
 
         s.status = PayrollStatus.AWAITING_FUNDING
         await self._save()
         await workflow.wait_condition(lambda: s.funded_at is not None)
-        await self.book.meet("payroll_funds")
+        async with self.lock:
+            await self.book.meet("payroll_funds")
 
         s.status = PayrollStatus.SENDING
         await self._save()
@@ -179,12 +203,12 @@ class PayrollWorkflow:
             BankActivities.send_to_bank,
             BankSubmit(
                 batch_id=s.payroll_id,
-                kind="payroll",
+                kind=PaymentKind.PAYROLL,
                 county_code=s.county_code,
                 value_date=c.credit,
                 heartbeat_every=inp.chunk_size,
             ),
-            start_to_close_timeout=timedelta(minutes=30),
+            start_to_close_timeout=LONG,
             heartbeat_timeout=timedelta(seconds=inp.heartbeat_seconds),
         )
         s.status = PayrollStatus.RECONCILING
@@ -192,14 +216,22 @@ class PayrollWorkflow:
         s.reconciled = await workflow.execute_activity_method(
             BankActivities.reconcile_batch,
             ReconcileRequest(batch_id=s.payroll_id, result_path=s.bank.result_path),
-            start_to_close_timeout=timedelta(minutes=30),
+            start_to_close_timeout=LONG,
             heartbeat_timeout=timedelta(seconds=inp.heartbeat_seconds),
         )
-        await self.book.meet("payroll_credit")
+        async with self.lock:
+            await self.book.meet("payroll_credit")
         s.status = PayrollStatus.RECONCILED
         await self._save()
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return s
+
+    async def _wake_loop(self) -> None:
+        """The cut-offs' reminders and escalations, on the one alarm, while the payroll runs."""
+        while not self.finished:
+            await self.alarm.sleep(lambda: self.finished)
+            due = self.alarm.pop_due()
+            if due:
+                async with self.lock:
+                    await self.book.on_wake(due)
 
     async def _launch(self, inp: PayrollInput) -> PayrollState:
         """A scheduled (or triggered, or backfilled) run: start the month's payroll."""
@@ -212,7 +244,13 @@ class PayrollWorkflow:
                 id=s.payroll_id,
                 parent_close_policy=ParentClosePolicy.ABANDON,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-                search_attributes=self._search_attributes(),
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(SA_CASE_KIND, CaseKind.PAYROLL.value),
+                        SearchAttributePair(SA_COUNTY, s.county_code),
+                        SearchAttributePair(SA_STATUS, PayrollStatus.STARTED.value),
+                    ]
+                ),
             )
         except WorkflowAlreadyStartedError:
             pass  # this month's payroll is already running: nothing to do
@@ -220,17 +258,23 @@ class PayrollWorkflow:
         s.status = PayrollStatus.LAUNCHED
         return s
 
-    def _search_attributes(self) -> TypedSearchAttributes:
-        return TypedSearchAttributes(
-            [
-                SearchAttributePair(SA_CASE_KIND, CaseKind.PAYROLL.value),
-                SearchAttributePair(SA_COUNTY, self.state.county_code),
-                SearchAttributePair(SA_STATUS, PayrollStatus.STARTED.value),
-            ]
-        )
+    def _static_search_attributes(self) -> None:
+        """Kind and county, unless the launcher set them (a payroll has no programme, area or
+        household, so ``CasePublisher.static`` does not apply)."""
+        present = {pair.key.name for pair in workflow.info().typed_search_attributes}
+        updates = [
+            u
+            for u in (
+                SA_CASE_KIND.value_set(CaseKind.PAYROLL.value),
+                SA_COUNTY.value_set(self.state.county_code),
+            )
+            if u.key.name not in present
+        ]
+        if updates:
+            workflow.upsert_search_attributes(updates)
 
     def _spec(self, name: str, label_zh: str, cutoff: date, role: Role) -> DeadlineSpec:
-        start = min(today(), cutoff)
+        start = min(workflow_today(), cutoff)
         county = self.state.county_code
         return DeadlineSpec(
             name=name,
@@ -242,75 +286,39 @@ class PayrollWorkflow:
             responsible_area=county,
             escalation_role=Role.COUNTY_OFFICER if role is Role.FINANCE else role,
             escalation_area=county if role is Role.FINANCE else county_city(county),
-            basis="焦民〔2022〕154号 第六条：5日前录入、8日前拨付、10日前发放到卡，遇节假日提前",
+            basis=CUTOFF_BASIS,
         )
 
-    # --- updates and queries ------------------------------------------------------------
+    # --- updates, queries and signals -----------------------------------------------------
     @workflow.query
     def get_state(self) -> PayrollState:
         return self.state
 
-    @workflow.update
-    async def confirm_funding(self, inp: FundingConfirmation) -> PayrollState:
+    @workflow.update(name=CONFIRM_FUNDING)
+    async def confirm_funding(self, inp: FundingConfirmation) -> FundingResult:
         """County finance confirms it funded the paying bank with the payroll's total."""
         async with self.lock:
             s = self.state
             s.funded_by = inp.actor
             s.funding_reference = inp.reference
             s.funded_at = workflow.now()
-            return s
+            return FundingResult(status=s.status, funded_at=s.funded_at)
 
     @confirm_funding.validator
     def _validate_funding(self, inp: FundingConfirmation) -> None:
-        s = self.state
-        if inp.actor.role is not Role.FINANCE:
-            raise ApplicationError(
-                "only county finance confirms funding", type="Forbidden", non_retryable=True
-            )
-        if not inp.actor.covers(s.county_code):
-            raise ApplicationError(
-                f"county {s.county_code} is outside {inp.actor.area_code}",
-                type="Forbidden",
-                non_retryable=True,
-            )
-        if s.status is not PayrollStatus.AWAITING_FUNDING or s.compiled is None:
-            raise ApplicationError(
-                f"payroll is {s.status.value}, not awaiting funding",
-                type="InvalidState",
-                non_retryable=True,
-            )
-        if inp.amount != s.compiled.pending_total:
-            raise ApplicationError(
-                f"amount {inp.amount} differs from the payroll total {s.compiled.pending_total}",
-                {"field": "amount"},
-                type="InvalidInput",
-                non_retryable=True,
-            )
+        check_funding(self.state, inp)
 
-    @workflow.signal(name="calendar_changed")
-    async def calendar_changed(self) -> None:
+    @workflow.signal(name=CALENDAR_CHANGED)
+    async def calendar_changed(self, _: CalendarChanged | None = None) -> None:
+        """A year's holiday schedule was loaded: recompute provisional cut-offs."""
         async with self.lock:
             await self.book.recompute_provisional()
 
     # --- publishing ----------------------------------------------------------------------
-    async def _publish(self) -> None:
-        await self._save()
-
     async def _save(self) -> None:
         s = self.state
         s.revision += 1
-        next_due = self.book.next_due()
-        workflow.upsert_search_attributes(
-            [
-                SA_CASE_KIND.value_set(CaseKind.PAYROLL.value),
-                SA_COUNTY.value_set(s.county_code),
-                SA_STATUS.value_set(s.status.value),
-                SA_NEXT_DEADLINE.value_set(next_due)
-                if next_due
-                else SA_NEXT_DEADLINE.value_unset(),
-                SA_OVERDUE.value_set(self.book.overdue()),
-            ]
-        )
+        self.publisher.dynamic(status=s.status.value, book=self.book)
         c, comp, rec = s.cutoffs, s.compiled, s.reconciled
         row = PayrollRunRow(
             payroll_id=s.payroll_id,
@@ -340,6 +348,4 @@ class PayrollWorkflow:
             revision=s.revision,
             run_id=workflow.info().run_id,
         )
-        await workflow.execute_activity_method(
-            PayrollActivities.save_payroll_run, row, start_to_close_timeout=SHORT
-        )
+        await call(PayrollActivities.save_payroll_run, row)

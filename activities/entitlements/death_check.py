@@ -1,9 +1,11 @@
 """The monthly death check (seed 002: 每月开展死亡比对, stop paying the deceased): match the
 death register an admin loads (``death_record``) against the active shares of a county's
-entitlements, and tell each entitlement through its ``record_death`` Update, which suspends the
-share at once and opens the household review. The Update returns once the entitlement has
-written its read model, so the payroll compiled after this check no longer pays that share."""
+entitlements, and tell each entitlement through its ``record_death`` Update (by name, from the
+entitlements contract), which suspends the share at once and opens the household review. The
+Update returns once the entitlement has written its read model, so the payroll compiled after
+this check no longer pays that share."""
 
+from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 from temporalio import activity
@@ -11,9 +13,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from workflows.entitlement import EntitlementWorkflow
-from workflows.entitlement_models import DeathNotification
-from workflows.payroll_models import DeathCheckRequest, DeathCheckResult
+from workflows.entitlements.contract import RECORD_DEATH, DeathNotification, DeathResult
 
 MATCH_SQL = text(
     """
@@ -26,6 +26,16 @@ WHERE e.county_code = :county AND m.share_status = 'active'
 ORDER BY e.id
 """
 )
+
+
+class DeathCheckRequest(BaseModel):
+    county_code: str
+    checked_by: str
+
+
+class DeathCheckResult(BaseModel):
+    found: int  # active shares matched on the register
+    applied: int  # shares the entitlements suspended now
 
 
 class DeathCheckActivities:
@@ -43,16 +53,17 @@ class DeathCheckActivities:
             matches = session.execute(MATCH_SQL, {"county": req.county_code}).all()
         applied = 0
         for workflow_id, id_number, died_on, record_id in matches:
-            handle = self.client.get_workflow_handle_for(EntitlementWorkflow.run, workflow_id)
+            handle = self.client.get_workflow_handle(workflow_id)
             try:
                 result = await handle.execute_update(
-                    EntitlementWorkflow.record_death,
+                    RECORD_DEATH,
                     DeathNotification(
                         id_number=id_number,
                         date_of_death=died_on,
                         source="死亡比对（公安、卫健数据）",
                         record_ref=f"death_record:{record_id}",
                     ),
+                    result_type=DeathResult,
                 )
             except WorkflowUpdateFailedError:
                 continue  # refused by the workflow's validator (e.g. no longer a member)

@@ -1,20 +1,62 @@
 """Payloads of the entitlement workflow (DOMAIN §5): its input (an ``ApprovedCase`` plus the state
-carried across continue-as-new), its state (returned by the query), and one input model per
-update. Pure models shared with the API and the activities."""
+carried across continue-as-new), its state (returned by the query), and one input and one small
+result model per update. Pure models shared with the API; the statuses, the hand-off model and
+the death notification are in ``contract``, the activity payloads beside the activities."""
 
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
+from activities.deadlines import Deadline
+from activities.entitlements.models import (
+    AccountSnapshot,
+    MemberShare,
+    NoticeReason,
+    NoticeRef,
+    NoticeRequest,
+    PaymentSummary,
+    SummaryRequest,
+    month_index,
+    month_of_index,
+    period_label,
+)
+from jiuzhu.areas import AreaRef
 from jiuzhu.contract import Actor
-from jiuzhu.deadline_models import Deadline
-from jiuzhu.handoff import ApprovedCase, CardAccount
-from jiuzhu.records import RecordStep
 from rules.periods import Period, calendar_days, months, working_days
 from rules.programmes import Programme
 from rules.reasons import ReasonCode
+from workflows.entitlements.contract import (
+    PAYING_STATUSES,
+    ApprovedCase,
+    CardAccount,
+    DeathNotification,
+    DeathResult,
+    EntitlementStatus,
+    ShareStatus,
+)
+
+__all__ = [
+    "PAYING_STATUSES",
+    "AccountSnapshot",
+    "ApprovedCase",
+    "CardAccount",
+    "DeathNotification",
+    "DeathResult",
+    "EntitlementStatus",
+    "MemberShare",
+    "NoticeReason",
+    "NoticeRef",
+    "NoticeRequest",
+    "PaymentSummary",
+    "ShareStatus",
+    "SummaryRequest",
+    "month_index",
+    "month_of_index",
+    "period_label",
+]
 
 # No national rule fixes how long a review may take once opened, nor how long an investigation
 # of a reported change may take: local practice, kept here as documented defaults (a candidate
@@ -24,39 +66,6 @@ CHANGE_INVESTIGATION: Period = working_days(10)
 # 特困办法 Art. 24–27: a proposed termination is published for 7 days.
 TEKUN_TERMINATION_PUBLICITY: Period = calendar_days(7)
 TIMELINE_KEEP = 60  # entries carried across continue-as-new (the audit table keeps them all)
-
-
-def month_index(d: date) -> int:
-    """``year * 12 + month - 1``: months as integers for set-based SQL."""
-    return d.year * 12 + d.month - 1
-
-
-def month_of_index(index: int) -> date:
-    year, month0 = divmod(index, 12)
-    return date(year, month0 + 1, 1)
-
-
-def period_label(index: int) -> str:
-    d = month_of_index(index)
-    return f"{d.year:04d}-{d.month:02d}"
-
-
-class EntitlementStatus(StrEnum):
-    ACTIVE = "active"
-    SUSPENDED = "suspended"  # every share suspended: nothing paid until the review decides
-    WITHDRAWAL = "withdrawal"  # 渐退期: paid until ``end_month``, then ended
-    TERMINATING = "terminating"  # 特困: proposed termination under 7-day publicity
-    ENDED = "ended"
-
-
-PAYING_STATUSES = (EntitlementStatus.ACTIVE, EntitlementStatus.WITHDRAWAL)
-
-
-class ShareStatus(StrEnum):
-    ACTIVE = "active"
-    SUSPENDED = "suspended"  # e.g. death reported, pending the household review
-    CUT = "cut"  # work refusal (低保办法 Art. 34)
-    DECEASED = "deceased"  # death confirmed by the review
 
 
 class ChangeKind(StrEnum):
@@ -104,16 +113,6 @@ class TransferCheck(StrEnum):
     NONE_ELIGIBLE = "none_eligible"
 
 
-class MemberShare(BaseModel):
-    id_number: str
-    name: str
-    relation: str
-    status: ShareStatus = ShareStatus.ACTIVE
-    unjustified_refusals: int = 0
-    justified_refusals: int = 0
-    note_zh: str = ""
-
-
 class Investigation(BaseModel):
     investigation_id: str
     kind: ChangeKind
@@ -139,24 +138,6 @@ class ReviewTask(BaseModel):
     decided_by: Actor | None = None
 
 
-class NoticeRef(BaseModel):
-    notice_id: str
-    kind: str
-    title: str
-    issued_on: date
-
-
-class PaymentSummary(BaseModel):
-    """Payment history summary refreshed from the payment table at each review cycle; the API
-    adds the live lines."""
-
-    paid_count: int = 0
-    paid_total: Decimal = Decimal("0.00")
-    failed_count: int = 0
-    last_paid_period: str | None = None
-    as_of: datetime | None = None
-
-
 class TimelineEntry(BaseModel):
     at: datetime
     action: str
@@ -171,6 +152,7 @@ class EntitlementState(BaseModel):
     programme: Programme
     single_person: bool = False
     area_code: str
+    area: AreaRef  # resolved once when the case started (filled from area_code if absent)
     members: list[MemberShare]
     members_can_work: bool = False
     centralised: bool = False
@@ -209,6 +191,13 @@ class EntitlementState(BaseModel):
     revision: int = 0
     cycle: int = 0  # continue-as-new generations
     counter: int = 0  # for ids minted in the workflow
+
+    @model_validator(mode="before")
+    @classmethod
+    def _area(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("area") is None and data.get("area_code"):
+            data = {**data, "area": AreaRef.of(data["area_code"])}
+        return data
 
     def member(self, id_number: str) -> MemberShare | None:
         return next((m for m in self.members if m.id_number == id_number), None)
@@ -281,21 +270,6 @@ class WorkRefusalResult(BaseModel):
     notice_id: str | None = None
 
 
-class DeathNotification(BaseModel):
-    """A death found by the monthly death check (or reported): the share is suspended at once
-    and a household review is opened (due within ``death_review``)."""
-
-    id_number: str
-    date_of_death: date
-    source: str
-    record_ref: str
-
-
-class DeathResult(BaseModel):
-    applied: bool
-    review_id: str | None = None
-
-
 class CardAccountChange(BaseModel):
     actor: Actor
     card_account: CardAccount
@@ -306,70 +280,3 @@ class CardAccountChange(BaseModel):
         if not v.account_number.strip():
             raise ValueError("account_number must not be blank")
         return v
-
-
-# --- activity payloads --------------------------------------------------------------------
-class AccountSnapshot(BaseModel):
-    """The entitlement's row in the read model the payroll reads (``entitlement_account``) and
-    its members' shares (``entitlement_member``)."""
-
-    case_id: str
-    workflow_id: str
-    household_id: str
-    programme: str
-    area_code: str
-    status: str
-    centralised: bool
-    monthly_amount: Decimal
-    payable_amount: Decimal
-    next_amount: Decimal | None
-    next_amount_from: int | None
-    members_total: int
-    members_paid: int
-    start_month: int
-    end_month: int | None
-    payee_name: str
-    payee_id_number: str
-    card_account: str
-    bank_code: str
-    next_review: date | None
-    policy_version_id: str | None
-    revision: int
-    members: list[MemberShare]
-
-
-class EntitlementPublish(BaseModel):
-    """Input of ``publish_entitlement``: the payroll's row, the case list row and the audit
-    lines, committed together."""
-
-    account: AccountSnapshot
-    step: RecordStep
-
-
-class NoticeReason(BaseModel):
-    text_zh: str
-    code: ReasonCode | None = None
-    basis: str | None = None
-
-
-class NoticeRequest(BaseModel):
-    """A written notice to render and keep (低保办法 Art. 32; 特困办法 Art. 26)."""
-
-    notice_id: str
-    case_id: str
-    kind: str  # termination | reduction | suspension
-    area_code: str
-    applicant_name: str
-    programme: Programme
-    issued_on: date
-    effective_month: date
-    reasons: list[NoticeReason]
-    previous_amount: Decimal | None = None
-    new_amount: Decimal | None = None
-    withdrawal_until: date | None = None
-    referral: str | None = None
-    deliver_to_area: str
-
-
-class SummaryRequest(BaseModel):
-    case_id: str

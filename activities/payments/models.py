@@ -1,39 +1,15 @@
-"""Payloads of the payroll and campaign workflows and their activities (DOMAIN §5 payment
-calendar). The payment list itself lives in the database (``payment_instruction``), never in
-workflow history: activities exchange counts, totals and file paths only."""
+"""Payloads of the payment activities (payroll compilation, the paying bank, campaigns): the
+payment list itself lives in the database (``payment_instruction``), never in workflow history,
+so these carry counts, totals and file paths only. Pure models."""
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from jiuzhu.contract import Actor
-from jiuzhu.deadline_models import Deadline
+from workflows.payments.contract import PaymentKind
 
 MAX_PAYMENT_ATTEMPTS = 3  # a line failed this many times is flagged for manual handling
-
-
-class PayrollStatus(StrEnum):
-    STARTED = "started"
-    LAUNCHED = "launched"  # a scheduled run that started the month's payroll and ended
-    COMPILING = "compiling"
-    AWAITING_FUNDING = "awaiting_funding"
-    SENDING = "sending"
-    RECONCILING = "reconciling"
-    RECONCILED = "reconciled"
-    NOTHING_TO_PAY = "nothing_to_pay"
-
-
-class PayrollInput(BaseModel):
-    """One county's payroll for one month. A scheduled run leaves ``year``/``month`` empty and
-    derives them from the schedule's action time (``TemporalScheduledStartTime``)."""
-
-    county_code: str = Field(pattern=r"^\d{6}$")
-    year: int | None = Field(default=None, ge=2000, le=2100)
-    month: int | None = Field(default=None, ge=1, le=12)
-    chunk_size: int = Field(default=5000, ge=1, le=100_000)
-    heartbeat_seconds: int = Field(default=30, ge=1, le=600)
 
 
 class Cutoffs(BaseModel):
@@ -78,27 +54,9 @@ class CompileResult(BaseModel):
     by_programme: list[ProgrammeTotal] = Field(default_factory=list)
 
 
-class DeathCheckRequest(BaseModel):
-    county_code: str
-    checked_by: str
-
-
-class DeathCheckResult(BaseModel):
-    found: int
-    applied: int
-
-
-class FundingConfirmation(BaseModel):
-    """Finance confirms it has funded the paying bank with exactly the payroll's total."""
-
-    actor: Actor
-    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
-    reference: str = Field(min_length=1, max_length=100)
-
-
 class BankSubmit(BaseModel):
     batch_id: str
-    kind: str  # payroll | campaign
+    kind: PaymentKind  # payroll | campaign
     county_code: str
     value_date: date
     heartbeat_every: int = 5000
@@ -158,51 +116,6 @@ class PayrollRunRow(BaseModel):
     run_id: str | None = None
 
 
-class PayrollState(BaseModel):
-    payroll_id: str
-    county_code: str
-    year: int
-    month: int
-    period: str
-    status: PayrollStatus = PayrollStatus.STARTED
-    policy_version_id: str | None = None
-    quarterly_tekun: bool = False
-    cutoffs: Cutoffs | None = None
-    compiled: CompileResult | None = None
-    deaths: DeathCheckResult | None = None
-    funded_by: Actor | None = None
-    funding_reference: str | None = None
-    funded_at: datetime | None = None
-    bank: BankSubmitResult | None = None
-    reconciled: ReconcileResult | None = None
-    launched_workflow_id: str | None = None
-    deadlines: list[Deadline] = Field(default_factory=list)
-    revision: int = 0
-
-
-# --- campaigns ----------------------------------------------------------------------------
-class CampaignStatus(StrEnum):
-    STARTED = "started"
-    SENDING = "sending"
-    RECONCILED = "reconciled"
-    NOTHING_TO_PAY = "nothing_to_pay"
-
-
-class CampaignInput(BaseModel):
-    """A one-off payment of ``amount_per_person`` to every covered person of every active
-    entitlement of ``programmes`` in the county, by ``pay_by``, split provincial:local by
-    ``provincial_ratio`` (seed 003: 300 yuan, 6:4)."""
-
-    campaign_id: str
-    name: str
-    county_code: str
-    programmes: list[str]
-    amount_per_person: Decimal
-    provincial_ratio: Decimal
-    pay_by: date
-    created_by: Actor
-
-
 class CampaignCompile(BaseModel):
     campaign_id: str
     county_code: str
@@ -231,14 +144,3 @@ class CampaignCompiled(BaseModel):
     total: Decimal
     provincial_total: Decimal
     local_total: Decimal
-
-
-class CampaignState(BaseModel):
-    campaign_id: str
-    county_code: str
-    status: CampaignStatus = CampaignStatus.STARTED
-    value_date: date | None = None
-    compiled: CampaignCompiled | None = None
-    bank: BankSubmitResult | None = None
-    reconciled: ReconcileResult | None = None
-    deadlines: list[Deadline] = Field(default_factory=list)

@@ -1,45 +1,52 @@
 """One-off campaigns (一次性生活补贴, seed 003): pay a fixed amount to every covered person of every
 active entitlement of the chosen programmes in a county by a date, with the provincial and local
 shares recorded (e.g. 300 yuan, 6:4). Instructions are keyed (campaign, household, programme), so
-a re-run pays nobody twice; the list goes to the paying bank and is reconciled like the payroll."""
+a re-run pays nobody twice; the list goes to the paying bank and is reconciled like the payroll.
+The credit deadline is kept in a ``DeadlineBook`` on the workflow's one ``Alarm``."""
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.bank import BankActivities
-    from activities.payroll import PayrollActivities
-    from jiuzhu.contract import Role
-    from jiuzhu.deadline_models import DeadlineSpec
-    from rules.periods import calendar_days
-    from workflows.clock import today
-    from workflows.deadlines import DeadlineBook
-    from workflows.payroll_models import (
+    from activities.deadlines import DeadlineSpec
+    from activities.payments.bank import BankActivities
+    from activities.payments.models import (
         BankSubmit,
         CampaignCompile,
-        CampaignInput,
         CampaignRow,
-        CampaignState,
-        CampaignStatus,
         CutoffRequest,
         ReconcileRequest,
     )
+    from activities.payments.payroll import PayrollActivities
+    from jiuzhu.calls import call
+    from jiuzhu.clock import workflow_today
+    from jiuzhu.contract import Role
+    from jiuzhu.timers import Alarm
+    from rules.periods import calendar_days
+    from workflows.deadlines.book import DeadlineBook
+    from workflows.payments.contract import (
+        CAMPAIGN_WORKFLOW_TYPE,
+        CampaignStatus,
+        PaymentKind,
+        campaign_workflow_id,
+    )
+    from workflows.payments.models import CampaignInput, CampaignState
 
-SHORT = timedelta(seconds=30)
 LONG = timedelta(minutes=30)
 
-
-def campaign_workflow_id(campaign_id: str) -> str:
-    return f"campaign-{campaign_id}"
+__all__ = ["CampaignWorkflow", "campaign_workflow_id"]
 
 
-@workflow.defn
+@workflow.defn(name=CAMPAIGN_WORKFLOW_TYPE)
 class CampaignWorkflow:
     @workflow.init
     def __init__(self, inp: CampaignInput) -> None:
         self.state = CampaignState(campaign_id=inp.campaign_id, county_code=inp.county_code)
-        self.book = DeadlineBook(self.state.deadlines, inp.campaign_id, self._noop)
+        self.alarm = Alarm()
+        self.book = DeadlineBook(self.state.deadlines, inp.campaign_id, self._noop, self.alarm)
+        self.finished = False
 
     async def _noop(self) -> None:
         return None
@@ -50,9 +57,26 @@ class CampaignWorkflow:
 
     @workflow.run
     async def run(self, inp: CampaignInput) -> CampaignState:
+        wakes = asyncio.create_task(self._wake_loop())
+        try:
+            await self._pay(inp)
+        finally:
+            self.finished = True
+        await wakes
+        return self.state
+
+    async def _wake_loop(self) -> None:
+        """The credit deadline's reminder and escalation, on the one alarm."""
+        while not self.finished:
+            await self.alarm.sleep(lambda: self.finished)
+            due = self.alarm.pop_due()
+            if due:
+                await self.book.on_wake(due)
+
+    async def _pay(self, inp: CampaignInput) -> None:
         s = self.state
         pay_by = inp.pay_by
-        cut = await workflow.execute_activity_method(
+        cut = await call(
             PayrollActivities.payroll_cutoffs,
             CutoffRequest(
                 year=pay_by.year,
@@ -61,10 +85,9 @@ class CampaignWorkflow:
                 funds_day=pay_by.day,
                 credit_day=pay_by.day,
             ),
-            start_to_close_timeout=SHORT,
         )
         s.value_date = cut.credit
-        start = min(today(), cut.credit)
+        start = min(workflow_today(), cut.credit)
         await self.book.start(
             DeadlineSpec(
                 name="campaign_credit",
@@ -103,7 +126,7 @@ class CampaignWorkflow:
                 BankActivities.send_to_bank,
                 BankSubmit(
                     batch_id=inp.campaign_id,
-                    kind="campaign",
+                    kind=PaymentKind.CAMPAIGN,
                     county_code=inp.county_code,
                     value_date=cut.credit,
                 ),
@@ -119,12 +142,11 @@ class CampaignWorkflow:
             s.status = CampaignStatus.RECONCILED
         await self.book.meet("campaign_credit")
         await self._save()
-        return s
 
     async def _save(self) -> None:
         s = self.state
         c, r = s.compiled, s.reconciled
-        await workflow.execute_activity_method(
+        await call(
             PayrollActivities.save_campaign,
             CampaignRow(
                 campaign_id=s.campaign_id,
@@ -136,5 +158,4 @@ class CampaignWorkflow:
                 paid_count=r.paid_count if r else 0,
                 failed_count=r.failed_count if r else 0,
             ),
-            start_to_close_timeout=SHORT,
         )

@@ -1,0 +1,214 @@
+"""Payroll activities: cut-off dates from the working-day calendar, and the month's payment list
+compiled from the entitlement read model in set-based, chunked SQL through the one instruction
+writer (``activities/payments/instructions.py``: ``INSERT … SELECT … ON CONFLICT DO NOTHING`` on
+the unique idempotency key), so 100,000 entitlements take a few statements, a re-run or a retry
+after a crash creates nothing twice, and the list never passes through workflow history."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+from temporalio import activity
+
+from activities.payments import instructions
+from activities.payments.models import (
+    CampaignCompile,
+    CampaignCompiled,
+    CampaignRow,
+    CompileRequest,
+    CompileResult,
+    CutoffRequest,
+    Cutoffs,
+    PayrollRunRow,
+    ProgrammeTotal,
+)
+from jiuzhu.calendar_store import working_calendar
+from jiuzhu.db.engine import unit_of_work
+from jiuzhu.db.models_payments import Campaign, PayrollRun
+from workflows.payments.contract import PaymentKind, PaymentStatus
+
+CENT = Decimal("0.01")
+CAMPAIGN_CHUNK = 20_000
+
+
+def _dec(value: object) -> Decimal:
+    return Decimal(str(value or 0)).quantize(CENT)
+
+
+def _id_range(session: Session, county: str) -> tuple[int, int]:
+    lo, hi = session.execute(
+        text("SELECT MIN(id), MAX(id) FROM entitlement_account WHERE county_code = :c"),
+        {"c": county},
+    ).one()
+    return int(lo or 0), int(hi or 0)
+
+
+def _resume_point(lo: int) -> int:
+    """Where a retried attempt resumes: after the last chunk it committed (heartbeat details)."""
+    details = activity.info().heartbeat_details
+    if details:
+        return int(details[0])
+    return lo - 1
+
+
+class PayrollActivities:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @activity.defn
+    def payroll_cutoffs(self, req: CutoffRequest) -> Cutoffs:
+        """Each cut-off is the Nth, or the last working day before it (holidays, weekends and
+        make-up working days from the State Council schedule in force)."""
+        cal = working_calendar(self.engine)
+        data = cal.nth_of_month_or_earlier(req.year, req.month, req.data_day)
+        funds = cal.nth_of_month_or_earlier(req.year, req.month, req.funds_day)
+        credit = cal.nth_of_month_or_earlier(req.year, req.month, req.credit_day)
+        return Cutoffs(
+            data=data.date,
+            funds=funds.date,
+            credit=credit.date,
+            provisional=data.provisional or funds.provisional or credit.provisional,
+        )
+
+    @activity.defn
+    def compile_payroll(self, req: CompileRequest) -> CompileResult:
+        """Record the month's instructions from active entitlements, in chunks of ``chunk_size``
+        read-model rows, each committed and heartbeated; then queue earlier failed lines again.
+        Idempotent: the unique key (household, programme, period) ignores what exists."""
+        with Session(self.engine) as session:
+            lo, hi = _id_range(session, req.county_code)
+        after = _resume_point(lo)
+        now = datetime.now(UTC)
+        while after < hi:
+            upto = min(after + req.chunk_size, hi)
+            with unit_of_work(self.engine) as session:
+                instructions.insert_payroll_chunk(
+                    session,
+                    payroll_id=req.payroll_id,
+                    county=req.county_code,
+                    after=after,
+                    upto=upto,
+                    period_index=req.period_index,
+                    quarterly=req.quarterly,
+                    monthly_key=req.monthly_key,
+                    quarterly_key=req.quarterly_key,
+                    now=now,
+                )
+            after = upto
+            activity.heartbeat(after)
+        with unit_of_work(self.engine) as session:
+            retried = instructions.requeue_failed(
+                session, payroll_id=req.payroll_id, county=req.county_code
+            )
+        with Session(self.engine) as session:
+            inserted = int(
+                session.execute(
+                    text(
+                        "SELECT COUNT(*) FROM payment_instruction WHERE payroll_id = :b "
+                        "AND status = :pending AND attempts = 0"
+                    ),
+                    {"b": req.payroll_id, "pending": PaymentStatus.PENDING.value},
+                ).scalar_one()
+            )
+        return self._pending(req.payroll_id, inserted, retried)
+
+    def _pending(self, batch_id: str, inserted: int, retried: int) -> CompileResult:
+        with Session(self.engine) as session:
+            rows = session.execute(
+                text(
+                    "SELECT programme, COUNT(*), SUM(amount) FROM payment_instruction "
+                    "WHERE payroll_id = :b AND status IN (:pending, :sent) GROUP BY programme "
+                    "ORDER BY programme"
+                ),
+                {
+                    "b": batch_id,
+                    "pending": PaymentStatus.PENDING.value,
+                    "sent": PaymentStatus.SENT.value,
+                },
+            ).all()
+        by_programme = [
+            ProgrammeTotal(programme=r[0], count=int(r[1]), total=_dec(r[2])) for r in rows
+        ]
+        return CompileResult(
+            inserted=inserted,
+            retried=retried,
+            pending_count=sum(p.count for p in by_programme),
+            pending_total=sum((p.total for p in by_programme), Decimal("0.00")),
+            by_programme=by_programme,
+        )
+
+    @activity.defn
+    def compile_campaign(self, req: CampaignCompile) -> CampaignCompiled:
+        """One instruction per household and programme for every active entitlement: the
+        amount per covered person × persons, provincial and local shares recorded. Idempotent
+        on (campaign, household, programme)."""
+        with Session(self.engine) as session:
+            lo, hi = _id_range(session, req.county_code)
+        after = _resume_point(lo)
+        now = datetime.now(UTC)
+        while after < hi:
+            upto = min(after + CAMPAIGN_CHUNK, hi)
+            with unit_of_work(self.engine) as session:
+                instructions.insert_campaign_chunk(
+                    session,
+                    campaign_id=req.campaign_id,
+                    key_prefix=req.key_prefix,
+                    period=req.period,
+                    period_index=req.period_index,
+                    county=req.county_code,
+                    programmes=req.programmes,
+                    amount_per_person=req.amount_per_person,
+                    provincial_ratio=req.provincial_ratio,
+                    after=after,
+                    upto=upto,
+                    now=now,
+                )
+            after = upto
+            activity.heartbeat(after)
+        with Session(self.engine) as session:
+            row = session.execute(
+                text(
+                    "SELECT COUNT(*), SUM(amount), SUM(provincial_share), SUM(local_share) "
+                    "FROM payment_instruction WHERE payroll_id = :b AND kind = :kind "
+                    "AND status IN (:pending, :sent)"
+                ),
+                {
+                    "b": req.campaign_id,
+                    "kind": PaymentKind.CAMPAIGN.value,
+                    "pending": PaymentStatus.PENDING.value,
+                    "sent": PaymentStatus.SENT.value,
+                },
+            ).one()
+        return CampaignCompiled(
+            inserted=int(row[0]),
+            pending_count=int(row[0]),
+            total=_dec(row[1]),
+            provincial_total=_dec(row[2]),
+            local_total=_dec(row[3]),
+        )
+
+    @activity.defn
+    def save_payroll_run(self, row: PayrollRunRow) -> None:
+        with unit_of_work(self.engine) as session:
+            existing = session.get(PayrollRun, row.payroll_id)
+            if existing is None:
+                session.add(PayrollRun(**row.model_dump()))
+                return
+            if row.run_id == existing.run_id and row.revision < existing.revision:
+                return  # a late write of this run; a new run of the month always wins
+            for key, value in row.model_dump().items():
+                setattr(existing, key, value)
+            existing.updated_at = datetime.now(UTC)
+            session.add(existing)
+
+    @activity.defn
+    def save_campaign(self, row: CampaignRow) -> None:
+        with unit_of_work(self.engine) as session:
+            existing = session.get(Campaign, row.campaign_id)
+            if existing is None:
+                return  # the API creates the row before starting the workflow
+            for key, value in row.model_dump().items():
+                setattr(existing, key, value)
+            existing.updated_at = datetime.now(UTC)
+            session.add(existing)

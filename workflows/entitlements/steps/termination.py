@@ -1,0 +1,120 @@
+"""渐退, 停发, 特困终止: how an entitlement ends (DOMAIN §4 termination).
+
+- 渐退期 (低保办法 Art. 33 and the 2022 notice): income risen above the standard through work —
+  paid for the policy's ``withdrawal_period`` more months, with a written notice, then ended.
+- 停发 (低保办法 Art. 32): support stops from next month with a written notice and reasons.
+- 特困终止 (特困办法 Art. 24–27): the proposed termination is published for 7 days; then support
+  stops from next month with a written notice, and the transfer check to 低保 or temporary
+  assistance is recorded.
+- The end: after the last payable month the entitlement ends (deadlines cancelled, payment
+  summary refreshed). Workflow code only."""
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from jiuzhu.clock import workflow_today
+    from rules.calendar import add_months
+    from rules.periods import Period, PeriodUnit
+    from workflows.entitlements.contract import EntitlementStatus
+    from workflows.entitlements.models import (
+        TEKUN_TERMINATION_PUBLICITY,
+        NoticeReason,
+        ReviewOutcome,
+        TransferCheck,
+    )
+
+if TYPE_CHECKING:
+    from workflows.entitlements.workflow import EntitlementWorkflow
+
+TEKUN_BASIS = "《特困人员认定办法》（民发〔2021〕43号）"
+
+REFERRALS_ZH = {
+    TransferCheck.DIBAO: "经核查，你（家）符合最低生活保障条件，将转入最低生活保障。",
+    TransferCheck.TEMPORARY: "经核查，你（家）可申请临时救助，已告知乡镇（街道）办理。",
+    TransferCheck.NONE_ELIGIBLE: "经核查，暂不符合最低生活保障或临时救助条件。",
+}
+
+
+def in_months(period: Period) -> int:
+    """A period in whole months (policy periods in days count 30 to the month, at least 1)."""
+    return period.value if period.unit is PeriodUnit.MONTHS else max(1, period.value // 30)
+
+
+async def start_withdrawal(case: "EntitlementWorkflow", reason: NoticeReason) -> str:
+    """渐退期: paid through ``end_month`` (this month + withdrawal period), notice now."""
+    s = case.state
+    s.status = EntitlementStatus.WITHDRAWAL
+    s.end_month = add_months(workflow_today().replace(day=1), in_months(s.withdrawal_period))
+    return await case.notice(
+        "termination", add_months(s.end_month, 1), [reason], withdrawal_until=s.end_month
+    )
+
+
+async def stop(case: "EntitlementWorkflow", reason: NoticeReason) -> str:
+    """停发: this month is the last paid; the notice takes effect next month."""
+    s = case.state
+    s.end_month = workflow_today().replace(day=1)
+    return await case.notice("termination", add_months(s.end_month, 1), [reason])
+
+
+def propose_tekun_termination(case: "EntitlementWorkflow", inp: ReviewOutcome) -> None:
+    """特困: 7 days of publicity first (the alarm wakes the case when it ends)."""
+    s = case.state
+    s.status = EntitlementStatus.TERMINATING
+    s.termination_publicity_until = workflow_today() + timedelta(
+        days=TEKUN_TERMINATION_PUBLICITY.value
+    )
+    s.termination_reason_zh = inp.reasons_zh
+    s.transfer_check = inp.transfer_check
+
+
+def publicity_over(case: "EntitlementWorkflow") -> bool:
+    s = case.state
+    return (
+        s.status is EntitlementStatus.TERMINATING
+        and s.termination_publicity_until is not None
+        and s.end_month is None
+        and workflow_today() > s.termination_publicity_until
+    )
+
+
+async def after_tekun_publicity(case: "EntitlementWorkflow") -> None:
+    """特困办法 Art. 26–27: after 7 days of publicity, support stops from next month with a
+    written notice; the transfer check to 低保/temporary assistance is recorded."""
+    s = case.state
+    s.end_month = workflow_today().replace(day=1)
+    check = s.transfer_check or TransferCheck.NONE_ELIGIBLE
+    notice_id = await case.notice(
+        "termination",
+        add_months(s.end_month, 1),
+        [
+            NoticeReason(
+                text_zh=s.termination_reason_zh or "不再符合特困人员救助供养条件",
+                basis=f"{TEKUN_BASIS}第二十四条至第二十七条",
+            )
+        ],
+        referral=REFERRALS_ZH[check],
+    )
+    await case.record(
+        "termination_confirmed",
+        None,
+        f"终止公示期满无异议，自{add_months(s.end_month, 1):%Y年%m月}起停止供养",
+        notice_id=notice_id,
+        transfer_check=s.transfer_check.value if s.transfer_check else None,
+    )
+
+
+async def end(case: "EntitlementWorkflow") -> None:
+    """The last payable month is over: the entitlement ends."""
+    s = case.state
+    s.status = EntitlementStatus.ENDED
+    await case.book.cancel_all()
+    await case.refresh_payments()
+    await case.record(
+        "ended",
+        None,
+        f"救助于{s.end_month:%Y年%m月}发放完毕后终止" if s.end_month else "救助终止",
+    )

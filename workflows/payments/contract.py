@@ -1,0 +1,76 @@
+"""The payments domain's contract, imported by the API, the worker, the schedules and the
+activities: workflow type names and ids, schedule ids, and the statuses and kinds of payment
+instructions (the ``payment_instruction`` table, DOMAIN §5).
+
+Pure (no I/O, no workflow classes)."""
+
+from enum import StrEnum
+
+PAYROLL_WORKFLOW_TYPE = "PayrollWorkflow"
+CAMPAIGN_WORKFLOW_TYPE = "CampaignWorkflow"
+
+
+def payroll_workflow_id(county_code: str, year: int, month: int) -> str:
+    """One payroll per county (6 digits) and month: ``payroll-410881-2027-02``."""
+    return f"payroll-{county_code}-{year:04d}-{month:02d}"
+
+
+def payroll_schedule_id(county_code: str) -> str:
+    """The county's monthly Temporal Schedule that starts its payroll."""
+    return f"payroll-schedule-{county_code}"
+
+
+def campaign_workflow_id(campaign_id: str) -> str:
+    return f"campaign-{campaign_id}"
+
+
+class PaymentKind(StrEnum):
+    """What an instruction pays (stored as these exact strings)."""
+
+    PAYROLL = "payroll"  # the monthly 低保/特困 payment of an entitlement
+    CAMPAIGN = "campaign"  # a one-off subsidy (一次性生活补贴)
+    PREPAYMENT = "prepayment"  # temporary aid paid first from the township reserve fund
+    TEMPORARY = "temporary"  # temporary aid paid by the county
+    STAGED = "staged"  # a later stage of temporary aid paid in instalments
+
+
+class PaymentStatus(StrEnum):
+    """Where an instruction stands (stored as these exact strings).
+
+    ``pending`` → ``sent`` (in a bank file) → ``paid``, or ``failed`` with the bank's reason
+    (queued again by the next payroll), or ``flagged`` once it failed ``MAX_PAYMENT_ATTEMPTS``
+    times (manual handling); ``cancelled`` is never paid."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    PAID = "paid"
+    FAILED = "failed"
+    FLAGGED = "flagged"
+    CANCELLED = "cancelled"
+
+
+# An instruction in one of these states is still owed to the bank file of its batch.
+UNANSWERED = (PaymentStatus.PENDING, PaymentStatus.SENT)
+
+
+class PayrollStatus(StrEnum):
+    STARTED = "started"
+    LAUNCHED = "launched"  # a scheduled run that started the month's payroll and ended
+    COMPILING = "compiling"
+    AWAITING_FUNDING = "awaiting_funding"
+    SENDING = "sending"
+    RECONCILING = "reconciling"
+    RECONCILED = "reconciled"
+    NOTHING_TO_PAY = "nothing_to_pay"
+
+
+class CampaignStatus(StrEnum):
+    STARTED = "started"
+    SENDING = "sending"
+    RECONCILED = "reconciled"
+    NOTHING_TO_PAY = "nothing_to_pay"
+
+
+# Names of the messages the payroll workflow takes (kept as they were).
+CONFIRM_FUNDING = "confirm_funding"
+GET_STATE = "get_state"

@@ -1,0 +1,95 @@
+"""Payloads of the payroll and campaign workflows (DOMAIN §5 payment calendar): their inputs,
+their states (returned by the ``get_state`` query) and their Update inputs and results. Activity
+payloads live beside the activities (``activities/payments/models.py``,
+``activities/entitlements/death_check.py``)."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+from activities.deadlines import Deadline
+from activities.entitlements.death_check import DeathCheckResult
+from activities.payments.models import (
+    BankSubmitResult,
+    CampaignCompiled,
+    CompileResult,
+    Cutoffs,
+    ReconcileResult,
+)
+from jiuzhu.contract import Actor
+from workflows.payments.contract import CampaignStatus, PayrollStatus
+
+
+class PayrollInput(BaseModel):
+    """One county's payroll for one month. A scheduled run leaves ``year``/``month`` empty and
+    derives them from the schedule's action time (``TemporalScheduledStartTime``)."""
+
+    county_code: str = Field(pattern=r"^\d{6}$")
+    year: int | None = Field(default=None, ge=2000, le=2100)
+    month: int | None = Field(default=None, ge=1, le=12)
+    chunk_size: int = Field(default=5000, ge=1, le=100_000)
+    heartbeat_seconds: int = Field(default=30, ge=1, le=600)
+
+
+class FundingConfirmation(BaseModel):
+    """Finance confirms it has funded the paying bank with exactly the payroll's total."""
+
+    actor: Actor
+    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
+    reference: str = Field(min_length=1, max_length=100)
+
+
+class PayrollState(BaseModel):
+    payroll_id: str
+    county_code: str
+    year: int
+    month: int
+    period: str
+    status: PayrollStatus = PayrollStatus.STARTED
+    policy_version_id: str | None = None
+    quarterly_tekun: bool = False
+    cutoffs: Cutoffs | None = None
+    compiled: CompileResult | None = None
+    deaths: DeathCheckResult | None = None
+    funded_by: Actor | None = None
+    funding_reference: str | None = None
+    funded_at: datetime | None = None
+    bank: BankSubmitResult | None = None
+    reconciled: ReconcileResult | None = None
+    launched_workflow_id: str | None = None
+    deadlines: list[Deadline] = Field(default_factory=list)
+    revision: int = 0
+
+
+class CampaignInput(BaseModel):
+    """A one-off payment of ``amount_per_person`` to every covered person of every active
+    entitlement of ``programmes`` in the county, by ``pay_by``, split provincial:local by
+    ``provincial_ratio`` (seed 003: 300 yuan, 6:4)."""
+
+    campaign_id: str
+    name: str
+    county_code: str
+    programmes: list[str]
+    amount_per_person: Decimal
+    provincial_ratio: Decimal
+    pay_by: date
+    created_by: Actor
+
+
+class CampaignState(BaseModel):
+    campaign_id: str
+    county_code: str
+    status: CampaignStatus = CampaignStatus.STARTED
+    value_date: date | None = None
+    compiled: CampaignCompiled | None = None
+    bank: BankSubmitResult | None = None
+    reconciled: ReconcileResult | None = None
+    deadlines: list[Deadline] = Field(default_factory=list)
+
+
+class FundingResult(BaseModel):
+    """What ``confirm_funding`` returns (small; the API queries ``get_state`` for the rest)."""
+
+    status: PayrollStatus
+    funded_at: datetime
