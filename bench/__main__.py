@@ -3,6 +3,7 @@
 python -m bench                      # applications (n=200) and payroll (10k, 100k)
 python -m bench.applications --n 200
 python -m bench.payroll --n 100000
+python -m bench.api_load --start-stack --officers 100 --duration 30
 """
 
 import subprocess
@@ -12,6 +13,7 @@ RUNS: list[list[str]] = [
     ["bench.applications", "--n", "200"],
     ["bench.payroll", "--n", "10000"],
     ["bench.payroll", "--n", "100000"],
+    ["bench.api_load", "--start-stack", "--officers", "100", "--duration", "30"],
 ]
 
 
