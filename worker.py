@@ -11,7 +11,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.registry import build_activities
-from jiuzhu.db.engine import make_engine
+from jiuzhu.db.engine import engine_for
 from jiuzhu.logging import configure_logging, get_logger
 from jiuzhu.policy_files import PolicyFileError
 from jiuzhu.settings import Settings, get_settings
@@ -48,7 +48,7 @@ async def main() -> None:
         check_startup(settings)
     except PolicyFileError:
         raise SystemExit(2) from None
-    engine = make_engine(settings.database_url)
+    engine = engine_for(settings)
     client = await connect(settings)
     worker = make_worker(client, settings, engine)
     from jiuzhu.schedules import ensure_payroll_schedules

@@ -12,7 +12,7 @@ from temporalio.client import Client
 
 from api.errors import install_error_handlers
 from api.routes.registry import ROUTERS
-from jiuzhu.db.engine import make_engine
+from jiuzhu.db.engine import engine_for
 from jiuzhu.logging import configure_logging, get_logger
 from jiuzhu.settings import Settings, get_settings
 from jiuzhu.startup import check_startup
@@ -31,7 +31,7 @@ def create_app(
             configure_logging(app.state.settings.effective_log_format, app.state.settings.log_level)
         check_startup(app.state.settings)  # a bad policy file fails start-up (file, field)
         if engine is None:
-            app.state.engine = make_engine(app.state.settings.database_url)
+            app.state.engine = engine_for(app.state.settings)
         if client is None:
             app.state.temporal = await connect(app.state.settings)
         yield

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     task_queue: str = "jiuzhu"
 
     database_url: str = "sqlite:///var/jiuzhu.db"
+    # Connection pool per process (API and worker each): a request or activity holds a
+    # connection only for its short database work; waiting longer than the timeout is a 503.
+    db_pool_size: int = 20
+    db_max_overflow: int = 20
+    db_pool_timeout_s: float = 10.0
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

@@ -4,17 +4,27 @@ processes share it), PostgreSQL by URL."""
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
+if TYPE_CHECKING:
+    from jiuzhu.settings import Settings
 
-def make_engine(url: str) -> Engine:
+
+def make_engine(
+    url: str, *, pool_size: int = 20, max_overflow: int = 20, pool_timeout_s: float = 10.0
+) -> Engine:
+    """An engine with a bounded pool (sizes from settings: ``db_pool_size``,
+    ``db_max_overflow``, ``db_pool_timeout_s``)."""
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    in_memory = url in ("sqlite://", "sqlite:///:memory:")
+    if not in_memory:  # an in-memory database has one connection per thread, no pool
+        kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout_s)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        if path and not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     engine = create_engine(url, **kwargs)
@@ -30,6 +40,16 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
     return engine
+
+
+def engine_for(settings: "Settings") -> Engine:
+    """The engine of a process (API or worker), pool sized from settings."""
+    return make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout_s=settings.db_pool_timeout_s,
+    )
 
 
 @contextmanager
