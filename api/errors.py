@@ -6,6 +6,7 @@ field; internal error text never reaches the client.
   Chinese message, ``code`` (the refusal kind unless the refusal names one) and the field.
 - An Update that failed for any other reason → 503 with ``Retry-After`` (steps are idempotent:
   retrying never pays or notifies twice).
+- The database pool exhausted for longer than its timeout → 503 with ``Retry-After``.
 - Temporal unreachable or slow (``RPCError``, an Update whose RPC timed out) → 503 with
   ``Retry-After``, never a hang and never a 500."""
 
@@ -15,6 +16,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
@@ -128,6 +130,11 @@ def install_error_handlers(app: FastAPI) -> None:
     ) -> JSONResponse:
         log.warning("update timed out", error_type=type(exc).__name__)
         return unavailable()
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool(_: Request, exc: PoolTimeout) -> JSONResponse:
+        log.warning("database pool exhausted")
+        return unavailable("系统繁忙，请稍后重试")
 
     @app.exception_handler(RPCError)
     async def _rpc(_: Request, exc: RPCError) -> JSONResponse:
