@@ -15,6 +15,7 @@ Prints both rates and their ratio. ``--only`` runs one kind (for profiling)."""
 
 import argparse
 import asyncio
+import json
 import shutil
 import socket
 import subprocess
@@ -30,40 +31,40 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import TimeSkipper, TimeSkippingConfig
 from temporalio.worker import Worker
 
 from activities.registry import build_activities
 from bench.bare import BareInput, BareWorkflow, EntitlementStub, bench_noop
-from jiuzhu.contract import (
-    Actor,
-    Role,
-    application_workflow_id,
-    household_id_for,
-    search_attribute_cli_args,
-)
+from jiuzhu.contract import Actor, Role, search_attribute_cli_args
 from jiuzhu.db.engine import make_engine
 from jiuzhu.db.migrate import upgrade
-from jiuzhu.handoff import CardAccount
 from jiuzhu.logging import configure_logging
 from jiuzhu.settings import Settings
 from rules.household import Household, Hukou, Income, IncomeKind, Member, Relation
 from rules.id_number import make_id_number
-from workflows.application import ApplicationWorkflow, initial_search_attributes
-from workflows.application_models import (
-    AcceptInput,
+from workflows.applications.contract import (
     ApplicantMember,
+    ApplicationStatus,
+    application_workflow_id,
+    household_id_for,
+    initial_search_attributes,
+)
+from workflows.applications.models import (
+    AcceptInput,
     ApplicationInput,
     ApplicationState,
-    ApplicationStatus,
     DecisionInput,
     DecisionOutcome,
     InvestigationInput,
     OpinionInput,
     Recommendation,
 )
+from workflows.applications.workflow import ApplicationWorkflow
+from workflows.entitlements.contract import CardAccount
+from workflows.sandbox import workflow_runner
 
 ROOT = Path(__file__).resolve().parents[1]
 AREA = "419901001001"
@@ -75,17 +76,22 @@ PUBLICITY_SKIP = timedelta(days=8)
 POLL = 0.1
 
 
-# The application's approve path, counted from its history: 2 at application, 4 in accept,
-# 2 in the investigation, 14 in the background (sources list, 11 sources, means test, record),
-# 3 in the opinion, 3 at the timer (reminder, decision deadline, record), 3 in the decision.
+# The application's approve path on the light path, counted from its history: 2 local activities
+# at application (relatives, record), 4 in accept (policy, 2 deadlines, record), 2 in the
+# investigation (deadline, record), 1 regular activity asking every verification source then 2
+# local (means test, record), 3 in the opinion (deadline, notice, record), 1 at the reminder
+# (outbox), 2 at the close of publicity (decision deadline, record), 3 in the decision (means
+# test, notice, record); 4 updates, 2 timer wake-ups, 1 child.
 BARE = BareInput(
     on_start=2,
     per_update=[4, 2, 3, 3],
-    background=3,
-    parallel=11,
-    after_timer=3,
+    background_regular=1,
+    background_local=2,
+    first_timer=1,
+    second_timer=2,
     timer=PUBLICITY_SKIP,
 )
+V1_HISTORY = ROOT / "tests" / "application" / "histories" / "approve_v1.json"
 
 
 # --- infrastructure ---------------------------------------------------------------------------
@@ -243,6 +249,15 @@ async def application_case(client: Client, skipper: TimeSkipper, task_queue: str
     )
     state = await handle.result()
     assert state.status is ApplicationStatus.APPROVED, state.status
+    APPROVED.append(handle.id)
+
+
+APPROVED: list[str] = []  # workflow ids of approved cases (the last one's history is measured)
+
+
+def history_size(history: WorkflowHistory) -> tuple[int, int]:
+    """Events, and bytes as ``len(history.to_json())`` (the JSON the replay tests store)."""
+    return len(history.events), len(history.to_json())
 
 
 async def bare_case(client: Client, skipper: TimeSkipper, task_queue: str) -> None:
@@ -344,6 +359,7 @@ async def main(
                 client,
                 task_queue=task_queue,
                 workflows=[ApplicationWorkflow, BareWorkflow, EntitlementStub],
+                workflow_runner=workflow_runner(),
                 activities=[*build_activities(engine, settings, client), bench_noop],
                 activity_executor=ThreadPoolExecutor(max_workers=64),
                 max_concurrent_activities=64,
@@ -352,6 +368,10 @@ async def main(
                 app, bare = await interleaved(
                     n, rounds, concurrency, warmup, kinds, client, task_queue
                 )
+                measured: tuple[int, int] | None = None
+                if APPROVED:
+                    history = await client.get_workflow_handle(APPROVED[-1]).fetch_history()
+                    measured = history_size(history)
             engine.dispose()
         finally:
             server.kill()
@@ -361,13 +381,23 @@ async def main(
         print(f"applications: {app.n} approved in {app.seconds:.1f} s = {app.per_second:.2f}/s")
         result["applications_per_s"] = app.per_second
     if bare is not None:
-        activities = BARE.on_start + sum(BARE.per_update) + BARE.background + BARE.parallel
-        activities += BARE.after_timer
+        local = BARE.on_start + sum(BARE.per_update) + BARE.background_local
+        local += BARE.first_timer + BARE.second_timer
         print(
-            f"bare workflow ({activities} activities, 4 updates, 2 timers, 1 child): "
+            f"bare workflow ({BARE.background_regular} regular + {local} local activities, "
+            f"{len(BARE.per_update)} updates, 2 timers, 1 child): "
             f"{bare.n} in {bare.seconds:.1f} s = {bare.per_second:.2f}/s"
         )
         result["bare_per_s"] = bare.per_second
+    if measured is not None:
+        v1 = history_size(WorkflowHistory.from_json("v1", json.loads(V1_HISTORY.read_text())))
+        events, size = measured
+        print(f"approved case history: {events} events, {size} bytes (len(history.to_json()))")
+        print(
+            f"before (tests/application/histories/approve_v1.json): {v1[0]} events, {v1[1]} bytes"
+            f" -> {events / v1[0]:.2f} of the events, {size / v1[1]:.2f} of the bytes"
+        )
+        result["history_events"], result["history_bytes"] = measured
     if app is not None and bare is not None:
         result["ratio"] = ratio = app.per_second / bare.per_second
         print(f"ratio applications/bare: {ratio:.2f} (concurrency {concurrency})")

@@ -1,6 +1,7 @@
-"""The bare workflow of the application benchmark: the same shape as the approve path (the same
-number of activities, updates, timers and a child) with no business in it. Kept apart from
-``bench.applications`` so the workflow sandbox imports nothing else."""
+"""The bare workflow of the application benchmark: the same shape as the approve path on the
+light path (the same number of regular and local activities, updates, timers and a child) with
+no business in it. Kept apart from ``bench.applications`` so the workflow sandbox imports
+nothing else."""
 
 import asyncio
 from datetime import timedelta
@@ -9,17 +10,20 @@ from pydantic import BaseModel
 from temporalio import activity, workflow
 
 with workflow.unsafe.imports_passed_through():
-    from jiuzhu.handoff import ApprovedCase
+    from workflows.entitlements.contract import ApprovedCase
+
+TIMEOUT = timedelta(seconds=30)
 
 
 # --- the bare workflow: Temporal's own cost for the same shape --------------------------------
 class BareInput(BaseModel):
-    on_start: int  # activities before the first update
-    per_update: list[int]  # activities inside each of the 4 updates, in order
-    background: int  # sequential activities after update 2 (e.g. sources list, assess, record)
-    parallel: int  # parallel activities after update 2 (the verification sources)
-    after_timer: int  # activities when the timer fires (reminder, close)
-    timer: timedelta
+    on_start: int  # local activities before the first update (relatives check, record)
+    per_update: list[int]  # local activities inside each of the 4 updates, in order
+    background_regular: int  # regular activities after update 2 (asking the sources)
+    background_local: int  # local activities when they answer (means test, record)
+    first_timer: int  # local activities when the first wake-up fires (the reminder)
+    second_timer: int  # local activities when the second fires (deadline, record)
+    timer: timedelta  # from the publicity's start to its close
 
 
 @activity.defn(name="bench_noop")
@@ -45,35 +49,27 @@ class BareWorkflow:
         self.lock = asyncio.Lock()
         self.tasks: list[asyncio.Task[None]] = []
 
-    async def _acts(self, n: int) -> None:
+    async def _local(self, n: int) -> None:
         for i in range(n):
-            await workflow.execute_activity(
-                bench_noop, i, start_to_close_timeout=timedelta(seconds=30)
-            )
+            await workflow.execute_local_activity(bench_noop, i, start_to_close_timeout=TIMEOUT)
 
     async def _background(self) -> None:
-        await self._acts(1)
-        await asyncio.gather(
-            *(
-                workflow.execute_activity(
-                    bench_noop, i, start_to_close_timeout=timedelta(seconds=30)
-                )
-                for i in range(self.inp.parallel)
-            )
-        )
+        for i in range(self.inp.background_regular):
+            await workflow.execute_activity(bench_noop, i, start_to_close_timeout=TIMEOUT)
         async with self.lock:
-            await self._acts(self.inp.background - 1)
+            await self._local(self.inp.background_local)
             self.status = "awaiting_opinion"
 
     @workflow.run
     async def run(self, inp: BareInput) -> str:
-        await self._acts(inp.on_start)
+        await self._local(inp.on_start)
         await workflow.wait_condition(lambda: self.status == "publicity")
         await workflow.sleep(inp.timer - timedelta(days=1))
-        await self._acts(inp.after_timer - 2)
-        await workflow.sleep(timedelta(days=1) - timedelta(seconds=1))
         async with self.lock:
-            await self._acts(2)
+            await self._local(inp.first_timer)
+        await workflow.sleep(timedelta(days=1))
+        async with self.lock:
+            await self._local(inp.second_timer)
             self.status = "awaiting_decision"
         await workflow.wait_condition(lambda: self.status == "approved")
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -82,7 +78,7 @@ class BareWorkflow:
     @workflow.update
     async def step(self, n: int) -> str:
         async with self.lock:
-            await self._acts(self.inp.per_update[n])
+            await self._local(self.inp.per_update[n])
             if n == 1:
                 self.status = "verification"
                 self.tasks.append(asyncio.create_task(self._background()))

@@ -3,10 +3,10 @@
 from typing import Any
 
 from workflows.application import ApplicationWorkflow
-from workflows.campaign import CampaignWorkflow
-from workflows.entitlement import EntitlementWorkflow
-from workflows.payroll import PayrollWorkflow
-from workflows.temporary import TemporaryCaseWorkflow
+from workflows.entitlements.workflow import EntitlementWorkflow
+from workflows.payments.campaign import CampaignWorkflow
+from workflows.payments.payroll import PayrollWorkflow
+from workflows.temporary.workflow import TemporaryCaseWorkflow
 
 WORKFLOWS: list[type[Any]] = [
     ApplicationWorkflow,

@@ -14,13 +14,13 @@ from pydantic import BaseModel
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
-from activities.notices import html_for, pdf_for
+from activities.applications.notices import html_for, pdf_for
 from api.deps import (
     CurrentOfficer,
     EngineDep,
@@ -30,7 +30,6 @@ from api.deps import (
     ensure_area,
     require_roles,
 )
-from api.errors import ProblemError
 from api.idempotency import check_key, remember_key
 from api.schemas.applications import (
     AcceptBody,
@@ -55,42 +54,42 @@ from api.schemas.applications import (
     VerificationObjectionBody,
     WithdrawBody,
 )
-from jiuzhu.contract import (
-    Actor,
-    CaseKind,
-    Role,
-    application_id_for_key,
-    application_workflow_id,
-    household_id_for,
-)
+from jiuzhu.contract import Actor, CaseKind, Role
 from jiuzhu.db.models import CaseRecord
 from jiuzhu.db.models_application import ApplicationNotice
 from jiuzhu.read_model import upsert_case
 from jiuzhu.records import CaseSnapshot
-from workflows.application import ApplicationWorkflow, initial_search_attributes
-from workflows.application_models import (
-    AcceptInput,
+from jiuzhu.refusals import Refusal, RefusalError, RefusalKind
+from workflows.applications.contract import (
     ApplicantMember,
+    ApplicationStatus,
+    application_id_for_key,
+    application_workflow_id,
+    household_id_for,
+    initial_search_attributes,
+)
+from workflows.applications.models import (
+    AcceptInput,
     ApplicationInput,
     ApplicationState,
-    ApplicationStatus,
     AppraisalInput,
     CountyVisitInput,
     DecisionInput,
     DeliveryInput,
     EdgeConsentInput,
     EndReviewInput,
-    ErrorType,
     FilingInput,
     InvestigationInput,
     MissingDocumentsInput,
     OpinionInput,
     PublicityObjectionInput,
     SpecialDeadlineInput,
+    StepResult,
     SupplementInput,
     VerificationObjectionInput,
     WithdrawInput,
 )
+from workflows.applications.workflow import ApplicationWorkflow
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 log = structlog.get_logger("jiuzhu.api.applications")
@@ -270,25 +269,6 @@ def list_applications(
 
 # --- steps ----------------------------------------------------------------------------------
 Inp = TypeVar("Inp", bound=BaseModel)
-STATUS_FOR_ERROR = {
-    ErrorType.WRONG_STATE.value: (409, "Conflict"),
-    ErrorType.FORBIDDEN.value: (403, "Forbidden"),
-    ErrorType.INVALID.value: (422, "Unprocessable Content"),
-    ErrorType.NO_POLICY.value: (422, "Unprocessable Content"),
-}
-
-
-def _problem_for(err: ApplicationError) -> ProblemError:
-    """Map a rejected step to HTTP: wrong state 409, wrong role/area 403, bad data 422 naming
-    the field. Only the workflow's own (Chinese) message reaches the client."""
-    status, title = STATUS_FOR_ERROR.get(err.type or "", (409, "Conflict"))
-    field: str | None = None
-    if err.details and isinstance(err.details[0], dict):
-        value = err.details[0].get("field")
-        field = str(value) if value else None
-    if status == 422 and field is None:
-        field = "body"
-    return ProblemError(status, title, err.message, field=field)
 
 
 async def run_step(
@@ -296,10 +276,12 @@ async def run_step(
     client: Client,
     actor: Actor,
     application_id: str,
-    update: UpdateMethodMultiParam[[ApplicationWorkflow, Inp], ApplicationState],
+    update: UpdateMethodMultiParam[[ApplicationWorkflow, Inp], StepResult],
     inp: Inp,
 ) -> ApplicationState:
-    """Send one step to the case's workflow as an Update and return the new state."""
+    """Send one step to the case's workflow as an Update, then read the case it left behind
+    (the Update answers with a small ``StepResult``; the HTTP answer is the full state). A
+    refused step propagates to the one refusal handler of ``api/errors.py``."""
     case_row(session, actor, application_id)
     structlog.contextvars.bind_contextvars(
         application_id=application_id, step=getattr(update, "__name__", "step")
@@ -308,19 +290,18 @@ async def run_step(
         ApplicationWorkflow.run, application_workflow_id(application_id)
     )
     try:
-        state = await handle.execute_update(update, inp)
-    except WorkflowUpdateFailedError as exc:
-        if isinstance(exc.cause, ApplicationError):
-            raise _problem_for(exc.cause) from exc
-        raise
+        result = await handle.execute_update(update, inp)
     except RPCError as exc:
         if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise ProblemError(
-                409, "Conflict", f"案件{application_id}已办结，不能再办理此事项"
+            raise RefusalError(
+                Refusal(
+                    kind=RefusalKind.WRONG_STATE,
+                    message_zh=f"案件{application_id}已办结，不能再办理此事项",
+                )
             ) from exc
         raise
-    log.info("step recorded", status=state.status.value)
-    return state
+    log.info("step recorded", status=result.status.value, revision=result.revision)
+    return await live_state(client, application_id)
 
 
 def _step_doc(text: str) -> dict[str, Any]:

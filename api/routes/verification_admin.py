@@ -7,18 +7,23 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException
 from sqlmodel import Session, col, delete
 
-from activities.verification import SOURCES, valid_kind
+from activities.applications.verification import SOURCES, FindingCategory, valid_kind
 from api.deps import SessionDep, require_roles
-from api.errors import field_error
 from api.schemas.applications import VerificationLoad, VerificationSourceOut
 from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models_application import VerificationRecordRow, VerificationSourceState
-from workflows.application_models import FindingCategory
+from jiuzhu.refusals import Refusal, RefusalError, RefusalKind
 
 router = APIRouter(prefix="/admin/verification", tags=["admin"])
 
 Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]
 Reader = Annotated[Actor, Depends(require_roles(Role.ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR))]
+
+
+def _bad(field: str, message: str) -> RefusalError:
+    return RefusalError(
+        Refusal(kind=RefusalKind.INVALID_INPUT, message_zh=f"{field}: {message}", field=field)
+    )
 
 
 def _known(source: str) -> str:
@@ -59,9 +64,9 @@ def load_source(
     for index, record in enumerate(body.records):
         category = FindingCategory(record.category)
         if not valid_kind(category, record.kind):
-            raise field_error(f"records.{index}.kind", f"unknown {record.category} kind")
+            raise _bad(f"records.{index}.kind", f"unknown {record.category} kind")
         if category is not FindingCategory.STATUS and record.amount is None:
-            raise field_error(f"records.{index}.amount", f"an {record.category} needs an amount")
+            raise _bad(f"records.{index}.amount", f"an {record.category} needs an amount")
     session.exec(delete(VerificationRecordRow).where(col(VerificationRecordRow.source) == source))
     for record in body.records:
         session.add(

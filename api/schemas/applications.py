@@ -5,16 +5,15 @@ body plus the acting officer), re-exported here."""
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from jiuzhu.contract import SHANGHAI
+from jiuzhu.clock import beijing_today
 from rules.areas import is_known_area
 from rules.household import Relation
 from rules.id_number import validate_id_number
 from rules.programmes import Programme
-from workflows.application_models import (
+from workflows.applications.models import (
     AcceptBody,
     AppraisalBody,
     CountyVisitBody,
@@ -95,7 +94,7 @@ class ApplicationCreate(BaseModel):
     @field_validator("applied_on")
     @classmethod
     def _not_future(cls, v: date | None) -> date | None:
-        if v is not None and v > shanghai_today():
+        if v is not None and v > beijing_today():
             raise ValueError("the application date is in the future")
         return v
 
@@ -140,10 +139,6 @@ class ApplicationPage(BaseModel):
     total: int
     offset: int
     limit: int
-
-
-def shanghai_today() -> date:
-    return datetime.now(ZoneInfo(SHANGHAI)).date()
 
 
 class NoticeSummary(BaseModel):

@@ -26,8 +26,8 @@ from tests.application.helpers import (
     to_opinion,
 )
 from tests.conftest import auth
-from workflows.application import ApplicationWorkflow
-from workflows.application_rules import first_of_next_month
+from workflows.applications.rules import first_of_next_month
+from workflows.applications.workflow import ApplicationWorkflow
 
 
 async def test_dibao_approve_path(
@@ -118,4 +118,4 @@ async def test_dibao_approve_path(
         headers=auth("township"),
     )
     assert app_id in [i["application_id"] for i in r.json()["items"]]
-    await save_history(client, app_id, "approve_v1")
+    await save_history(client, app_id, "approve_v2")

@@ -29,7 +29,7 @@ from tests.application.helpers import (
 )
 from tests.conftest import auth
 from tests.factories import application_body
-from workflows.application import ApplicationWorkflow
+from workflows.applications.workflow import ApplicationWorkflow
 
 QINYANG = {"Authorization": "Bearer app-test-qinyang-township"}
 

@@ -23,7 +23,7 @@ from tests.application.helpers import (
 )
 from tests.conftest import auth
 from tests.factories import application_body
-from workflows.application import ApplicationWorkflow
+from workflows.applications.workflow import ApplicationWorkflow
 
 
 async def test_refusal_decided_on_2026_09_30_notice_due_2026_10_10(
@@ -127,7 +127,7 @@ async def test_refused_but_edge_consents_and_is_recognised(
     assert follow_id == f"{app_id}-E" and s["linked_case_id"] == follow_id
     original = client.get_workflow_handle_for(ApplicationWorkflow.run, f"application-{app_id}")
     assert (await original.result()).status.value == "refused"
-    await save_history(client, app_id, "refusal_edge_v1")
+    await save_history(client, app_id, "refusal_edge_v2")
     await step(api, app_id, "edge-consent", {"consent": False}, expect=409)  # closed case
 
     f = await wait_status(api, follow_id, "awaiting_decision")

@@ -1,24 +1,39 @@
-"""Replay a recorded history of the approve path with the current workflow code: a change that
-breaks determinism fails here, in CI, before it reaches running cases. Regenerate the history
-with ``JIUZHU_WRITE_HISTORY=1 pytest tests/application/test_approve.py`` only when a change is
-deliberately incompatible (and then patch the workflow with ``workflow.patched``)."""
+"""Replay recorded histories with the current workflow code: a change that breaks determinism
+fails here, in CI, before it reaches running cases.
+
+- ``*_v1.json`` were recorded before ``light-history`` (regular activities, per-deadline
+  watchers, the kicked main loop): they must replay on the legacy path for ever.
+- ``*_v2.json`` were recorded on the light path (local activities, one alarm timer, small
+  update results).
+
+Record new ones with ``JIUZHU_WRITE_HISTORY=1 pytest tests/application/test_approve.py
+tests/application/test_refusal.py tests/application/test_tekun_and_objection.py`` only when a
+change is deliberately incompatible (and then gate it with ``workflow.patched``)."""
 
 import json
 from pathlib import Path
 
+import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from workflows.application import ApplicationWorkflow
+from workflows.applications.workflow import ApplicationWorkflow
+from workflows.sandbox import workflow_runner
 
 HISTORIES = Path(__file__).parent / "histories"
+NAMES = ("approve", "refusal_edge", "objection_loop")
 
 
-async def test_recorded_histories_replay() -> None:
-    files = sorted(HISTORIES.glob("*.json"))
-    assert files, "no recorded histories"
-    replayer = Replayer(workflows=[ApplicationWorkflow], data_converter=pydantic_data_converter)
+@pytest.mark.parametrize("version", ["v1", "v2"])
+async def test_recorded_histories_replay(version: str) -> None:
+    files = [HISTORIES / f"{name}_{version}.json" for name in NAMES]
+    assert all(path.exists() for path in files), [p.name for p in files if not p.exists()]
+    replayer = Replayer(
+        workflows=[ApplicationWorkflow],
+        workflow_runner=workflow_runner(),
+        data_converter=pydantic_data_converter,
+    )
     for path in files:
         history = WorkflowHistory.from_json(f"replay-{path.stem}", json.loads(path.read_text()))
         result = await replayer.replay_workflow(history)

@@ -32,7 +32,7 @@ from tests.application.helpers import (
     wait_status,
 )
 from tests.conftest import PersistentServer
-from workflows.application import ApplicationWorkflow
+from workflows.applications.workflow import ApplicationWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]
 REMINDER = ("reminder", "township_officer", "419901001", "publicity")

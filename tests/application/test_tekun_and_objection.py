@@ -194,4 +194,4 @@ async def test_publicity_objection_loop_with_reinvestigation_and_appraisal(
     notices = [n["kind"] for n in s["notices"]]
     assert notices == ["publicity", "publicity", "publicity", "approval"]
     await client.get_workflow_handle(f"application-{app_id}").result()
-    await save_history(client, app_id, "objection_loop_v1")
+    await save_history(client, app_id, "objection_loop_v2")

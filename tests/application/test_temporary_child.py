@@ -13,13 +13,19 @@ import httpx
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from jiuzhu.contract import Actor, application_workflow_id, household_id_for
+from jiuzhu.contract import Actor
 from jiuzhu.settings import Settings
 from tests.application.helpers import deadline, fast_forward, step, wait_status
 from tests.conftest import auth
 from tests.factories import application_body
-from workflows.application import ApplicationWorkflow, initial_search_attributes
-from workflows.application_models import ApplicantMember, ApplicationInput, ApplicationState
+from workflows.applications.contract import (
+    ApplicantMember,
+    application_workflow_id,
+    household_id_for,
+    initial_search_attributes,
+)
+from workflows.applications.models import ApplicationInput, ApplicationState
+from workflows.applications.workflow import ApplicationWorkflow
 
 
 async def start_temporary(

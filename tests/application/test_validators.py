@@ -15,8 +15,8 @@ from jiuzhu.contract import Actor, Role
 from tests.application.helpers import audit, create, household, investigation, state, step
 from tests.conftest import auth
 from tests.factories import application_body
-from workflows.application import ApplicationWorkflow
-from workflows.application_models import AcceptInput
+from workflows.applications.models import AcceptInput
+from workflows.applications.workflow import ApplicationWorkflow
 
 
 async def snapshot(api: httpx.AsyncClient, client: Client, engine: Engine, app_id: str) -> Any:

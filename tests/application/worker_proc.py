@@ -1,6 +1,7 @@
 """A real worker in its own process, so a test can SIGKILL it. Configured by JIUZHU_* variables
 like the production worker; no workflow cache, so after a kill the server hands the next task to
-the restarted process at once (no wait on the dead worker's sticky queue)."""
+the restarted process at once (no wait on the dead worker's sticky queue). The sandbox is the
+production worker's (``workflows.sandbox``)."""
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
@@ -12,6 +13,7 @@ from jiuzhu.db.engine import make_engine
 from jiuzhu.settings import Settings
 from jiuzhu.temporal import connect
 from workflows.registry import WORKFLOWS
+from workflows.sandbox import workflow_runner
 
 
 async def main() -> None:
@@ -22,6 +24,7 @@ async def main() -> None:
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
+        workflow_runner=workflow_runner(),
         activities=build_activities(engine, settings, client),
         activity_executor=ThreadPoolExecutor(max_workers=16),
         max_cached_workflows=0,

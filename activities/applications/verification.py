@@ -12,9 +12,10 @@ means test (``apply_findings``); each disagreement with the declaration is kept 
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio import activity
@@ -29,13 +30,54 @@ from rules.household import (
     IncomeKind,
 )
 from rules.money import ZERO, to_cents
-from workflows.application_models import (
-    Discrepancy,
-    Finding,
-    FindingCategory,
-    SourceResult,
-    SourceStatus,
-)
+
+
+# --- payloads ----------------------------------------------------------------------------
+class FindingCategory(StrEnum):
+    INCOME = "income"  # kind = rules.household.IncomeKind, amount monthly yuan
+    ASSET = "asset"  # kind = rules.household.AssetKind, amount = value in yuan
+    STATUS = "status"  # kind = deceased | not_registered | other, no amount
+
+
+class Finding(BaseModel):
+    """One fact a verification source holds about a person."""
+
+    source: str
+    id_number: str
+    category: FindingCategory
+    kind: str
+    amount: Decimal | None = None
+    note: str = ""
+
+
+class SourceStatus(StrEnum):
+    OK = "ok"
+    FAILED = "failed"  # a permanent error: the case waits for a re-check
+
+
+class SourceResult(BaseModel):
+    source: str
+    label_zh: str = ""
+    status: SourceStatus
+    findings: list[Finding] = Field(default_factory=list)
+    checked_at: datetime | None = None
+    attempts: int = 1
+    error_zh: str | None = None
+
+
+class Discrepancy(BaseModel):
+    """Where a source disagrees with what the household declared (told to the applicant, who
+    may object with evidence: 低保办法 Art. 18)."""
+
+    source: str
+    id_number: str
+    member_name: str | None
+    category: FindingCategory
+    kind: str
+    declared: Decimal | None
+    found: Decimal | None
+    note_zh: str
+
 
 # The national list of sources (低保办法 Art. 17): name → Chinese label.
 SOURCES: dict[str, str] = {
@@ -133,6 +175,24 @@ class SourceRequest(BaseModel):
     case_id: str
     source: str
     id_numbers: list[str]
+    tries_before: int = 0  # tries already made by ``check_sources`` (counted in ``attempts``)
+
+
+class SourcesCheck(BaseModel):
+    """One pass over every source configured for a case's area."""
+
+    case_id: str
+    area_code: str
+    id_numbers: list[str]
+
+
+class SourcesChecked(BaseModel):
+    """The sources asked (in order), the answers of those that answered or failed for good, and
+    the sources that were unavailable on this pass (each then retried on its own)."""
+
+    sources: list[str]
+    results: list[SourceResult]
+    unavailable: list[str]
 
 
 class VerificationActivities:
@@ -144,28 +204,51 @@ class VerificationActivities:
         """The sources to ask for a case in ``area_code`` (all configured sources)."""
         return list(self.sources)
 
+    @activity.defn(name="application_check_sources")
+    def check_sources(self, req: SourcesCheck) -> SourcesChecked:
+        """Ask every source once (short: a query per source). A source that is down is not
+        waited for here: it is listed in ``unavailable`` and the workflow retries it as its own
+        ``check_source`` activity, with backoff, until it answers."""
+        results: list[SourceResult] = []
+        unavailable: list[str] = []
+        for name in self.sources:
+            try:
+                results.append(self._check(req.case_id, name, req.id_numbers, 1))
+            except SourceUnavailable:
+                unavailable.append(name)
+        return SourcesChecked(sources=list(self.sources), results=results, unavailable=unavailable)
+
     @activity.defn(name="application_check_source")
     def check_source(self, req: SourceRequest) -> SourceResult:
-        source = self.sources.get(req.source)
+        """One source, retried by the activity's retry policy while it is unavailable: the case
+        waits, it is not lost. ``attempts`` counts the tries made before as well."""
+        attempt = activity.info().attempt + req.tries_before
+        try:
+            return self._check(req.case_id, req.source, req.id_numbers, attempt)
+        except SourceUnavailable as exc:
+            raise ApplicationError(str(exc), type="SourceUnavailable") from exc
+
+    def _check(self, case_id: str, name: str, id_numbers: list[str], attempt: int) -> SourceResult:
+        """``SourceUnavailable`` when the source cannot answer now; an unconfigured source is a
+        failure for good (the case waits for a re-check)."""
+        source = self.sources.get(name)
         if source is None:
             return SourceResult(
-                source=req.source,
+                source=name,
                 status=SourceStatus.FAILED,
-                error_zh=f"未配置的数据源{req.source}",
+                error_zh=f"未配置的数据源{name}",
                 checked_at=datetime.now(UTC),
             )
-        attempt = activity.info().attempt
         try:
-            findings = source.check(SourceQuery(id_numbers=req.id_numbers, attempt=attempt))
-        except SourceUnavailable as exc:
+            findings = source.check(SourceQuery(id_numbers=id_numbers, attempt=attempt))
+        except SourceUnavailable:
             activity.logger.warning(
                 "verification source unavailable",
-                extra={"case_id": req.case_id, "source": req.source, "attempt": attempt},
+                extra={"case_id": case_id, "source": name, "attempt": attempt},
             )
-            # Retried by the activity's retry policy: the case waits, it is not lost.
-            raise ApplicationError(str(exc), type="SourceUnavailable") from exc
+            raise
         return SourceResult(
-            source=req.source,
+            source=name,
             label_zh=source.label_zh,
             status=SourceStatus.OK,
             findings=findings,

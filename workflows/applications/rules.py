@@ -1,24 +1,23 @@
 """Pure procedure rules of the application workflow: who may act at which step, how the dates of
-acts are bounded, who decides, and how each statutory deadline is specified. No I/O; used by the
+acts are bounded, who decides, how each statutory deadline and period is specified, and the
+names of the authorities on its notices. No I/O; used by the
 workflow's validators and handlers (deterministic on replay)."""
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-from temporalio.exceptions import ApplicationError
-
+from activities.deadlines import DeadlineSpec
+from jiuzhu.areas import AreaRef
 from jiuzhu.contract import ROLE_NAMES_ZH, Actor, Role
-from jiuzhu.deadline_models import DeadlineSpec
-from rules.areas import AREAS, county_of, township_of
+from jiuzhu.refusals import forbidden, invalid
+from rules.areas import AREAS
 from rules.means_test import Assessment, ProgrammeAssessment
 from rules.periods import Period
 from rules.policy import Policy
 from rules.programmes import Programme
 from rules.reasons import ReasonCode
-from workflows.application_models import ErrorType, error_details
 
 DIBAO_MEASURES = "《最低生活保障审核确认办法》"
 TEKUN_MEASURES = "《特困人员认定办法》"
@@ -72,24 +71,6 @@ class Level(StrEnum):
     COUNTY = "county"
 
 
-# --- errors ---------------------------------------------------------------------------------
-def wrong_state(message: str) -> ApplicationError:
-    return ApplicationError(message, type=ErrorType.WRONG_STATE.value, non_retryable=True)
-
-
-def forbidden(message: str) -> ApplicationError:
-    return ApplicationError(message, type=ErrorType.FORBIDDEN.value, non_retryable=True)
-
-
-def invalid(field: str, message: str) -> ApplicationError:
-    return ApplicationError(
-        f"{field}: {message}",
-        error_details(field),
-        type=ErrorType.INVALID.value,
-        non_retryable=True,
-    )
-
-
 # --- who acts -------------------------------------------------------------------------------
 def require_actor(actor: Actor, roles: Iterable[Role], area_code: str, step_zh: str) -> None:
     """An officer acts only in their role and only inside their own area (DOMAIN §2)."""
@@ -141,19 +122,6 @@ def act_date(
     return on
 
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def shanghai_date(instant: datetime) -> date:
-    """The date of an instant in Beijing time."""
-    return instant.astimezone(SHANGHAI).date()
-
-
-def end_of(day: date) -> datetime:
-    """A period "until day D" runs to the end of D, Beijing time."""
-    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=SHANGHAI)
-
-
 def first_of_next_month(d: date) -> date:
     """Payment starts the month after approval (低保办法 Art. 20; 特困办法 Art. 16)."""
     return date(d.year + 1, 1, 1) if d.month == 12 else date(d.year, d.month + 1, 1)
@@ -190,14 +158,13 @@ def deadline_spec(
     start: date,
     period: Period,
     level: Level,
-    area_code: str,
+    area: AreaRef,
     policy: Policy,
     basis: str,
 ) -> DeadlineSpec:
     """A deadline owed by the township (escalated to the county) or by the county (escalated to
     the county's supervisors, the auditor role: no city level is modelled)."""
-    county = county_of(area_code) or area_code
-    township = township_of(area_code) or county
+    county, township = area.county, area.township
     if level is Level.TOWNSHIP:
         responsible = (Role.TOWNSHIP_OFFICER, township)
         escalation = (Role.COUNTY_OFFICER, county)
@@ -227,29 +194,28 @@ def measures(programme: Programme) -> str:
 
 
 # --- names of authorities -------------------------------------------------------------------
-def _name(code: str | None) -> str:
-    if code is None:
-        return ""
-    area = AREAS.get(code)
-    return area.name if area is not None else code
+def _name(code: str) -> str:
+    known = AREAS.get(code)
+    return known.name if known is not None else code
 
 
-def county_bureau(area_code: str) -> str:
-    return f"{_name(county_of(area_code))}民政局"
+def county_bureau(area: AreaRef) -> str:
+    return f"{_name(area.county)}民政局"
 
 
-def township_government(area_code: str) -> str:
-    township = township_of(area_code)
-    return f"{_name(township)}人民政府" if township else county_bureau(area_code)
+def township_government(area: AreaRef) -> str:
+    if len(area.township) < 9:  # a case registered above township level
+        return county_bureau(area)
+    return f"{_name(area.township)}人民政府"
 
 
-def review_authority(area_code: str) -> str:
-    return f"{_name(county_of(area_code))}人民政府"
+def review_authority(area: AreaRef) -> str:
+    return f"{_name(area.county)}人民政府"
 
 
-def court(area_code: str) -> str:
-    return f"{_name(county_of(area_code))}人民法院"
+def court(area: AreaRef) -> str:
+    return f"{_name(area.county)}人民法院"
 
 
-def village_name(area_code: str) -> str:
-    return _name(area_code if len(area_code) >= 12 else township_of(area_code) or area_code)
+def village_name(area: AreaRef) -> str:
+    return _name(area.code if len(area.code) >= 12 else area.township)

@@ -1,25 +1,23 @@
-"""The validation of every step of the application workflow (who may act, in which state, with
-which data): pure functions of the case state, used by the workflow's update validators and again
-by the handlers under the case lock. Each raises an ``ApplicationError`` typed ``WrongState``
-(409), ``Forbidden`` (403) or ``InvalidInput`` (422, naming the field) before anything is
-recorded. Also the read-model row of a case. Kept out of the workflow module so the sandbox,
-which re-imports that module for every case, has little to load."""
+"""The checks of every step of the application workflow (who may act, in which state, with which
+data): pure functions of the case state, used by the workflow's update validators and again by
+the handlers under the case lock. Each raises a ``jiuzhu.refusals`` refusal — ``WrongState``
+(409), ``Forbidden`` (403) or ``InvalidInput`` (422, naming the field) — before anything is
+recorded. Unit-tested without a server (tests/application/test_checks.py)."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
-from jiuzhu.contract import Actor, CaseKind, Role
-from jiuzhu.deadline_models import Deadline
-from jiuzhu.records import CaseSnapshot
+from activities.deadlines import Deadline
+from jiuzhu.clock import beijing_date
+from jiuzhu.contract import Actor, Role
+from jiuzhu.refusals import invalid, wrong_state
 from rules.household import Household, WorkCapacity, age_on, validate_household_on
 from rules.policy import Policy
 from rules.programmes import Programme
-from workflows.application_models import (
-    CLOSED_STATUSES,
+from workflows.applications.contract import CLOSED_STATUSES, STATUS_ZH, ApplicationStatus
+from workflows.applications.models import (
     AcceptInput,
     ApplicationState,
-    ApplicationStatus,
     AppraisalInput,
     CountyVisitInput,
     DecisionInput,
@@ -39,7 +37,7 @@ from workflows.application_models import (
     VerificationObjectionInput,
     WithdrawInput,
 )
-from workflows.application_rules import (
+from workflows.applications.rules import (
     ADVERSE_CODES,
     COUNTY_ROLES,
     OVERALL,
@@ -48,11 +46,8 @@ from workflows.application_rules import (
     TOWNSHIP_ROLES,
     act_date,
     decider_roles,
-    invalid,
     outcome_for,
     require_actor,
-    shanghai_date,
-    wrong_state,
 )
 
 REFUSAL_KINDS = ("refusal", "temporary_refusal")
@@ -65,22 +60,6 @@ ACCEPTED_OPEN = (
     ApplicationStatus.OBJECTION,
     ApplicationStatus.AWAITING_DECISION,
 )
-STATUS_ZH = {
-    ApplicationStatus.SUBMITTED: "已申请待受理",
-    ApplicationStatus.DOCUMENTS_REQUESTED: "待补齐材料",
-    ApplicationStatus.ACCEPTED: "已受理待调查",
-    ApplicationStatus.VERIFICATION: "信息核对中",
-    ApplicationStatus.AWAITING_OPINION: "待初审",
-    ApplicationStatus.PUBLICITY: "公示中",
-    ApplicationStatus.OBJECTION: "公示有异议",
-    ApplicationStatus.AWAITING_DECISION: "待审核确认",
-    ApplicationStatus.AWAITING_FILING: "待县级备案",
-    ApplicationStatus.APPROVED: "已确认",
-    ApplicationStatus.REFUSED: "不予确认",
-    ApplicationStatus.WITHDRAWN: "已撤回",
-    ApplicationStatus.TERMINATED: "已终止审核",
-    ApplicationStatus.LAPSED: "逾期未补齐材料",
-}
 
 
 def members_can_work(household: Household, on: date, policy: Policy) -> bool:
@@ -311,7 +290,7 @@ class StepChecks:
             raise invalid("notice_id", f"本案没有编号为{inp.notice_id}的通知书")
         if notice.delivered_on is not None:
             raise wrong_state("该通知书已送达")
-        issued = shanghai_date(notice.issued_at)
+        issued = beijing_date(notice.issued_at)
         not_before = s.decision.on if s.decision is not None else min(issued, self.today)
         return act_date("delivered_on", inp.delivered_on, self.today, not_before, "决定日期")
 
@@ -339,60 +318,3 @@ class StepChecks:
         self.require(inp.actor, TOWNSHIP_OR_COUNTY, "终止审核确认")
         self.expect("终止审核确认", *ACCEPTED_OPEN)
         return act_date("ended_on", inp.ended_on, self.today, self.state.accepted_on, "受理日期")
-
-
-def case_snapshot(
-    state: ApplicationState,
-    policy: Policy | None,
-    workflow_id: str,
-    next_deadline: datetime | None,
-    overdue: bool,
-) -> CaseSnapshot:
-    """The read-model row of a case (lists and searches come from it)."""
-    s = state
-    detail: dict[str, Any] = {
-        "timeline_length": len(s.timeline),
-        "status_zh": STATUS_ZH[s.status],
-        "applied_on": s.applied_on.isoformat() if s.applied_on else None,
-        "accepted_on": s.accepted_on.isoformat() if s.accepted_on else None,
-        "file_received_on": s.file_received_on.isoformat() if s.file_received_on else None,
-        "relatives_flag": bool(s.relatives_matches),
-        "county_visit_done": bool(s.county_visits),
-        "special_reason": s.special_reason.reason.value if s.special_reason else None,
-        "publicity_rounds": len(s.publicity),
-        "notices": [n.notice_id for n in s.notices],
-        "requested_amount": str(s.requested_amount) if s.requested_amount else None,
-        "approved_amount": str(s.approved_amount) if s.approved_amount is not None else None,
-        "start_month": s.start_month.isoformat() if s.start_month else None,
-        "entitlement_workflow_id": s.entitlement_workflow_id,
-        "decision": s.decision.outcome.value if s.decision else None,
-        "decided_on": s.decision.on.isoformat() if s.decision else None,
-        "care_tier": s.decision.care_tier if s.decision else None,
-        "centralised": s.decision.centralised if s.decision else None,
-        "institution_name": s.decision.institution_name if s.decision else None,
-        "edge_offer": s.edge_offer.programme.value if s.edge_offer else None,
-        "edge_consent": s.edge_offer.consent if s.edge_offer else None,
-    }
-    if policy is not None:
-        detail["spot_check_rate"] = str(
-            policy.spot_check_share(relative_of_staff=bool(s.relatives_matches))
-        )
-    applicant = s.applicant
-    return CaseSnapshot(
-        case_id=s.application_id,
-        workflow_id=workflow_id,
-        case_kind=CaseKind.APPLICATION.value,
-        programme=s.programme.value,
-        status=s.status.value,
-        area_code=s.area_code,
-        household_id=s.household_id,
-        applicant_name=applicant.name,
-        applicant_id_number=applicant.id_number,
-        household_size=len(s.members),
-        policy_version_id=s.policy_version_id,
-        next_deadline=next_deadline,
-        overdue=overdue,
-        revision=s.revision,
-        linked_case_id=s.linked_case_id,
-        detail=detail,
-    )

@@ -10,12 +10,21 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio import activity
 
-from activities.verification import apply_findings
+from activities.applications.verification import Discrepancy, SourceResult, apply_findings
 from jiuzhu.db.models_application import RelativeRegistration
 from rules.household import Household
 from rules.means_test import Assessment, assess
 from rules.policy import Policy
-from workflows.application_models import Discrepancy, RelativeMatch, SourceResult
+
+
+class RelativeMatch(BaseModel):
+    """A member found in the relatives registry (近亲属备案)."""
+
+    id_number: str
+    member_name: str
+    staff_name: str
+    staff_role: str
+    relation_zh: str
 
 
 class RelativesRequest(BaseModel):

@@ -1,14 +1,13 @@
 """The written notices of an application, built from the case state (pure): the models of
-``rules.notices`` where they fit, and two local kinds they do not cover — the notice ending a
-review for refusal to cooperate (低保办法 Art. 29) and the refusal of temporary assistance with
-free-text reasons (民发〔2018〕23号). Rendering and storage are in ``activities.notices``."""
+``rules.notices`` where they fit, and the two local kinds of ``activities.applications.notices``
+(the notice ending a review for refusal to cooperate, 低保办法 Art. 29; the refusal of temporary
+assistance with free-text reasons, 民发〔2018〕23号), where they are rendered and stored."""
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from activities.applications.notices import ReviewTerminatedNotice, TemporaryRefusalNotice
 from rules.household import CareTier
 from rules.notices import (
     ApprovalNotice,
@@ -18,12 +17,11 @@ from rules.notices import (
     PublicityRow,
     RefusalNotice,
 )
-from rules.periods import Period
 from rules.policy import Policy
 from rules.programmes import Programme
 from rules.reasons import Reason
-from workflows.application_models import ApplicationState, DecisionRecord
-from workflows.application_rules import (
+from workflows.applications.models import ApplicationState, DecisionRecord
+from workflows.applications.rules import (
     DIBAO_MEASURES,
     county_bureau,
     court,
@@ -33,43 +31,6 @@ from workflows.application_rules import (
     village_name,
 )
 
-LOCAL_KINDS = ("review_terminated", "temporary_refusal")
-
-
-class _LocalNotice(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    case_id: str = Field(min_length=1)
-    authority: str = Field(min_length=1)
-    issued_on: date
-    applicant_name: str = Field(min_length=1)
-    review_authority: str = Field(min_length=1)
-    court: str = Field(min_length=1)
-    review_period: Period
-    lawsuit_period: Period
-
-
-class ReviewTerminatedNotice(_LocalNotice):
-    """终止审核确认: the review ends because the household refused to cooperate with the
-    investigation or verification (低保办法 Art. 29), with reasons and appeal rights."""
-
-    kind: Literal["review_terminated"] = "review_terminated"
-    programme: Programme
-    applied_on: date
-    ended_on: date
-    grounds_zh: list[str] = Field(min_length=1)
-    basis: str
-
-
-class TemporaryRefusalNotice(_LocalNotice):
-    """不予临时救助: written refusal with reasons (民发〔2018〕23号)."""
-
-    kind: Literal["temporary_refusal"] = "temporary_refusal"
-    applied_on: date
-    decided_on: date
-    requested_amount: Decimal | None = None
-    reasons_zh: list[str] = Field(min_length=1)
-
 
 def _applied_on(state: ApplicationState) -> date:
     return state.applied_on or state.submitted_at.date()
@@ -77,8 +38,8 @@ def _applied_on(state: ApplicationState) -> date:
 
 def _appeal(state: ApplicationState, policy: Policy) -> dict[str, Any]:
     return {
-        "review_authority": review_authority(state.area_code),
-        "court": court(state.area_code),
+        "review_authority": review_authority(state.area),
+        "court": court(state.area),
         "review_period": policy.administrative_review_period,
         "lawsuit_period": policy.lawsuit_period,
     }
@@ -93,11 +54,11 @@ def missing_documents(
 ) -> MissingDocumentsNotice:
     return MissingDocumentsNotice(
         case_id=state.application_id,
-        authority=township_government(state.area_code),
+        authority=township_government(state.area),
         issued_on=issued_on,
         applicant_name=state.applicant.name,
         programme=state.programme,
-        township=township_government(state.area_code),
+        township=township_government(state.area),
         received_on=_applied_on(state),
         missing_documents=missing,
         submit_by=submit_by,
@@ -116,10 +77,10 @@ def publicity_list(
     size = 1 if state.programme is Programme.TEKUN else len(state.members)
     return PublicityList(
         case_id=state.application_id,
-        authority=township_government(state.area_code),
+        authority=township_government(state.area),
         issued_on=start,
         programme=state.programme,
-        village=village_name(state.area_code),
+        village=village_name(state.area),
         period_start=start,
         period_end=end,
         rows=[
@@ -130,7 +91,7 @@ def publicity_list(
                 monthly_amount=amount,
             )
         ],
-        objection_channel=f"{township_government(state.area_code)}社会救助经办窗口",
+        objection_channel=f"{township_government(state.area)}社会救助经办窗口",
         complaints_hotline=policy.complaints_hotline,
     )
 
@@ -140,9 +101,9 @@ def approval(
 ) -> ApprovalNotice:
     return ApprovalNotice(
         case_id=state.application_id,
-        authority=county_bureau(state.area_code)
+        authority=county_bureau(state.area)
         if decision.decided_by_level == "county"
-        else township_government(state.area_code),
+        else township_government(state.area),
         issued_on=decision.on,
         applicant_name=state.applicant.name,
         programme=state.programme,
@@ -163,9 +124,9 @@ def refusal(
 ) -> RefusalNotice | TemporaryRefusalNotice:
     """不予确认 with reasons and legal basis, and appeal rights (低保办法 Art. 21, 38)."""
     authority = (
-        county_bureau(state.area_code)
+        county_bureau(state.area)
         if decision.decided_by_level == "county"
-        else township_government(state.area_code)
+        else township_government(state.area)
     )
     if state.programme is Programme.TEMPORARY:
         return TemporaryRefusalNotice(
@@ -197,7 +158,7 @@ def edge_recognition(
 ) -> EdgeRecognitionNotice:
     return EdgeRecognitionNotice(
         case_id=state.application_id,
-        authority=county_bureau(state.area_code),
+        authority=county_bureau(state.area),
         issued_on=issued_on,
         applicant_name=state.applicant.name,
         refused_programme=state.programme,
@@ -212,9 +173,7 @@ def review_terminated(
 ) -> ReviewTerminatedNotice:
     return ReviewTerminatedNotice(
         case_id=state.application_id,
-        authority=county_bureau(state.area_code)
-        if by_county
-        else township_government(state.area_code),
+        authority=county_bureau(state.area) if by_county else township_government(state.area),
         issued_on=ended_on,
         applicant_name=state.applicant.name,
         programme=state.programme,

@@ -1,17 +1,20 @@
 """Notices of an application. Issuing validates the notice and stores its content (the payload:
-what the notice says, with its title) once per notice id; the HTML (``rules.notices``, plus two
-local kinds) and the PDF (``jiuzhu.notices_pdf``) are renderings of that content, made on first
-download and stored with it. Rendering is kept off the case's critical path: compiling the
-templates costs milliseconds per notice, a PDF about a second."""
+what the notice says, with its title) once per notice id. The HTML (``rules.notices``, plus two
+local kinds defined here: the notice ending a review for refusal to cooperate, 低保办法 Art. 29,
+and the refusal of temporary assistance with free-text reasons, 民发〔2018〕23号) and the PDF
+(``jiuzhu.notices_pdf``) are renderings of that content, made on first download and stored with
+it. Rendering is kept off the case's critical path: compiling the templates costs milliseconds
+per notice, a PDF about a second."""
 
 from datetime import UTC, date, datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, Literal
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 from jinja2 import DictLoader, Environment, StrictUndefined, select_autoescape
 from markupsafe import Markup
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio import activity
@@ -30,13 +33,56 @@ from rules.notices import (
     render_notice_html,
 )
 from rules.periods import Period
-from rules.programmes import programme_name_zh
-from workflows.application_models import NoticeRef
-from workflows.application_notices import (
-    LOCAL_KINDS,
-    ReviewTerminatedNotice,
-    TemporaryRefusalNotice,
-)
+from rules.programmes import Programme, programme_name_zh
+
+
+# --- payloads ----------------------------------------------------------------------------
+class NoticeRef(BaseModel):
+    notice_id: str
+    kind: str
+    title: str
+    issued_at: datetime
+    delivered_on: date | None = None
+    delivery_method: str | None = None
+
+
+LOCAL_KINDS = ("review_terminated", "temporary_refusal")
+
+
+class _LocalNotice(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    case_id: str = Field(min_length=1)
+    authority: str = Field(min_length=1)
+    issued_on: date
+    applicant_name: str = Field(min_length=1)
+    review_authority: str = Field(min_length=1)
+    court: str = Field(min_length=1)
+    review_period: Period
+    lawsuit_period: Period
+
+
+class ReviewTerminatedNotice(_LocalNotice):
+    """终止审核确认: the review ends because the household refused to cooperate with the
+    investigation or verification (低保办法 Art. 29), with reasons and appeal rights."""
+
+    kind: Literal["review_terminated"] = "review_terminated"
+    programme: Programme
+    applied_on: date
+    ended_on: date
+    grounds_zh: list[str] = Field(min_length=1)
+    basis: str
+
+
+class TemporaryRefusalNotice(_LocalNotice):
+    """不予临时救助: written refusal with reasons (民发〔2018〕23号)."""
+
+    kind: Literal["temporary_refusal"] = "temporary_refusal"
+    applied_on: date
+    decided_on: date
+    requested_amount: Decimal | None = None
+    reasons_zh: list[str] = Field(min_length=1)
+
 
 LocalNotice = ReviewTerminatedNotice | TemporaryRefusalNotice
 

@@ -1,0 +1,154 @@
+"""低保边缘 / 刚性支出困难 after a refusal (DOMAIN §3 step 9; 豫政办〔2022〕103号 二(二)3): the
+applicant's answer to the offer of recognition (or its expiry at the end of the reply day) and,
+with consent, a linked follow-on case — a child application that starts accepted with the
+refused case's investigation and verification and must be decided within 3 working days."""
+
+from datetime import date
+
+from temporalio import workflow
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from jiuzhu.clock import end_of_day
+from workflows.applications.case import ApplicationCase
+
+with workflow.unsafe.imports_passed_through():
+    from jiuzhu.contract import Actor
+    from rules.programmes import PROGRAMME_SHORT_NAMES_ZH, Programme
+    from workflows.applications.contract import (
+        WORKFLOW_TYPE,
+        ApplicationStatus,
+        application_workflow_id,
+        initial_search_attributes,
+    )
+    from workflows.applications.models import (
+        ApplicationInput,
+        EdgeConsentInput,
+        EdgeOffer,
+        PriorCase,
+        StepResult,
+    )
+    from workflows.applications.rules import EDGE_RECOGNITION
+
+
+class FollowOnSteps(ApplicationCase):
+    # --- 低保边缘 / 刚性支出困难 after a refusal (DOMAIN §3 step 9; seed 000) --------------------
+    @workflow.update
+    async def edge_consent(self, inp: EdgeConsentInput) -> StepResult:
+        """With the applicant's consent a follow-on case recognises the household within 3
+        working days (its own deadline); the two cases are linked both ways."""
+        async with self._step():
+            on = self._checks().edge_consent(inp)
+            s = self.state
+            offer = s.edge_offer
+            assert offer is not None
+            offer.consent = inp.consent
+            offer.answered_on = on
+            if inp.consent:
+                await self._start_follow_on(offer, on, inp.actor)
+            self._rearm()
+            name = PROGRAMME_SHORT_NAMES_ZH[offer.programme]
+            await self._record(
+                "edge_consent",
+                inp.actor,
+                f"申请人同意认定为{name}家庭，转入认定案件{offer.follow_on_case_id}"
+                if inp.consent
+                else f"申请人不同意认定为{name}家庭",
+                on=on,
+                consent=inp.consent,
+                follow_on_case_id=offer.follow_on_case_id,
+            )
+        return self._result()
+
+    @edge_consent.validator
+    def _validate_edge_consent(self, inp: EdgeConsentInput) -> None:
+        self._checks().edge_consent(inp)
+
+    async def _start_follow_on(self, offer: EdgeOffer, on: date, actor: Actor) -> None:
+        s = self.state
+        assert s.household and s.verified_household and s.assessment and s.verification
+        suffix = "E" if offer.programme is Programme.DIBAO_EDGE else "R"
+        follow_id = f"{s.application_id}-{suffix}"
+        child = ApplicationInput(
+            application_id=follow_id,
+            programme=offer.programme,
+            area_code=s.area_code,
+            household_id=s.household_id,
+            members=s.members,
+            submitted_by=actor,
+            submitted_at=workflow.now(),
+            applied_on=on,
+            linked_case_id=s.application_id,
+            prior=PriorCase(
+                household=s.household,
+                verified_household=s.verified_household,
+                assessment=s.assessment,
+                verification=s.verification,
+                relatives_matches=s.relatives_matches,
+                county_visits=s.county_visits,
+                card_account=s.card_account,
+                consent_on=on,
+                consented_by=actor,
+            ),
+        )
+        try:
+            await workflow.start_child_workflow(
+                WORKFLOW_TYPE,
+                child,
+                id=application_workflow_id(follow_id),
+                task_queue=workflow.info().task_queue,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=initial_search_attributes(
+                    child, ApplicationStatus.AWAITING_DECISION.value
+                ),
+            )
+        except WorkflowAlreadyStartedError:
+            workflow.logger.warning("follow-on case already started", extra={"case": follow_id})
+        offer.follow_on_case_id = follow_id
+        s.linked_case_id = follow_id
+
+    async def _open_follow_on(self, inp: ApplicationInput, prior: PriorCase) -> None:
+        """A follow-on recognition case starts accepted, with the refused case's investigation
+        and verification, and must be decided within 3 working days of the consent."""
+        s = self.state
+        policy = await self._fetch_policy(prior.consent_on, "consent_on")
+        s.accepted_on, s.accepted_by = prior.consent_on, prior.consented_by
+        s.household = prior.household
+        s.verified_household = prior.verified_household
+        s.assessment = prior.assessment
+        s.verification = prior.verification
+        s.relatives_matches = prior.relatives_matches
+        s.county_visits = prior.county_visits
+        s.card_account = prior.card_account
+        s.file_received_on = prior.consent_on
+        s.status = ApplicationStatus.AWAITING_DECISION
+        name = PROGRAMME_SHORT_NAMES_ZH[s.programme]
+        await self._deadline(
+            EDGE_RECOGNITION,
+            f"{name}家庭认定",
+            prior.consent_on,
+            policy.edge_recognition,
+            self._decider_level(),
+            "豫政办〔2022〕103号 二(二)3",
+        )
+        await self._record(
+            "accept",
+            prior.consented_by,
+            f"经申请人同意，由案件{inp.linked_case_id}转入{name}家庭认定（政策版本{policy.version_id}）",
+            on=prior.consent_on,
+            linked_case_id=inp.linked_case_id,
+        )
+
+    async def _expire_edge_offer_if_due(self) -> None:
+        """No answer by the end of ``reply_by``: the offer lapses (the refused case may end)."""
+        offer = self.state.edge_offer
+        if offer is None or not offer.open or workflow.now() < end_of_day(offer.reply_by):
+            return
+        offer.expired = True
+        await self._record(
+            "edge_offer_expired",
+            None,
+            f"申请人至{offer.reply_by.isoformat()}未答复是否同意认定",
+            on=None,
+        )
