@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from temporalio import activity
 
 from jiuzhu.calendar_store import working_calendar
-from jiuzhu.clock import BEIJING, at_beijing, end_of_day
+from jiuzhu.clock import at_beijing, end_of_day
 from jiuzhu.contract import Role
 from jiuzhu.db.models import OutboxMessage
 from jiuzhu.records import OutboxItem
@@ -18,7 +18,6 @@ from rules.calendar import WorkingCalendar, due_date, reminder_date
 from rules.periods import Period
 
 REMINDER_HOUR = time(9, 0)
-SHANGHAI = BEIJING  # TRANSITION alias while the domains move
 
 __all__ = ["Deadline", "DeadlineActivities", "DeadlineSpec", "OutboxItem", "compute"]
 

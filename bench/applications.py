@@ -38,7 +38,7 @@ from temporalio.worker import Worker
 
 from activities.registry import build_activities
 from bench.bare import BareInput, BareWorkflow, EntitlementStub, bench_noop
-from jiuzhu.contract import Actor, Role, search_attribute_cli_args
+from jiuzhu.contract import Actor, Role, household_id_for, search_attribute_cli_args
 from jiuzhu.db.engine import make_engine
 from jiuzhu.db.migrate import upgrade
 from jiuzhu.logging import configure_logging
@@ -49,7 +49,6 @@ from workflows.applications.contract import (
     ApplicantMember,
     ApplicationStatus,
     application_workflow_id,
-    household_id_for,
     initial_search_attributes,
 )
 from workflows.applications.models import (

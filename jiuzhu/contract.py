@@ -1,13 +1,12 @@
-"""The contract shared by API, worker and workflows: roles, actors, workflow ids and search
-attributes. Pure (no I/O), so workflows may import it."""
+"""The kernel's contract shared by every domain, the API and the worker: roles, actors, case
+kinds, the household id and the search attributes. Pure (no I/O), so workflows may import it.
+Each domain's own ids and statuses live in its ``contract`` module."""
 
 import hashlib
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 from temporalio.common import SearchAttributeKey
-
-SHANGHAI = "Asia/Shanghai"
 
 
 class Role(StrEnum):
@@ -52,33 +51,6 @@ class CaseKind(StrEnum):
     ENTITLEMENT = "entitlement"
     PAYROLL = "payroll"
     TEMPORARY = "temporary"
-
-
-def application_workflow_id(application_id: str) -> str:
-    return f"application-{application_id}"
-
-
-def entitlement_workflow_id(household_id: str, programme: str) -> str:
-    return f"entitlement-{household_id}-{programme}"
-
-
-def payroll_workflow_id(county_code: str, year: int, month: int) -> str:
-    return f"payroll-{county_code}-{year:04d}-{month:02d}"
-
-
-def payroll_schedule_id(county_code: str) -> str:
-    return f"payroll-schedule-{county_code}"
-
-
-def temporary_workflow_id(case_id: str) -> str:
-    return f"temporary-{case_id}"
-
-
-def application_id_for_key(officer_id: str, idempotency_key: str) -> str:
-    """A stable application id for a client's Idempotency-Key: the same officer retrying the same
-    key always addresses the same workflow."""
-    digest = hashlib.sha256(f"{officer_id}\x1f{idempotency_key}".encode()).hexdigest()
-    return f"A{digest[:15].upper()}"
 
 
 def household_id_for(applicant_id_number: str, area_code: str) -> str:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from workflows.application import ApplicationWorkflow
+from workflows.applications.workflow import ApplicationWorkflow
 from workflows.entitlements.workflow import EntitlementWorkflow
 from workflows.payments.campaign import CampaignWorkflow
 from workflows.payments.payroll import PayrollWorkflow

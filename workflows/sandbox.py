@@ -8,6 +8,8 @@ classes, their steps, the deadline book, the timer and the publisher) stays sand
 guarded. Never ``with_passthrough_all_modules``: that would also let ``datetime.now()`` through
 in workflow code."""
 
+import sys
+
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 PASSTHROUGH_MODULES: tuple[str, ...] = (
@@ -23,6 +25,7 @@ PASSTHROUGH_MODULES: tuple[str, ...] = (
     "jiuzhu.records",
     "jiuzhu.refusals",
     "jiuzhu.areas",
+    "jiuzhu.clock",
     # activities are referenced for their names and payload models
     "activities",
     # each domain's contract, models and pure checks
@@ -30,11 +33,16 @@ PASSTHROUGH_MODULES: tuple[str, ...] = (
     "workflows.applications.models",
     "workflows.applications.checks",
     "workflows.applications.rules",
+    "workflows.applications.notices",
+    "workflows.applications.snapshot",
     "workflows.entitlements.contract",
     "workflows.entitlements.models",
     "workflows.entitlements.checks",
+    "workflows.entitlements.amounts",
+    "workflows.entitlements.snapshots",
     "workflows.payments.contract",
     "workflows.payments.models",
+    "workflows.payments.checks",
     "workflows.temporary.contract",
     "workflows.temporary.models",
     "workflows.temporary.checks",
@@ -44,6 +52,10 @@ PASSTHROUGH_MODULES: tuple[str, ...] = (
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
+    """The runner of the worker. It also lets Python keep compiled bytecode of the modules the
+    sandbox re-imports: with ``PYTHONDONTWRITEBYTECODE`` set (as on these machines) every
+    workflow run would otherwise compile its workflow modules from source again."""
+    sys.dont_write_bytecode = False
     return SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
     )

@@ -54,7 +54,7 @@ from api.schemas.applications import (
     VerificationObjectionBody,
     WithdrawBody,
 )
-from jiuzhu.contract import Actor, CaseKind, Role
+from jiuzhu.contract import Actor, CaseKind, Role, household_id_for
 from jiuzhu.db.models import CaseRecord
 from jiuzhu.db.models_application import ApplicationNotice
 from jiuzhu.read_model import upsert_case
@@ -65,7 +65,6 @@ from workflows.applications.contract import (
     ApplicationStatus,
     application_id_for_key,
     application_workflow_id,
-    household_id_for,
     initial_search_attributes,
 )
 from workflows.applications.models import (

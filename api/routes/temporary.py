@@ -45,11 +45,11 @@ from api.schemas.temporary import (
 from jiuzhu.contract import Actor, CaseKind, Role, household_id_for
 from jiuzhu.db.models import CaseRecord
 from jiuzhu.db.models_temporary import TemporaryPrepayment
-from jiuzhu.handoff import CardAccount
 from jiuzhu.read_model import upsert_case
 from jiuzhu.records import CaseSnapshot
 from jiuzhu.refusals import Refusal, RefusalError, RefusalKind
 from workflows.applications.contract import ApplicantMember
+from workflows.entitlements.contract import CardAccount
 from workflows.temporary.contract import (
     OPEN_PREPAYMENT,
     TemporaryProcedure,

@@ -13,7 +13,7 @@ import httpx
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from jiuzhu.contract import Actor
+from jiuzhu.contract import Actor, household_id_for
 from jiuzhu.settings import Settings
 from tests.application.helpers import deadline, fast_forward, step, wait_status
 from tests.conftest import auth
@@ -21,7 +21,6 @@ from tests.factories import application_body
 from workflows.applications.contract import (
     ApplicantMember,
     application_workflow_id,
-    household_id_for,
     initial_search_attributes,
 )
 from workflows.applications.models import ApplicationInput, ApplicationState

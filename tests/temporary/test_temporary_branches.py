@@ -35,13 +35,13 @@ from activities.temporary.payloads import (
 from activities.temporary.reserve_fund import FundRefused
 from jiuzhu.clock import at_beijing, beijing_date, beijing_today, end_of_day
 from jiuzhu.contract import Actor
-from jiuzhu.handoff import CardAccount
 from jiuzhu.policy_files import load_policy_files
 from jiuzhu.records import RecordStep
 from jiuzhu.refusals import RefusalKind, refusal_of
 from rules.policy import Policy, resolve_policy
 from tests.factories import id_number
 from workflows.applications.contract import ApplicantMember
+from workflows.entitlements.contract import CardAccount
 from workflows.sandbox import workflow_runner
 from workflows.temporary.contract import (
     INSUFFICIENT_FUNDS,

@@ -10,12 +10,12 @@ import pytest
 
 from jiuzhu.areas import AreaRef
 from jiuzhu.contract import Actor, Role
-from jiuzhu.handoff import CardAccount
 from jiuzhu.policy_files import load_policy_files
 from jiuzhu.refusals import RefusalKind, refusal_of
 from rules.policy import Policy, resolve_policy
 from tests.factories import id_number
 from workflows.applications.contract import ApplicantMember
+from workflows.entitlements.contract import CardAccount
 from workflows.temporary import checks
 from workflows.temporary.contract import EventType, TemporaryProcedure
 from workflows.temporary.models import (

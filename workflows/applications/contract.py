@@ -59,12 +59,6 @@ def application_id_for_key(officer_id: str, idempotency_key: str) -> str:
     return f"A{digest[:15].upper()}"
 
 
-def household_id_for(applicant_id_number: str, area_code: str) -> str:
-    """A household is keyed by its applicant's ID number and the county it is registered in."""
-    digest = hashlib.sha256(f"{applicant_id_number}\x1f{area_code[:6]}".encode()).hexdigest()
-    return f"H{digest[:15].upper()}"
-
-
 class ApplicationStatus(StrEnum):
     """Where a case stands (DOMAIN §3 steps 1–9)."""
 

@@ -37,12 +37,11 @@ class DeadlineBook:
         deadlines: list[Deadline],
         case_id: str,
         on_change: Callable[[], Awaitable[None]],
-        alarm: Alarm | None = None,  # TRANSITION: None = legacy watchers; removed after the move
+        alarm: Alarm,
     ) -> None:
         self.items = deadlines
         self.case_id = case_id
-        self.alarm = alarm if alarm is not None else Alarm()
-        self._has_alarm = alarm is not None
+        self.alarm = alarm
         self._on_change = on_change
         self._tasks: dict[tuple[str, int], asyncio.Task[None]] = {}
 
@@ -129,7 +128,7 @@ class DeadlineBook:
 
     # --- waking ----------------------------------------------------------------------------
     def _watch(self, d: Deadline) -> None:
-        if not self._has_alarm or not light_history():
+        if not light_history():
             self._legacy_watch(d)
             return
         if d.reminded_at is None:

@@ -38,14 +38,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.entitlements import checks
     from workflows.entitlements.amounts import fold_next_amount
     from workflows.entitlements.contract import (
-        CHANGE_CARD_ACCOUNT,
-        CLOSE_INVESTIGATION,
         ENTITLEMENT_WORKFLOW_TYPE,
         GET_STATE,
-        RECORD_DEATH,
-        RECORD_REVIEW_OUTCOME,
-        RECORD_WORK_REFUSAL,
-        REPORT_CHANGE,
         EntitlementStatus,
         initial_search_attributes,
     )
@@ -266,7 +260,7 @@ class EntitlementWorkflow:
             await self.book.recompute_provisional()
 
     # --- updates (validators: pure checks; work: steps/) ----------------------------------
-    @workflow.update(name=REPORT_CHANGE)
+    @workflow.update
     async def report_change(self, inp: ChangeReport) -> ChangeReceipt:
         """A reported change or data-comparison flag opens an investigation with a deadline;
         a reported death also suspends that share and opens the household review."""
@@ -280,7 +274,7 @@ class EntitlementWorkflow:
     def _validate_report_change(self, inp: ChangeReport) -> None:
         checks.check_report_change(self.state, inp)
 
-    @workflow.update(name=CLOSE_INVESTIGATION)
+    @workflow.update
     async def close_investigation(self, inp: InvestigationClose) -> ChangeReceipt:
         async with self.lock:
             result = await changes.close_investigation(self, inp)
@@ -291,7 +285,7 @@ class EntitlementWorkflow:
     def _validate_close_investigation(self, inp: InvestigationClose) -> None:
         checks.check_close_investigation(self.state, inp)
 
-    @workflow.update(name=RECORD_DEATH)
+    @workflow.update
     async def record_death(self, inp: DeathNotification) -> DeathResult:
         """Monthly death check: suspend the share at once, open the household review."""
         await workflow.wait_condition(lambda: self.ready)
@@ -304,7 +298,7 @@ class EntitlementWorkflow:
     def _validate_record_death(self, inp: DeathNotification) -> None:
         checks.check_record_death(self.state, inp)
 
-    @workflow.update(name=RECORD_WORK_REFUSAL)
+    @workflow.update
     async def record_work_refusal(self, inp: WorkRefusal) -> WorkRefusalResult:
         """低保办法 Art. 34: the 3rd unjustified refusal of suitable work cuts the share."""
         await workflow.wait_condition(lambda: self.ready)
@@ -317,7 +311,7 @@ class EntitlementWorkflow:
     def _validate_work_refusal(self, inp: WorkRefusal) -> None:
         checks.check_work_refusal(self.state, inp)
 
-    @workflow.update(name=CHANGE_CARD_ACCOUNT)
+    @workflow.update
     async def change_card_account(self, inp: CardAccountChange) -> None:
         async with self.lock:
             await changes.change_card_account(self, inp)
@@ -326,7 +320,7 @@ class EntitlementWorkflow:
     def _validate_card(self, inp: CardAccountChange) -> None:
         checks.check_card_change(self.state, inp)
 
-    @workflow.update(name=RECORD_REVIEW_OUTCOME)
+    @workflow.update
     async def record_review_outcome(self, inp: ReviewOutcome) -> ReviewResult:
         """The county's decision on the open review: continue, adjust, stop (特困: 7-day
         publicity first) or gradual withdrawal (渐退期)."""

@@ -55,7 +55,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.deadlines.contract import CALENDAR_CHANGED, CalendarChanged
     from workflows.payments.checks import check_funding
     from workflows.payments.contract import (
-        CONFIRM_FUNDING,
         PAYROLL_WORKFLOW_TYPE,
         PaymentKind,
         PayrollStatus,
@@ -294,7 +293,7 @@ class PayrollWorkflow:
     def get_state(self) -> PayrollState:
         return self.state
 
-    @workflow.update(name=CONFIRM_FUNDING)
+    @workflow.update
     async def confirm_funding(self, inp: FundingConfirmation) -> FundingResult:
         """County finance confirms it funded the paying bank with the payroll's total."""
         async with self.lock:

@@ -12,11 +12,11 @@ from pydantic import AfterValidator, BaseModel, Field, model_validator
 from activities.deadlines import Deadline
 from jiuzhu.areas import AreaRef
 from jiuzhu.contract import Actor
-from jiuzhu.handoff import CardAccount
 from rules.money import to_cents
 from rules.policy import Policy
 from workflows.applications.contract import ApplicantMember
 from workflows.applications.models import TimelineEntry
+from workflows.entitlements.contract import CardAccount
 from workflows.payments.contract import PaymentKind
 from workflows.temporary.contract import (
     EventType,

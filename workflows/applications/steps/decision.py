@@ -215,8 +215,8 @@ class DecisionSteps(ApplicationCase):
     async def _start_entitlement(
         self, decision: DecisionRecord, policy: Policy, can_work: bool
     ) -> None:
-        """Hand the approved case to its entitlement (jiuzhu.handoff): a child workflow that
-        outlives the application (parent-close policy ABANDON)."""
+        """Hand the approved case to its entitlement (``workflows.entitlements.contract``): a
+        child workflow that outlives the application (parent-close policy ABANDON)."""
         s = self.state
         card = s.card_account
         household = s.verified_household
