@@ -99,7 +99,7 @@ Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]
 
 
 def today_shanghai() -> date:
-    """Today's date in Beijing time (deadlines and policies are dated in Asia/Shanghai)."""
+    """Today's date in Beijing time (deadlines and policies are dated in Beijing time)."""
     return beijing_today()
 
 
