@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +30,8 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # Largest request body the API reads (bytes); a longer one is answered 413 before parsing.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
 
     log_level: str = "INFO"
     log_format: Literal["console", "json"] | None = None

@@ -37,7 +37,7 @@ def load(path: Path) -> WorkflowHistory:
 
 
 def test_every_workflow_type_has_saved_histories() -> None:
-    registered = {defn.__temporal_workflow_definition.name for defn in WORKFLOWS}  # type: ignore[attr-defined]
+    registered = {defn.__temporal_workflow_definition.name for defn in WORKFLOWS}
     saved = {workflow_type(p) for p in HISTORIES}
     assert registered <= saved, f"no saved history for {sorted(registered - saved)}"
 

@@ -14,7 +14,7 @@ def utcnow() -> datetime:
 
 
 def _ts(nullable: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+    return Field(default=None, sa_column=Column(UtcDateTime(), nullable=nullable))
 
 
 class Officer(SQLModel, table=True):
@@ -24,7 +24,7 @@ class Officer(SQLModel, table=True):
     area_code: str = Field(index=True)
     token_hash: str = Field(unique=True)
     active: bool = True
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
 
 
 class CaseRecord(SQLModel, table=True):
@@ -47,14 +47,14 @@ class CaseRecord(SQLModel, table=True):
     household_size: int
     policy_version_id: str | None = None
     next_deadline: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True, index=True)
+        default=None, sa_column=Column(UtcDateTime(), nullable=True, index=True)
     )
     overdue: bool = Field(default=False, index=True)
     revision: int = 0
     linked_case_id: str | None = Field(default=None, index=True)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
 
 
 class AuditEntry(SQLModel, table=True):
@@ -64,7 +64,7 @@ class AuditEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(unique=True)
-    at: datetime = Field(sa_column=Column(DateTime(timezone=True), index=True))
+    at: datetime = Field(sa_column=Column(UtcDateTime(), index=True))
     case_id: str = Field(index=True)
     workflow_id: str
     action: str
@@ -90,10 +90,10 @@ class OutboxMessage(SQLModel, table=True):
     workflow_id: str
     deadline_name: str | None = None
     message_zh: str
-    due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    due_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
     acknowledged_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
     )
 
 
@@ -106,7 +106,7 @@ class CalendarYear(SQLModel, table=True):
     holidays: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     workdays: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     loaded_by: str
-    loaded_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    loaded_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
 
 
 class PolicyVersion(SQLModel, table=True):
@@ -121,7 +121,7 @@ class PolicyVersion(SQLModel, table=True):
     effective_from: date
     layer: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     created_by: str
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
 
 
 class IdempotencyKey(SQLModel, table=True):
@@ -136,7 +136,7 @@ class IdempotencyKey(SQLModel, table=True):
     key: str
     request_hash: str
     resource_id: str
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
 
 
 class PaymentInstruction(SQLModel, table=True):
@@ -166,5 +166,5 @@ class PaymentInstruction(SQLModel, table=True):
     status: str = Field(default="pending", index=True)  # pending|sent|paid|failed|cancelled
     failure_reason: str | None = None
     attempts: int = 0
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
-    paid_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
+    paid_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))

@@ -5,10 +5,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, LargeBinary, Numeric, Text
+from sqlalchemy import JSON, Column, LargeBinary, Numeric, Text
 from sqlmodel import Field, SQLModel
 
-from jiuzhu.db.models import utcnow
+from jiuzhu.db.models import UtcDateTime, utcnow
 
 
 class VerificationSourceState(SQLModel, table=True):
@@ -22,7 +22,7 @@ class VerificationSourceState(SQLModel, table=True):
     fail_first_attempts: int = 0
     record_count: int = 0
     loaded_by: str
-    loaded_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    loaded_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
 
 
 class VerificationRecordRow(SQLModel, table=True):
@@ -52,7 +52,7 @@ class RelativeRegistration(SQLModel, table=True):
     relation_zh: str
     area_code: str = Field(index=True)
     loaded_by: str
-    loaded_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    loaded_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
 
 
 class ApplicationNotice(SQLModel, table=True):
@@ -70,7 +70,7 @@ class ApplicationNotice(SQLModel, table=True):
     html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     pdf: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     issued_by: str | None = None
-    issued_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    issued_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
     delivered_on: date | None = None
     delivery_method: str | None = None
     delivered_to: str | None = None

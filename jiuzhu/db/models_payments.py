@@ -11,10 +11,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Numeric, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from jiuzhu.db.models import utcnow
+from jiuzhu.db.models import UtcDateTime, utcnow
 
 
 def _money(nullable: bool = False) -> Any:
@@ -55,7 +55,7 @@ class EntitlementAccount(SQLModel, table=True):
     next_review: date | None = None
     policy_version_id: str | None = None
     revision: int = 0
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
 
 
 class EntitlementMember(SQLModel, table=True):
@@ -85,7 +85,7 @@ class EntitlementNotice(SQLModel, table=True):
     title: str
     issued_on: date
     html: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
 
 
 class PayrollRun(SQLModel, table=True):
@@ -107,7 +107,7 @@ class PayrollRun(SQLModel, table=True):
     retried_count: int = 0
     funded_by: str | None = None
     funding_reference: str | None = None
-    funded_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    funded_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
     bank_file: str | None = None
     result_file: str | None = None
     report_file: str | None = None
@@ -119,7 +119,7 @@ class PayrollRun(SQLModel, table=True):
     deaths_found: int = 0
     revision: int = 0
     run_id: str | None = None
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
 
 
 class BankBatch(SQLModel, table=True):
@@ -136,7 +136,7 @@ class BankBatch(SQLModel, table=True):
     total: Decimal = _money()
     result_path: str | None = None
     submitted_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True))
+        default_factory=utcnow, sa_column=Column(UtcDateTime())
     )
 
 
@@ -152,7 +152,7 @@ class BankLedger(SQLModel, table=True):
     account: str
     amount: Decimal = _money()
     value_date: date
-    credited_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    credited_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
 
 
 class BankClosedAccount(SQLModel, table=True):
@@ -177,7 +177,7 @@ class DeathRecord(SQLModel, table=True):
     date_of_death: date
     source: str
     loaded_by: str
-    loaded_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    loaded_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
 
 
 class Campaign(SQLModel, table=True):
@@ -200,5 +200,5 @@ class Campaign(SQLModel, table=True):
     local_total: Decimal = _money()
     paid_count: int = 0
     failed_count: int = 0
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))

@@ -9,10 +9,10 @@ SQLite as on PostgreSQL (SQLite has no exact decimal type)."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, DateTime, Numeric, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from jiuzhu.db.models import utcnow
+from jiuzhu.db.models import UtcDateTime, utcnow
 
 
 class ReserveFund(SQLModel, table=True):
@@ -23,8 +23,8 @@ class ReserveFund(SQLModel, table=True):
     township_code: str = Field(primary_key=True)
     county_code: str = Field(index=True)
     balance_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
 
 
 class ReserveFundEntry(SQLModel, table=True):
@@ -46,7 +46,7 @@ class ReserveFundEntry(SQLModel, table=True):
     actor_name: str | None = None
     note_zh: str = ""
     created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), index=True)
+        default_factory=utcnow, sa_column=Column(UtcDateTime(), index=True)
     )
 
 
@@ -65,7 +65,7 @@ class TemporaryEventClaim(SQLModel, table=True):
     event_type: str
     event_date: date
     repeat_reason: str | None = None
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
 
 
 class TemporaryRecovery(SQLModel, table=True):
@@ -83,9 +83,9 @@ class TemporaryRecovery(SQLModel, table=True):
     status: str = Field(default="open", index=True)  # open | recovered
     reason_zh: str
     opened_by: str
-    opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    opened_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     closed_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
     )
 
 
@@ -102,14 +102,14 @@ class TemporaryPrepayment(SQLModel, table=True):
     county_code: str = Field(index=True)
     applicant_name: str
     amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
-    granted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    granted_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     justification_due: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True, index=True)
+        default=None, sa_column=Column(UtcDateTime(), nullable=True, index=True)
     )
     justified_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
     )
     status: str = Field(index=True)
     overdue: bool = Field(default=False, index=True)
     revision: int = 0
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
