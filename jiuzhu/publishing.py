@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
 
+from jiuzhu.calls import call  # workflow code: stays sandboxed
+
 with workflow.unsafe.imports_passed_through():
     from activities.records import RecordActivities
     from jiuzhu.areas import AreaRef
-    from jiuzhu.calls import call
     from jiuzhu.contract import (
         SA_AREA,
         SA_CASE_KIND,

@@ -188,7 +188,12 @@ class DecisionSteps(ApplicationCase):
             size = 1 if s.programme is Programme.TEKUN else len(s.verified_household.members)
             can_work = members_can_work(s.verified_household, on, policy)
             await self._issue(notices.approval(s, policy, decision, can_work, size), inp.actor)
-            await self._start_entitlement(decision, policy, can_work)
+            entitlement = self._approved_case(decision, policy, can_work)
+        else:
+            entitlement = None
+        if entitlement is not None and not self._light:
+            # Legacy path: the child first, then the record (as recorded before light-history).
+            await self._start_entitlement(entitlement)
         text = f"审核确认：同意，月救助金额{amount}元"
         if temporary:
             text = f"审批：同意临时救助{amount}元" + (
@@ -211,18 +216,24 @@ class DecisionSteps(ApplicationCase):
             start_month=decision.start_month.isoformat() if decision.start_month else None,
             entitlement_workflow_id=s.entitlement_workflow_id,
         )
+        if entitlement is not None and self._light:
+            # Light path: the decision is recorded first and the child started last, so the
+            # update and the run end in the workflow task that sees the child started (a child
+            # that ends at once cannot then reject the application's completion).
+            await self._start_entitlement(entitlement)
 
-    async def _start_entitlement(
+    def _approved_case(
         self, decision: DecisionRecord, policy: Policy, can_work: bool
-    ) -> None:
-        """Hand the approved case to its entitlement (``workflows.entitlements.contract``): a
-        child workflow that outlives the application (parent-close policy ABANDON)."""
+    ) -> ApprovedCase | None:
+        """What the entitlement is started with; ``None`` when nothing is paid (no card, no
+        verified household or no start month). Names the entitlement in the case at once."""
         s = self.state
         card = s.card_account
         household = s.verified_household
         if card is None or household is None or decision.start_month is None:
-            return
-        approved = ApprovedCase(
+            return None
+        s.entitlement_workflow_id = entitlement_workflow_id(s.household_id, s.programme.value)
+        return ApprovedCase(
             application_id=s.application_id,
             household_id=s.household_id,
             programme=s.programme,
@@ -239,7 +250,11 @@ class DecisionSteps(ApplicationCase):
             institution_name=decision.institution_name,
             care_tier=decision.care_tier,
         )
-        child_id = entitlement_workflow_id(s.household_id, s.programme.value)
+
+    async def _start_entitlement(self, approved: ApprovedCase) -> None:
+        """Hand the approved case to its entitlement (``workflows.entitlements.contract``): a
+        child workflow that outlives the application (parent-close policy ABANDON)."""
+        child_id = entitlement_workflow_id(approved.household_id, approved.programme.value)
         try:
             await workflow.start_child_workflow(
                 ENTITLEMENT_WORKFLOW_TYPE,
@@ -253,7 +268,6 @@ class DecisionSteps(ApplicationCase):
             workflow.logger.warning(
                 "entitlement already running", extra={"entitlement_workflow_id": child_id}
             )
-        s.entitlement_workflow_id = child_id
 
     # --- 临时救助: county record of a township approval (DOMAIN §6) -----------------------------
     @workflow.update
