@@ -16,13 +16,14 @@ from datetime import datetime
 
 from temporalio import workflow
 
+from jiuzhu.calls import call
+from jiuzhu.timers import Alarm
+from jiuzhu.versions import light_history
+
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import Deadline, DeadlineActivities, DeadlineSpec
-    from jiuzhu.calls import call
     from jiuzhu.contract import ROLE_NAMES_ZH
     from jiuzhu.records import OutboxItem
-    from jiuzhu.timers import Alarm
-    from jiuzhu.versions import light_history
 
 KEY_PREFIX = "deadline:"
 

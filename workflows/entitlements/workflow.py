@@ -18,22 +18,24 @@ from decimal import Decimal
 
 from temporalio import workflow
 
+from jiuzhu.calls import call
+from jiuzhu.publishing import CasePublisher
+from jiuzhu.timers import Alarm
+from workflows.deadlines.book import DeadlineBook
+from workflows.entitlements.steps import changes, review, termination
+
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DeadlineSpec
     from activities.entitlements.activities import EntitlementActivities
     from activities.entitlements.models import AccountSnapshot
     from activities.policy import PolicyActivities, PolicyRequest
     from jiuzhu.areas import AreaRef
-    from jiuzhu.calls import call
     from jiuzhu.clock import beijing_date, start_of_day, workflow_today
     from jiuzhu.contract import Actor, CaseKind, Role
-    from jiuzhu.publishing import CasePublisher
     from jiuzhu.records import AuditRecord
-    from jiuzhu.timers import Alarm
     from rules.calendar import add_months
     from rules.periods import Period, PeriodUnit, months
     from rules.programmes import Programme
-    from workflows.deadlines.book import DeadlineBook
     from workflows.deadlines.contract import CALENDAR_CHANGED, CalendarChanged
     from workflows.entitlements import checks
     from workflows.entitlements.amounts import fold_next_amount
@@ -65,7 +67,6 @@ with workflow.unsafe.imports_passed_through():
         WorkRefusalResult,
     )
     from workflows.entitlements.snapshots import account_snapshot, applicant, case_snapshot
-    from workflows.entitlements.steps import changes, review, termination
 
 __all__ = ["EntitlementWorkflow", "initial_search_attributes"]
 

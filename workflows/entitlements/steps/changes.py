@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from temporalio import workflow
 
+from workflows.entitlements.steps import review
+
 with workflow.unsafe.imports_passed_through():
     from jiuzhu.clock import workflow_today
     from jiuzhu.contract import Actor
@@ -32,7 +34,6 @@ with workflow.unsafe.imports_passed_through():
         WorkRefusal,
         WorkRefusalResult,
     )
-    from workflows.entitlements.steps import review
 
 if TYPE_CHECKING:
     from workflows.entitlements.workflow import EntitlementWorkflow

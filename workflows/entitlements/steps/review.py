@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from temporalio import workflow
 
+from workflows.entitlements.steps import termination
+
 with workflow.unsafe.imports_passed_through():
     from jiuzhu.clock import workflow_today
     from rules.calendar import add_months
@@ -25,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
         ReviewResult,
         ReviewTask,
     )
-    from workflows.entitlements.steps import termination
 
 if TYPE_CHECKING:
     from workflows.entitlements.workflow import EntitlementWorkflow
