@@ -16,6 +16,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
@@ -25,6 +26,29 @@ from jiuzhu.refusals import Refusal, RefusalError, refusal_of
 
 PROBLEM = "application/problem+json"
 log = structlog.get_logger("jiuzhu.api")
+
+
+class FieldProblem(BaseModel):
+    """One offending input: the field's dotted path (``household.0.name``, ``body`` for the
+    request as a whole) and what is wrong with it (Chinese first)."""
+
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An error answer (RFC 9457 ``application/problem+json``)."""
+
+    type: str = Field(default="about:blank", description="always about:blank")
+    title: str = Field(description="the HTTP status's name, e.g. Unprocessable Content")
+    status: int = Field(description="the HTTP status code")
+    detail: str = Field(description="what went wrong, Chinese first")
+    errors: list[FieldProblem] | None = Field(
+        default=None, description="the offending fields (validation and refusals)"
+    )
+    code: str | None = Field(
+        default=None, description="a business refusal's kind (wrong_state, forbidden …)"
+    )
 
 
 class ProblemError(Exception):
@@ -63,10 +87,12 @@ def field_error(field: str, message: str, status: int = 422) -> ProblemError:
 
 
 TITLES = {
+    400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
     409: "Conflict",
+    405: "Method Not Allowed",
     413: "Content Too Large",
     422: "Unprocessable Content",
     503: "Service Unavailable",
@@ -90,6 +116,10 @@ def unavailable(detail: str = UNAVAILABLE_ZH) -> JSONResponse:
     return resp
 
 
+_UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's 400 detail
+_VALUE_ERROR = "Value error, "  # pydantic's prefix on a validator's ValueError message
+
+
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
@@ -100,7 +130,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = []
         for err in exc.errors():
-            message = str(err.get("msg", "invalid"))
+            message = str(err.get("msg", "invalid")).removeprefix(_VALUE_ERROR)
             if err.get("type") == "json_invalid":
                 message = "malformed JSON"
             errors.append({"field": _loc(err.get("loc", ())), "message": message})
@@ -143,9 +173,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}.get(
-            exc.status_code, "Error"
-        )
+        if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+            # FastAPI's answer to a body that is not even text (e.g. not UTF-8): bad input like
+            # malformed JSON, so the same 422 naming the body.
+            message = "请求体不是有效的JSON / malformed JSON"
+            return problem(
+                422, TITLES[422], f"body: {message}", [{"field": "body", "message": message}]
+            )
+        title = TITLES.get(exc.status_code, "Error")
         headers = getattr(exc, "headers", None)
         resp = problem(exc.status_code, title, str(exc.detail))
         if headers:
@@ -156,3 +191,60 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", error_type=type(exc).__name__)
         return problem(500, "Internal Server Error", "an internal error occurred")
+
+
+# --- the contract: every operation's error answers, added once to the OpenAPI document --------
+_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_DESCRIPTIONS = {
+    401: "未登录或令牌无效 / missing or invalid bearer token",
+    403: "角色或辖区不符 / wrong role, or outside the officer's area",
+    404: "不存在 / no such resource (or not yet)",
+    409: "案件状态不允许此操作 / the case's state does not allow this step",
+    413: "请求体过大 / request body too large",
+    422: "输入不合规，指明字段 / invalid input, naming the field",
+    503: "暂时不可用，可按 Retry-After 重试 / temporarily unavailable, retry after Retry-After",
+}
+
+
+def problem_statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
+    """The error answers an operation may give: 401/403 when it needs a bearer token, 404 with
+    a path parameter, 409 for a write, 413 with a body, 422 with any input, 503 always (Temporal
+    or the database pool unavailable)."""
+    statuses = []
+    if operation.get("security"):
+        statuses += [401, 403]
+    if "{" in path:
+        statuses.append(404)
+    if method not in ("get", "head", "options"):
+        statuses.append(409)
+    if "requestBody" in operation:
+        statuses.append(413)
+    if operation.get("parameters") or "requestBody" in operation:
+        statuses.append(422)
+    statuses.append(503)
+    return statuses
+
+
+def add_problem_responses(schema: dict[str, Any]) -> dict[str, Any]:
+    """Document every operation's error answers as ``application/problem+json`` with the
+    ``Problem`` model, replacing FastAPI's default 422 (``HTTPValidationError``). Idempotent."""
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem_schema.pop("$defs", {}))
+    schemas["Problem"] = problem_schema
+    for path, item in schema.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status in problem_statuses(path, method, operation):
+                responses[str(status)] = {
+                    "description": _DESCRIPTIONS[status],
+                    "content": {PROBLEM: {"schema": _PROBLEM_REF}},
+                }
+    text = repr(schema.get("paths", {}))
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f"#/components/schemas/{unused}'" not in text:
+            schemas.pop(unused, None)
+    return schema

@@ -4,14 +4,18 @@ injected by tests), never at import."""
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import Engine
+from starlette.datastructures import State
+from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.client import Client
 
-from api.errors import install_error_handlers
+from api.errors import add_problem_responses, install_error_handlers
 from api.routes.registry import ROUTERS
+from api.validators import BodySizeLimit
 from jiuzhu.db.engine import engine_for
 from jiuzhu.logging import configure_logging, get_logger
 from jiuzhu.settings import Settings, get_settings
@@ -19,6 +23,25 @@ from jiuzhu.startup import check_startup
 from jiuzhu.temporal import connect
 
 log = get_logger("jiuzhu.api")
+
+
+class _BodyLimitFromSettings:
+    """``BodySizeLimit`` with the limit of the app's settings (``JIUZHU_MAX_BODY_BYTES``), read
+    on the first request: the settings are built in the lifespan unless injected."""
+
+    def __init__(self, app: ASGIApp, state: State) -> None:
+        self.app = app
+        self.state = state
+        self.limited: BodySizeLimit | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.limited is None:
+            settings: Settings = self.state.settings
+            self.limited = BodySizeLimit(self.app, max_bytes=settings.max_body_bytes)
+        await self.limited(scope, receive, send)
 
 
 def create_app(
@@ -63,6 +86,18 @@ def create_app(
         response.headers["x-request-id"] = request_id
         return response
 
+    # Outermost: an over-long body is answered 413 before anything reads or parses it.
+    app.add_middleware(_BodyLimitFromSettings, state=app.state)
+
     for router in ROUTERS:
         app.include_router(router)
+
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = add_problem_responses(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

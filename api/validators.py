@@ -35,8 +35,10 @@ __all__ = [
     "MAX_BODY_BYTES",
     "MAX_HOUSEHOLD_MEMBERS",
     "MONEY_MAX",
+    "PAYROLL_YEARS_AHEAD",
     "PERSON_NAME_MAX",
     "SHORT_TEXT_MAX",
+    "BankAccount",
     "BankField",
     "BodySizeLimit",
     "FreeText",
@@ -44,13 +46,18 @@ __all__ = [
     "Limit",
     "Money",
     "Offset",
+    "OptionalFreeText",
+    "OptionalShortText",
     "PaperDate",
+    "PayeeName",
     "PayrollPeriod",
     "PersonName",
     "PositiveMoney",
     "RowId",
     "ShortText",
+    "bank_account",
     "bank_safe",
+    "blank_or",
     "free_text",
     "household_size_ok",
     "id_number",
@@ -245,6 +252,30 @@ def bank_safe(text: str) -> str:
     return value
 
 
+_ACCOUNT = re.compile(r"[0-9]{6,32}", re.ASCII)
+
+
+def bank_account(value: object) -> str:
+    """A bank or social-security card account number: 6–32 ASCII digits (full-width digits,
+    spaces and separators refused), checked by :func:`bank_safe` first."""
+    text = bank_safe(_require_str(value, "账号", "account number"))
+    if not _ACCOUNT.fullmatch(text):
+        raise ValueError("账号应为6至32位半角数字 / an account number is 6 to 32 ASCII digits")
+    return text
+
+
+def blank_or(check: Callable[[object], str]) -> Callable[[object], str]:
+    """``check`` for an optional text whose blank value (``""`` or spaces) means "none":
+    blank text is returned as ``""``, anything else must pass ``check``."""
+
+    def optional(value: object) -> str:
+        if isinstance(value, str) and not _normalise(value):
+            return ""
+        return check(value)
+
+    return optional
+
+
 PersonName = Annotated[str, AfterValidator(person_name)]
 """A person's name (applicant, household member, payee): see :func:`person_name`."""
 
@@ -256,6 +287,18 @@ ShortText = Annotated[str, AfterValidator(short_text)]
 
 BankField = Annotated[str, AfterValidator(bank_safe)]
 """A payee name or account that goes into a bank file: see :func:`bank_safe`."""
+
+OptionalFreeText = Annotated[str, AfterValidator(blank_or(free_text))]
+""":data:`FreeText` where blank means "none" (an optional note): blank → ``""``."""
+
+OptionalShortText = Annotated[str, AfterValidator(blank_or(short_text))]
+""":data:`ShortText` where blank means "none": blank → ``""``."""
+
+PayeeName = Annotated[str, AfterValidator(person_name), AfterValidator(bank_safe)]
+"""A payee or card holder's name: a :data:`PersonName` that is also :func:`bank_safe`."""
+
+BankAccount = Annotated[str, AfterValidator(bank_account)]
+"""An account number written into a bank file: see :func:`bank_account`."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -451,11 +494,13 @@ RowId = Annotated[int, Field(ge=1, le=2**53 - 1), BeforeValidator(_not_bool)]
 # --------------------------------------------------------------------------------------------
 
 EARLIEST_PAYROLL_YEAR: Final = 2000
+PAYROLL_YEARS_AHEAD: Final = 10
+"""How far ahead a payroll month may be named (a schedule's future run, tests' isolated months)."""
 _PERIOD = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])", re.ASCII)
 
 
 def payroll_period(value: object, *, today: date | None = None) -> str:
-    """A payroll month ``YYYY-MM``: month 01–12, year 2000 … next year (Beijing)."""
+    """A payroll month ``YYYY-MM``: month 01–12, year 2000 … ten years ahead (Beijing)."""
     text = _require_str(value, "发放期", "payroll period")
     match = _PERIOD.fullmatch(text)
     if match is None:
@@ -464,7 +509,7 @@ def payroll_period(value: object, *, today: date | None = None) -> str:
             f"YYYY-MM with month 01–12, got {text[:20]!r}"
         )
     year = int(match.group(1))
-    latest = (today if today is not None else beijing_today()).year + 1
+    latest = (today if today is not None else beijing_today()).year + PAYROLL_YEARS_AHEAD
     if not EARLIEST_PAYROLL_YEAR <= year <= latest:
         raise ValueError(
             f"发放期年份应在{EARLIEST_PAYROLL_YEAR}至{latest}之间，实际为{year} / the payroll "

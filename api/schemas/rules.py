@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from rules.household import Household
+from api.schemas.applications import HouseholdIn
 from rules.policy import Policy, PolicyLayer
 
 # --- policies ---------------------------------------------------------------------------
@@ -121,4 +121,4 @@ class EligibilityRequest(BaseModel):
 
     area_code: str = Field(description="Area of household registration (township or village)")
     on: date | None = Field(default=None, description="Assessment date; today (Beijing) if unset")
-    household: Household
+    household: HouseholdIn

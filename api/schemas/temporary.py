@@ -7,14 +7,25 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from api.schemas.applications import AreaCode, IdNumber, MemberIn
+from api.schemas.applications import AreaCode, HouseholdMembers, MemberIn
+from api.validators import (
+    BankAccount,
+    FreeText,
+    IdNumber,
+    OptionalFreeText,
+    OptionalShortText,
+    PaperDate,
+    PayeeName,
+    PersonName,
+    PositiveMoney,
+    ShortText,
+)
 from rules.household import Relation
-from rules.money import Money
 from workflows.temporary.contract import EventType, TemporaryProcedure
 
-Amount = Annotated[Money, Field(gt=0, le=Decimal("10000000"))]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
-ShortText = Annotated[str, Field(min_length=1, max_length=500)]
+Amount = PositiveMoney
+"""Yuan above 0 and at most 10,000,000.00, ASCII digits, 2 places (``api/validators.py``)."""
+Text = FreeText
 
 
 class _In(BaseModel):
@@ -23,7 +34,7 @@ class _In(BaseModel):
 
 class EventIn(_In):
     event_type: EventType
-    event_date: date
+    event_date: PaperDate
     description_zh: Text
 
 
@@ -31,9 +42,9 @@ class CardAccountIn(_In):
     """The beneficiary's social-security card account (社保卡 一卡通); holder defaults to the
     applicant."""
 
-    account_number: str = Field(pattern=r"^\d{6,32}$")
-    bank_code: str = Field(default="", max_length=20)
-    holder_name: str | None = Field(default=None, min_length=1, max_length=50)
+    account_number: BankAccount
+    bank_code: Annotated[str, Field(max_length=20, pattern=r"^[0-9A-Za-z]*$")] = ""
+    holder_name: PayeeName | None = None
     holder_id_number: IdNumber | None = None
 
 
@@ -43,7 +54,7 @@ class TemporaryCaseCreate(_In):
 
     procedure: TemporaryProcedure
     area_code: AreaCode = Field(description="township or village where the emergency happened")
-    household: list[MemberIn] = Field(min_length=1)
+    household: HouseholdMembers
     event: EventIn
     card_account: CardAccountIn
     requested_amount: Amount | None = Field(
@@ -65,10 +76,15 @@ class TemporaryCaseCreate(_In):
     def _one_applicant(cls, v: list[MemberIn]) -> list[MemberIn]:
         applicants = [m for m in v if m.relation == Relation.APPLICANT]
         if len(applicants) != 1:
-            raise ValueError(f"household needs exactly one applicant, got {len(applicants)}")
+            raise ValueError(
+                f"家庭成员中须有且只有一名申请人，实际有{len(applicants)}名 / household needs "
+                f"exactly one applicant, got {len(applicants)}"
+            )
         ids = [m.id_number for m in v]
         if len(set(ids)) != len(ids):
-            raise ValueError("the same ID number appears twice in the household")
+            raise ValueError(
+                "家庭成员身份证号码重复 / the same ID number appears twice in the household"
+            )
         return v
 
     @field_validator("requested_amount")
@@ -88,23 +104,23 @@ class PrepaymentIn(_In):
 
 
 class InvestigationIn(_In):
-    investigators: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(min_length=2)
-    investigated_on: date
+    investigators: list[PersonName] = Field(min_length=2, max_length=10)
+    investigated_on: PaperDate
     findings_zh: Text
 
 
 class JustificationIn(_In):
-    beneficiary_name: str | None = Field(default=None, min_length=1, max_length=50)
+    beneficiary_name: PersonName | None = None
     beneficiary_id_number: IdNumber | None = None
     reason_zh: Text
     amount: Amount
     investigation: InvestigationIn
-    opinion_zh: str = Field(default="", max_length=2000)
+    opinion_zh: OptionalFreeText = ""
 
 
 class ReviewIn(_In):
     decision: Literal["accept", "reject"]
-    reason_zh: str = Field(default="", max_length=2000, validate_default=True)
+    reason_zh: OptionalFreeText = Field(default="", validate_default=True)
 
     @field_validator("reason_zh")
     @classmethod
@@ -116,7 +132,7 @@ class ReviewIn(_In):
 
 class RecoveryIn(_In):
     amount: Amount
-    recovered_on: date
+    recovered_on: PaperDate
     method_zh: ShortText
 
 
@@ -134,8 +150,8 @@ class SpecialDecisionIn(_In):
     decision: Literal["approve", "refuse"]
     amount: Amount | None = None
     stages: list[StageIn] = Field(default_factory=list, max_length=24)
-    meeting_ref: str = Field(default="", max_length=200)
-    reason_zh: str = Field(default="", max_length=2000, validate_default=True)
+    meeting_ref: OptionalShortText = ""
+    reason_zh: OptionalFreeText = Field(default="", validate_default=True)
     repeat_reason: ShortText | None = None
 
     @field_validator("reason_zh")
@@ -152,7 +168,7 @@ class CloseIn(_In):
 
 class ReplenishmentIn(_In):
     amount: Amount
-    note_zh: str = Field(default="", max_length=500)
+    note_zh: Annotated[OptionalFreeText, Field(max_length=500)] = ""
 
 
 # --- responses ----------------------------------------------------------------------------

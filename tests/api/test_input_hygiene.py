@@ -25,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 from api.validators import (
     MAX_HOUSEHOLD_MEMBERS,
     MONEY_MAX,
+    PAYROLL_YEARS_AHEAD,
     BankField,
     BodySizeLimit,
     FreeText,
@@ -450,7 +451,8 @@ def test_payroll_period_refuses_bad_periods(bad: str) -> None:
 
 
 @given(
-    st.integers(min_value=2000, max_value=TODAY.year + 1), st.integers(min_value=1, max_value=12)
+    st.integers(min_value=2000, max_value=TODAY.year + PAYROLL_YEARS_AHEAD),
+    st.integers(min_value=1, max_value=12),
 )
 def test_payroll_periods_and_their_bounds(year: int, month: int) -> None:
     period = f"{year:04d}-{month:02d}"
@@ -461,9 +463,12 @@ def test_payroll_periods_and_their_bounds(year: int, month: int) -> None:
 
 
 def test_payroll_period_year_window() -> None:
-    with pytest.raises(ValueError, match=str(TODAY.year + 1)):
-        payroll_period(f"{TODAY.year + 2}-01")
-    assert payroll_period("2031-01", today=date(2030, 6, 1)) == "2031-01"
+    latest = TODAY.year + PAYROLL_YEARS_AHEAD
+    with pytest.raises(ValueError, match=str(latest)):
+        payroll_period(f"{latest + 1}-01")
+    assert payroll_period("2040-12", today=date(2030, 6, 1)) == "2040-12"
+    with pytest.raises(ValueError):
+        payroll_period("2041-01", today=date(2030, 6, 1))
     assert period_bounds("2024-02") == (date(2024, 2, 1), date(2024, 2, 29))
     with pytest.raises(ValidationError):
         TypeAdapter(PayrollPeriod).validate_python(202401)
