@@ -52,7 +52,8 @@ class Database:
         return await run_in_threadpool(work)
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
+    """Pure (no I/O): ``async`` so that FastAPI does not spend a threadpool hop on it."""
     db: Database | None = getattr(request.app.state, "database", None)
     if db is None or db.engine is not request.app.state.engine:
         db = request.app.state.database = Database(request.app.state.engine)

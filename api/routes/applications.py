@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 import structlog
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy import func
@@ -21,16 +20,19 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from activities.applications.notices import html_for, pdf_for
+from api.db import Database, DatabaseDep
 from api.deps import (
     CurrentOfficer,
     EngineDep,
+    IdempotencyKeyHeader,
+    Instant,
     SessionDep,
     SettingsDep,
     TemporalClientDep,
     ensure_area,
     require_roles,
 )
-from api.idempotency import check_key, remember_key
+from api.idempotency import keyed_step, request_hash, reserve, update_id
 from api.schemas.applications import (
     AcceptBody,
     ApplicationCreate,
@@ -54,6 +56,7 @@ from api.schemas.applications import (
     VerificationObjectionBody,
     WithdrawBody,
 )
+from api.validators import Limit, Offset
 from jiuzhu.contract import Actor, CaseKind, Role, household_id_for
 from jiuzhu.db.models import CaseRecord
 from jiuzhu.db.models_application import ApplicationNotice
@@ -121,28 +124,44 @@ async def live_state(client: Client, application_id: str) -> ApplicationState:
 Applier = Annotated[Actor, Depends(require_roles(*APPLY_ROLES))]
 
 
+def record_submitted(session: Session, snap: CaseSnapshot) -> None:
+    """Read-your-writes for lists: revision 0 never overwrites what the workflow has written."""
+    if session.get(CaseRecord, snap.case_id) is not None:
+        return
+    upsert_case(session, snap)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # the workflow (or a concurrent retry) wrote it first
+
+
 @router.post("", status_code=201, response_model=ApplicationState)
 async def create_application(
     body: ApplicationCreate,
     response: Response,
     actor: Applier,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
     settings: SettingsDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationState:
     """Start one workflow per application. The same ``Idempotency-Key`` from the same officer
-    always returns the same application; with a different body it is refused (422)."""
+    always returns the same application (200); with a different body it is refused (422). The
+    key is reserved before the workflow starts, so concurrent duplicates cannot both create."""
     ensure_area(actor, body.area_code)
-    application_id = check_key(
-        session,
-        actor,
-        IDEMPOTENCY_SCOPE,
-        idempotency_key,
-        body,
-        application_id_for_key,
-        lambda: "A" + uuid.uuid4().hex[:15].upper(),
-    )
+    fresh = True
+    if idempotency_key:
+        held = await db.write(
+            reserve,
+            actor,
+            IDEMPOTENCY_SCOPE,
+            idempotency_key,
+            request_hash(body),
+            application_id_for_key(actor.officer_id, idempotency_key),
+        )
+        application_id, fresh = held.resource_id, held.fresh
+    else:
+        application_id = "A" + uuid.uuid4().hex[:15].upper()
     structlog.contextvars.bind_contextvars(
         application_id=application_id, workflow_id=application_workflow_id(application_id)
     )
@@ -160,6 +179,8 @@ async def create_application(
     )
     workflow_id = application_workflow_id(application_id)
     try:
+        # A duplicate starts it too (the reserver may have failed before starting it): the
+        # same id with USE_EXISTING is the same workflow.
         await client.start_workflow(
             ApplicationWorkflow.run,
             inp,
@@ -171,9 +192,8 @@ async def create_application(
         )
     except WorkflowAlreadyStartedError:
         pass  # a retry of an application whose workflow has already closed
-    # Read-your-writes for lists: revision 0 never overwrites what the workflow has written.
-    upsert_case(
-        session,
+    await db.write(
+        record_submitted,
         CaseSnapshot(
             case_id=application_id,
             workflow_id=workflow_id,
@@ -188,46 +208,70 @@ async def create_application(
             revision=0,
         ),
     )
-    remember_key(session, actor, IDEMPOTENCY_SCOPE, idempotency_key, body, application_id)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()  # a concurrent retry recorded it first: same application either way
-    log.info("application started", programme=body.programme.value, area_code=body.area_code)
+    if fresh:
+        log.info("application started", programme=body.programme.value, area_code=body.area_code)
     response.headers["Location"] = f"/applications/{application_id}"
-    state = await live_state(client, application_id)
-    if state.submitted_at != inp.submitted_at:
+    if not fresh:
         response.status_code = 200  # an idempotent retry: the application already existed
-    return state
+    return await live_state(client, application_id)
 
 
 @router.get("/{application_id}", response_model=ApplicationState)
 async def get_application(
-    application_id: str, actor: CurrentOfficer, session: SessionDep, client: TemporalClientDep
+    application_id: str, actor: CurrentOfficer, db: DatabaseDep, client: TemporalClientDep
 ) -> ApplicationState:
-    case_row(session, actor, application_id)
+    await db.read(case_row, actor, application_id)
     structlog.contextvars.bind_contextvars(application_id=application_id)
     return await live_state(client, application_id)
 
 
 @router.get("", response_model=ApplicationPage)
-def list_applications(
+async def list_applications(
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     status: str | None = None,
     programme: str | None = None,
     area_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
     overdue: bool | None = None,
-    deadline_before: datetime | None = None,
+    deadline_before: Instant | None = None,
     household_id: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Offset = 0,
+    limit: Annotated[Limit, Query(le=200)] = 50,
 ) -> ApplicationPage:
     """Cases inside my area, newest first, from the read model; ``deadline_before`` finds cases
-    whose next deadline falls before an instant (e.g. the end of this week)."""
-    scope = area_code or actor.area_code
+    whose next deadline falls before an instant (e.g. the end of this week), compared as an
+    instant: ``2026-12-02T17:00:00Z`` and ``2026-12-03T01:00:00+08:00`` are the same filter, and
+    one without an offset is Beijing time. Instants are answered with their offset."""
     if area_code:
         ensure_area(actor, area_code)
+    return await db.read(
+        application_page,
+        actor,
+        status=status,
+        programme=programme,
+        area_code=area_code,
+        overdue=overdue,
+        deadline_before=deadline_before,
+        household_id=household_id,
+        offset=offset,
+        limit=limit,
+    )
+
+
+def application_page(
+    session: Session,
+    actor: Actor,
+    *,
+    status: str | None,
+    programme: str | None,
+    area_code: str | None,
+    overdue: bool | None,
+    deadline_before: datetime | None,
+    household_id: str | None,
+    offset: int,
+    limit: int,
+) -> ApplicationPage:
+    scope = area_code or actor.area_code
     query = select(CaseRecord).where(
         CaseRecord.case_kind == CaseKind.APPLICATION.value,
         col(CaseRecord.area_code).startswith(scope),
@@ -271,36 +315,50 @@ Inp = TypeVar("Inp", bound=BaseModel)
 
 
 async def run_step(
-    session: Session,
+    db: Database,
     client: Client,
     actor: Actor,
     application_id: str,
     update: UpdateMethodMultiParam[[ApplicationWorkflow, Inp], StepResult],
     inp: Inp,
+    body: BaseModel,
+    idempotency_key: str | None,
 ) -> ApplicationState:
     """Send one step to the case's workflow as an Update, then read the case it left behind
     (the Update answers with a small ``StepResult``; the HTTP answer is the full state). A
-    refused step propagates to the one refusal handler of ``api/errors.py``."""
-    case_row(session, actor, application_id)
-    structlog.contextvars.bind_contextvars(
-        application_id=application_id, step=getattr(update, "__name__", "step")
+    refused step propagates to the one refusal handler of ``api/errors.py``. With an
+    ``Idempotency-Key`` the step runs once: a retry with the same key and body gets the recorded
+    answer (200), a different body under the same key 422."""
+    await db.read(case_row, actor, application_id)
+    step = getattr(update, "__name__", "step")
+    structlog.contextvars.bind_contextvars(application_id=application_id, step=step)
+    scope = f"step:{application_id}:{step}"
+
+    async def execute() -> ApplicationState:
+        handle = client.get_workflow_handle_for(
+            ApplicationWorkflow.run, application_workflow_id(application_id)
+        )
+        try:
+            result = await handle.execute_update(
+                update,
+                inp,
+                id=update_id(actor, scope, idempotency_key) if idempotency_key else None,
+            )
+        except RPCError as exc:
+            if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+                raise RefusalError(
+                    Refusal(
+                        kind=RefusalKind.WRONG_STATE,
+                        message_zh=f"案件{application_id}已办结，不能再办理此事项",
+                    )
+                ) from exc
+            raise
+        log.info("step recorded", status=result.status.value, revision=result.revision)
+        return await live_state(client, application_id)
+
+    return await keyed_step(
+        db, actor, scope, idempotency_key, body, application_id, execute, ApplicationState
     )
-    handle = client.get_workflow_handle_for(
-        ApplicationWorkflow.run, application_workflow_id(application_id)
-    )
-    try:
-        result = await handle.execute_update(update, inp)
-    except RPCError as exc:
-        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise RefusalError(
-                Refusal(
-                    kind=RefusalKind.WRONG_STATE,
-                    message_zh=f"案件{application_id}已办结，不能再办理此事项",
-                )
-            ) from exc
-        raise
-    log.info("step recorded", status=result.status.value, revision=result.revision)
-    return await live_state(client, application_id)
 
 
 def _step_doc(text: str) -> dict[str, Any]:
@@ -312,13 +370,16 @@ async def accept(
     application_id: str,
     body: AcceptBody,
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationState:
     """低保办法 Art. 10: acceptance starts the statutory clock (runs under the policy in force on
     ``accepted_on``)."""
     inp = AcceptInput(actor=actor, **body.model_dump())
-    return await run_step(session, client, actor, application_id, ApplicationWorkflow.accept, inp)
+    return await run_step(
+        db, client, actor, application_id, ApplicationWorkflow.accept, inp, body, idempotency_key
+    )
 
 
 @router.post("/{application_id}/missing-documents", **_step_doc("一次性告知 (township officer)"))
@@ -326,13 +387,21 @@ async def request_documents(
     application_id: str,
     body: MissingDocumentsBody,
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationState:
     """低保办法 Art. 10: one notice listing everything missing (once per application)."""
     inp = MissingDocumentsInput(actor=actor, **body.model_dump())
     return await run_step(
-        session, client, actor, application_id, ApplicationWorkflow.request_documents, inp
+        db,
+        client,
+        actor,
+        application_id,
+        ApplicationWorkflow.request_documents,
+        inp,
+        body,
+        idempotency_key,
     )
 
 
@@ -341,12 +410,20 @@ async def supplement(
     application_id: str,
     body: SupplementBody,
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationState:
     inp = SupplementInput(actor=actor, **body.model_dump())
     return await run_step(
-        session, client, actor, application_id, ApplicationWorkflow.supplement, inp
+        db,
+        client,
+        actor,
+        application_id,
+        ApplicationWorkflow.supplement,
+        inp,
+        body,
+        idempotency_key,
     )
 
 
@@ -355,14 +432,22 @@ async def investigation(
     application_id: str,
     body: InvestigationBody,
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationState:
     """低保办法 Art. 15–16: home visit by ≥ 2 investigators with the household's findings; data
     verification follows automatically."""
     inp = InvestigationInput(actor=actor, **body.model_dump())
     return await run_step(
-        session, client, actor, application_id, ApplicationWorkflow.record_investigation, inp
+        db,
+        client,
+        actor,
+        application_id,
+        ApplicationWorkflow.record_investigation,
+        inp,
+        body,
+        idempotency_key,
     )
 
 
@@ -373,13 +458,21 @@ async def verification_objection(
     application_id: str,
     body: VerificationObjectionBody,
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationState:
     """低保办法 Art. 18: an objection with evidence triggers a re-check."""
     inp = VerificationObjectionInput(actor=actor, **body.model_dump())
     return await run_step(
-        session, client, actor, application_id, ApplicationWorkflow.object_to_verification, inp
+        db,
+        client,
+        actor,
+        application_id,
+        ApplicationWorkflow.object_to_verification,
+        inp,
+        body,
+        idempotency_key,
     )
 
 
@@ -388,12 +481,20 @@ async def appraisal(
     application_id: str,
     body: AppraisalBody,
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationState:
     inp = AppraisalInput(actor=actor, **body.model_dump())
     return await run_step(
-        session, client, actor, application_id, ApplicationWorkflow.record_appraisal, inp
+        db,
+        client,
+        actor,
+        application_id,
+        ApplicationWorkflow.record_appraisal,
+        inp,
+        body,
+        idempotency_key,
     )
 
 
@@ -402,13 +503,21 @@ async def initial_opinion(
     application_id: str,
     body: OpinionBody,
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationState:
     """低保办法 Art. 19: a proposed approval is published for the publicity period."""
     inp = OpinionInput(actor=actor, **body.model_dump())
     return await run_step(
-        session, client, actor, application_id, ApplicationWorkflow.initial_opinion, inp
+        db,
+        client,
+        actor,
+        application_id,
+        ApplicationWorkflow.initial_opinion,
+        inp,
+        body,
+        idempotency_key,
     )
 
 
@@ -417,12 +526,20 @@ async def publicity_objection(
     application_id: str,
     body: PublicityObjectionBody,
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationState:
     inp = PublicityObjectionInput(actor=actor, **body.model_dump())
     return await run_step(
-        session, client, actor, application_id, ApplicationWorkflow.publicity_objection, inp
+        db,
+        client,
+        actor,
+        application_id,
+        ApplicationWorkflow.publicity_objection,
+        inp,
+        body,
+        idempotency_key,
     )
 
 
@@ -431,12 +548,20 @@ async def county_visit(
     application_id: str,
     body: CountyVisitBody,
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationState:
     inp = CountyVisitInput(actor=actor, **body.model_dump())
     return await run_step(
-        session, client, actor, application_id, ApplicationWorkflow.county_visit, inp
+        db,
+        client,
+        actor,
+        application_id,
+        ApplicationWorkflow.county_visit,
+        inp,
+        body,
+        idempotency_key,
     )
 
 
@@ -447,13 +572,21 @@ async def special_deadline(
     application_id: str,
     body: SpecialDeadlineBody,
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationState:
     """低保办法 Art. 22: 45 working days in special cases, with the reason recorded."""
     inp = SpecialDeadlineInput(actor=actor, **body.model_dump())
     return await run_step(
-        session, client, actor, application_id, ApplicationWorkflow.extend_deadline, inp
+        db,
+        client,
+        actor,
+        application_id,
+        ApplicationWorkflow.extend_deadline,
+        inp,
+        body,
+        idempotency_key,
     )
 
 
@@ -464,13 +597,16 @@ async def decision(
     application_id: str,
     body: DecisionBody,
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationState:
     """低保办法 Art. 20–21; 特困办法 Art. 16–17; temporary aid up to the policy's limit by the
     township (then a county record)."""
     inp = DecisionInput(actor=actor, **body.model_dump())
-    return await run_step(session, client, actor, application_id, ApplicationWorkflow.decide, inp)
+    return await run_step(
+        db, client, actor, application_id, ApplicationWorkflow.decide, inp, body, idempotency_key
+    )
 
 
 @router.post("/{application_id}/filing", **_step_doc("县级备案 (county officer)"))
@@ -478,12 +614,20 @@ async def filing(
     application_id: str,
     body: FilingBody,
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationState:
     inp = FilingInput(actor=actor, **body.model_dump())
     return await run_step(
-        session, client, actor, application_id, ApplicationWorkflow.record_filing, inp
+        db,
+        client,
+        actor,
+        application_id,
+        ApplicationWorkflow.record_filing,
+        inp,
+        body,
+        idempotency_key,
     )
 
 
@@ -492,13 +636,21 @@ async def deliver_notice(
     application_id: str,
     body: DeliveryBody,
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationState:
     """低保办法 Art. 21: the refusal notice is delivered within 3 working days of the decision."""
     inp = DeliveryInput(actor=actor, **body.model_dump())
     return await run_step(
-        session, client, actor, application_id, ApplicationWorkflow.deliver_notice, inp
+        db,
+        client,
+        actor,
+        application_id,
+        ApplicationWorkflow.deliver_notice,
+        inp,
+        body,
+        idempotency_key,
     )
 
 
@@ -507,12 +659,20 @@ async def edge_consent(
     application_id: str,
     body: EdgeConsentBody,
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationState:
     inp = EdgeConsentInput(actor=actor, **body.model_dump())
     return await run_step(
-        session, client, actor, application_id, ApplicationWorkflow.edge_consent, inp
+        db,
+        client,
+        actor,
+        application_id,
+        ApplicationWorkflow.edge_consent,
+        inp,
+        body,
+        idempotency_key,
     )
 
 
@@ -521,11 +681,14 @@ async def withdraw(
     application_id: str,
     body: WithdrawBody,
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationState:
     inp = WithdrawInput(actor=actor, **body.model_dump())
-    return await run_step(session, client, actor, application_id, ApplicationWorkflow.withdraw, inp)
+    return await run_step(
+        db, client, actor, application_id, ApplicationWorkflow.withdraw, inp, body, idempotency_key
+    )
 
 
 @router.post("/{application_id}/end-review", **_step_doc("拒不配合终止审核 (township, county)"))
@@ -533,13 +696,21 @@ async def end_review(
     application_id: str,
     body: EndReviewBody,
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationState:
     """低保办法 Art. 29: refusal to cooperate ends the review with a written notice."""
     inp = EndReviewInput(actor=actor, **body.model_dump())
     return await run_step(
-        session, client, actor, application_id, ApplicationWorkflow.end_review, inp
+        db,
+        client,
+        actor,
+        application_id,
+        ApplicationWorkflow.end_review,
+        inp,
+        body,
+        idempotency_key,
     )
 
 
@@ -575,7 +746,7 @@ def list_notices(application_id: str, actor: CurrentOfficer, session: SessionDep
     response_class=Response,
     responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
 )
-async def get_notice(
+def get_notice(
     application_id: str,
     notice_id: str,
     request: Request,
@@ -593,9 +764,9 @@ async def get_notice(
         format is None and "application/pdf" in request.headers.get("accept", "")
     )
     if not wants_pdf:
-        html = row.html or await run_in_threadpool(html_for, engine, notice_id)
+        html = row.html or html_for(engine, notice_id)
         return HTMLResponse(html or "")
-    pdf = await run_in_threadpool(pdf_for, engine, notice_id)
+    pdf = pdf_for(engine, notice_id)
     if pdf is None:
         raise HTTPException(404, f"notice {notice_id} not found")
     return Response(

@@ -8,14 +8,24 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.deps import SessionDep, SettingsDep, TemporalClientDep, ensure_area, require_roles
-from api.errors import ProblemError
+from api.db import DatabaseDep
+from api.deps import (
+    IdempotencyKeyHeader,
+    SessionDep,
+    SettingsDep,
+    TemporalClientDep,
+    ensure_area,
+    require_roles,
+)
+from api.idempotency import request_hash, reserve
+from api.validators import PositiveMoney, ShortText
 from jiuzhu.clock import beijing_today
 from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models_payments import Campaign
@@ -30,15 +40,16 @@ Reader = Annotated[
     Actor, Depends(require_roles(Role.ADMIN, Role.COUNTY_OFFICER, Role.FINANCE, Role.AUDITOR))
 ]
 CASH_PROGRAMMES = ("dibao", "tekun")
+IDEMPOTENCY_SCOPE = "campaign"
 
 
 class CampaignCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: ShortText = Field(min_length=1, max_length=100)
     county_code: str = Field(pattern=r"^\d{6}$")
     programmes: list[str] = Field(min_length=1)
-    amount_per_person: Decimal = Field(gt=0, le=100_000, max_digits=8, decimal_places=2)
+    amount_per_person: PositiveMoney = Field(gt=0, le=100_000, max_digits=8, decimal_places=2)
     provincial_share: Decimal = Field(
         ge=0, le=1, max_digits=5, decimal_places=4, description="e.g. 0.6 for 6:4"
     )
@@ -67,57 +78,81 @@ class CampaignCreate(BaseModel):
         return v
 
 
-@router.post("", status_code=201, response_model=Campaign)
-async def create_campaign(
-    body: CampaignCreate,
-    response: Response,
-    actor: Admin,
-    session: SessionDep,
-    client: TemporalClientDep,
-    settings: SettingsDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> Campaign:
-    """Start the campaign (idempotent with ``Idempotency-Key``: the same key is the same
-    campaign, which pays each household and programme once)."""
-    ensure_area(actor, body.county_code)
-    if idempotency_key:
-        digest = hashlib.sha256(f"{actor.officer_id}\x1f{idempotency_key}".encode()).hexdigest()
-        campaign_id = f"C{digest[:15].upper()}"
-    else:
-        campaign_id = f"C{uuid.uuid4().hex[:15].upper()}"
-    existing = session.get(Campaign, campaign_id)
+def insert_campaign(session: Session, row: Campaign) -> Campaign:
+    """The campaign's row, inserted unless it is there (a retry's, or a concurrent one's)."""
+    existing = session.get(Campaign, row.campaign_id)
     if existing is not None:
-        response.status_code = 200
         return existing
-    pay_by = body.pay_by
-    row = Campaign(
-        campaign_id=campaign_id,
-        name=body.name,
-        county_code=body.county_code,
-        programmes=body.programmes,
-        amount_per_person=body.amount_per_person,
-        provincial_ratio=body.provincial_share,
-        pay_by=pay_by,
-        status=CampaignStatus.STARTED.value,
-        created_by=actor.officer_id,
-    )
     session.add(row)
     try:
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise ProblemError(409, "Conflict", "campaign is being created") from None
+        existing = session.get(Campaign, row.campaign_id)
+        if existing is None:
+            raise
+        return existing
+    session.refresh(row)
+    return row
+
+
+def campaign_row(session: Session, campaign_id: str) -> Campaign | None:
+    return session.get(Campaign, campaign_id)
+
+
+@router.post("", status_code=201, response_model=Campaign)
+async def create_campaign(
+    body: CampaignCreate,
+    response: Response,
+    actor: Admin,
+    db: DatabaseDep,
+    client: TemporalClientDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Campaign:
+    """Start the campaign (idempotent with ``Idempotency-Key``: the same key and body is the
+    same campaign (200), which pays each household and programme once; the same key with a
+    different body is refused (422)). The key is reserved before the workflow starts."""
+    ensure_area(actor, body.county_code)
+    fresh = True
+    if idempotency_key:
+        digest = hashlib.sha256(f"{actor.officer_id}\x1f{idempotency_key}".encode()).hexdigest()
+        held = await db.write(
+            reserve,
+            actor,
+            IDEMPOTENCY_SCOPE,
+            idempotency_key,
+            request_hash(body),
+            f"C{digest[:15].upper()}",
+        )
+        campaign_id, fresh = held.resource_id, held.fresh
+    else:
+        campaign_id = f"C{uuid.uuid4().hex[:15].upper()}"
+    row = await db.write(
+        insert_campaign,
+        Campaign(
+            campaign_id=campaign_id,
+            name=body.name,
+            county_code=body.county_code,
+            programmes=body.programmes,
+            amount_per_person=body.amount_per_person,
+            provincial_ratio=body.provincial_share,
+            pay_by=body.pay_by,
+            status=CampaignStatus.STARTED.value,
+            created_by=actor.officer_id,
+        ),
+    )
     try:
         await client.start_workflow(
             CampaignWorkflow.run,
             CampaignInput(
                 campaign_id=campaign_id,
-                name=body.name,
-                county_code=body.county_code,
-                programmes=body.programmes,
-                amount_per_person=body.amount_per_person,
-                provincial_ratio=body.provincial_share,
-                pay_by=pay_by,
+                name=row.name,
+                county_code=row.county_code,
+                programmes=row.programmes,
+                amount_per_person=row.amount_per_person,
+                provincial_ratio=row.provincial_ratio,
+                pay_by=row.pay_by,
                 created_by=actor,
             ),
             id=campaign_workflow_id(campaign_id),
@@ -127,8 +162,9 @@ async def create_campaign(
     except WorkflowAlreadyStartedError:
         pass
     response.headers["Location"] = f"/campaigns/{campaign_id}"
-    session.refresh(row)
-    return row
+    if not fresh:
+        response.status_code = 200
+    return await db.read(campaign_row, campaign_id) or row
 
 
 @router.get("/{campaign_id}", response_model=Campaign)

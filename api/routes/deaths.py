@@ -2,7 +2,6 @@
 admin loads deaths; each county's monthly payroll runs the death check against it, which
 suspends the deceased's share at once and opens the household review."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -11,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from api.deps import SessionDep, require_roles
+from api.validators import IdNumber, PaperDate, PersonName, ShortText
 from jiuzhu.clock import beijing_today
 from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models_payments import DeathRecord
@@ -23,10 +23,10 @@ Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]
 class DeathIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id_number: str
-    name: str = Field(min_length=1, max_length=50)
-    date_of_death: date
-    source: str = Field(default="公安户籍注销", min_length=1, max_length=100)
+    id_number: IdNumber
+    name: PersonName
+    date_of_death: PaperDate
+    source: ShortText = Field(default="公安户籍注销", min_length=1, max_length=100)
 
     @field_validator("id_number")
     @classmethod

@@ -3,9 +3,10 @@ payment table), and the human steps as workflow Updates — report a change, clo
 investigation, record a review outcome, record a work refusal, change the card account — plus
 the written notices."""
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -16,8 +17,28 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import CurrentOfficer, SessionDep, TemporalClientDep, ensure_area, require_roles
+from api.db import Database, DatabaseDep
+from api.deps import (
+    CurrentOfficer,
+    IdempotencyKeyHeader,
+    SessionDep,
+    TemporalClientDep,
+    ensure_area,
+    require_roles,
+)
 from api.errors import ProblemError
+from api.idempotency import keyed_step, update_id
+from api.validators import (
+    BankAccount,
+    FreeText,
+    IdNumber,
+    Limit,
+    Money,
+    Offset,
+    PaperDate,
+    PayeeName,
+    PositiveMoney,
+)
 from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models import PaymentInstruction
 from jiuzhu.db.models_payments import EntitlementAccount, EntitlementNotice
@@ -50,11 +71,13 @@ Investigator = Annotated[Actor, Depends(require_roles(*INVESTIGATORS))]
 CountyOfficer = Annotated[Actor, Depends(require_roles(Role.COUNTY_OFFICER))]
 
 
-async def run_update(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> Any:
+async def run_update(
+    handle: WorkflowHandle[Any, Any], update: Any, arg: Any, update_id: str | None = None
+) -> Any:
     """Run a workflow Update; a refusal propagates to the one handler in ``api/errors.py``
     (403/404/409/422 naming the field). An entitlement that has ended answers 409."""
     try:
-        return await handle.execute_update(update, arg)
+        return await handle.execute_update(update, arg, id=update_id)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise ProblemError(409, "Conflict", "救助已终止") from None
@@ -107,9 +130,9 @@ class ChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: ChangeKind
-    member_id_number: str | None = None
-    description_zh: str = Field(min_length=1, max_length=500)
-    occurred_on: date | None = None
+    member_id_number: IdNumber | None = None
+    description_zh: FreeText = Field(min_length=1, max_length=500)
+    occurred_on: PaperDate | None = None
 
     @field_validator("member_id_number")
     @classmethod
@@ -120,7 +143,7 @@ class ChangeIn(BaseModel):
 class InvestigationCloseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    finding_zh: str = Field(min_length=1, max_length=1000)
+    finding_zh: FreeText = Field(min_length=1, max_length=1000)
     open_review: bool = False
 
 
@@ -128,19 +151,19 @@ class ReviewOutcomeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: ReviewOutcomeKind
-    reasons_zh: str = Field(min_length=1, max_length=1000)
+    reasons_zh: FreeText = Field(min_length=1, max_length=1000)
     reason_code: ReasonCode | None = None
-    new_amount: Decimal | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)
-    per_capita_income: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    new_amount: PositiveMoney | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)
+    per_capita_income: Money | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
     transfer_check: TransferCheck | None = None
 
 
 class WorkRefusalIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    member_id_number: str
+    member_id_number: IdNumber
     justified: bool
-    description_zh: str = Field(min_length=1, max_length=500)
+    description_zh: FreeText = Field(min_length=1, max_length=500)
 
     @field_validator("member_id_number")
     @classmethod
@@ -151,9 +174,9 @@ class WorkRefusalIn(BaseModel):
 class CardAccountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    holder_name: str = Field(min_length=1, max_length=50)
-    holder_id_number: str
-    account_number: str = Field(pattern=r"^\d{12,30}$")
+    holder_name: PayeeName = Field(min_length=1, max_length=50)
+    holder_id_number: IdNumber
+    account_number: BankAccount = Field(pattern=r"^\d{12,30}$")
     bank_code: str = Field(default="", max_length=20)
 
     @field_validator("holder_id_number")
@@ -180,21 +203,81 @@ def handle_for(
     return client.get_workflow_handle_for(EntitlementWorkflow.run, row.workflow_id)
 
 
+R = TypeVar("R", bound=BaseModel)
+
+
+async def run_step(
+    db: Database,
+    client: Client,
+    actor: Actor,
+    entitlement_id: str,
+    update: Any,
+    arg: Any,
+    body: BaseModel,
+    idempotency_key: str | None,
+    answer_type: type[R],
+    on: str = "",
+) -> R:
+    """Check the officer may see the entitlement, then run one Update (once per
+    ``Idempotency-Key``: a retry with the same key and body gets the recorded answer; ``on``
+    names the sub-resource the step acts on, if any)."""
+    row = await db.read(account, actor, entitlement_id)
+    structlog.contextvars.bind_contextvars(entitlement_id=entitlement_id)
+    step = getattr(update, "__name__", "step")
+    scope = f"step:{entitlement_id}:{step}" + (f":{on}" if on else "")
+
+    async def execute() -> R:
+        uid = update_id(actor, scope, idempotency_key) if idempotency_key else None
+        result: R = await run_update(handle_for(client, row), update, arg, uid)
+        return result
+
+    return await keyed_step(
+        db, actor, scope, idempotency_key, body, entitlement_id, execute, answer_type
+    )
+
+
+def payment_history(
+    session: Session, entitlement_id: str
+) -> tuple[Sequence[PaymentInstruction], Sequence[EntitlementNotice]]:
+    lines = session.exec(
+        select(PaymentInstruction)
+        .where(PaymentInstruction.case_id == entitlement_id)
+        .order_by(col(PaymentInstruction.id).desc())
+        .limit(120)
+    ).all()
+    notices = session.exec(
+        select(EntitlementNotice).where(EntitlementNotice.case_id == entitlement_id)
+    ).all()
+    return lines, notices
+
+
 # --- routes ----------------------------------------------------------------------------
 @router.get("", response_model=EntitlementPage)
-def list_entitlements(
+async def list_entitlements(
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     status: str | None = None,
     programme: str | None = None,
     area_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Offset = 0,
+    limit: Annotated[Limit, Query(le=200)] = 50,
 ) -> EntitlementPage:
     """Entitlements inside my area, from the read model."""
     if area_code:
         ensure_area(actor, area_code)
-    scope = area_code or actor.area_code
+    return await db.read(
+        entitlement_page, area_code or actor.area_code, status, programme, offset, limit
+    )
+
+
+def entitlement_page(
+    session: Session,
+    scope: str,
+    status: str | None,
+    programme: str | None,
+    offset: int,
+    limit: int,
+) -> EntitlementPage:
     query = select(EntitlementAccount).where(col(EntitlementAccount.area_code).startswith(scope))
     if status:
         query = query.where(EntitlementAccount.status == status)
@@ -227,26 +310,19 @@ def list_entitlements(
 
 @router.get("/{entitlement_id}", response_model=EntitlementDetail)
 async def get_entitlement(
-    entitlement_id: str, actor: CurrentOfficer, session: SessionDep, client: TemporalClientDep
+    entitlement_id: str, actor: CurrentOfficer, db: DatabaseDep, client: TemporalClientDep
 ) -> EntitlementDetail:
     """The live state (workflow query) with the payment history (payment table, newest
     first, 120 lines) and the notices issued."""
-    row = account(session, actor, entitlement_id)
+    row = await db.read(account, actor, entitlement_id)
+    structlog.contextvars.bind_contextvars(entitlement_id=entitlement_id)
     try:
         state = await handle_for(client, row).query(EntitlementWorkflow.get_state)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise HTTPException(404, f"entitlement {entitlement_id} not found") from exc
         raise
-    lines = session.exec(
-        select(PaymentInstruction)
-        .where(PaymentInstruction.case_id == entitlement_id)
-        .order_by(col(PaymentInstruction.id).desc())
-        .limit(120)
-    ).all()
-    notices = session.exec(
-        select(EntitlementNotice).where(EntitlementNotice.case_id == entitlement_id)
-    ).all()
+    lines, notices = await db.read(payment_history, entitlement_id)
     return EntitlementDetail(
         state=state,
         payments=[
@@ -272,19 +348,24 @@ async def report_change(
     entitlement_id: str,
     body: ChangeIn,
     actor: Reporter,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ChangeReceipt:
     """Report a change of circumstances or a data-comparison flag: opens an investigation
     with a deadline (nobody is stopped on a flag alone); a death suspends that share at once
     and opens the household review."""
-    row = account(session, actor, entitlement_id)
-    result: ChangeReceipt = await run_update(
-        handle_for(client, row),
+    return await run_step(
+        db,
+        client,
+        actor,
+        entitlement_id,
         EntitlementWorkflow.report_change,
         ChangeReport(actor=actor, **body.model_dump()),
+        body,
+        idempotency_key,
+        ChangeReceipt,
     )
-    return result
 
 
 @router.post(
@@ -295,16 +376,22 @@ async def close_investigation(
     investigation_id: Annotated[str, Field(max_length=40)],
     body: InvestigationCloseIn,
     actor: Investigator,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ChangeReceipt:
-    row = account(session, actor, entitlement_id)
-    result: ChangeReceipt = await run_update(
-        handle_for(client, row),
+    return await run_step(
+        db,
+        client,
+        actor,
+        entitlement_id,
         EntitlementWorkflow.close_investigation,
         InvestigationClose(actor=actor, investigation_id=investigation_id, **body.model_dump()),
+        body,
+        idempotency_key,
+        ChangeReceipt,
+        on=investigation_id,
     )
-    return result
 
 
 @router.post("/{entitlement_id}/review-outcome", response_model=ReviewResult)
@@ -312,19 +399,24 @@ async def record_review_outcome(
     entitlement_id: str,
     body: ReviewOutcomeIn,
     actor: CountyOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ReviewResult:
     """The county's decision on the open review: continue, adjust (from next month), stop
     (written notice; 特困: 7-day publicity and a recorded transfer check), or withdraw
     (渐退期: paid for the policy's withdrawal period, then ended with a notice)."""
-    row = account(session, actor, entitlement_id)
-    result: ReviewResult = await run_update(
-        handle_for(client, row),
+    return await run_step(
+        db,
+        client,
+        actor,
+        entitlement_id,
         EntitlementWorkflow.record_review_outcome,
         ReviewOutcome(actor=actor, **body.model_dump()),
+        body,
+        idempotency_key,
+        ReviewResult,
     )
-    return result
 
 
 @router.post("/{entitlement_id}/work-refusals", status_code=201, response_model=WorkRefusalResult)
@@ -332,18 +424,23 @@ async def record_work_refusal(
     entitlement_id: str,
     body: WorkRefusalIn,
     actor: Investigator,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> WorkRefusalResult:
     """A refusal of suitable work; the 3rd unjustified one cuts that person's share (低保办法
     Art. 34)."""
-    row = account(session, actor, entitlement_id)
-    result: WorkRefusalResult = await run_update(
-        handle_for(client, row),
+    return await run_step(
+        db,
+        client,
+        actor,
+        entitlement_id,
         EntitlementWorkflow.record_work_refusal,
         WorkRefusal(actor=actor, **body.model_dump()),
+        body,
+        idempotency_key,
+        WorkRefusalResult,
     )
-    return result
 
 
 @router.put("/{entitlement_id}/card-account", status_code=204)
@@ -351,10 +448,10 @@ async def change_card_account(
     entitlement_id: str,
     body: CardAccountIn,
     actor: CountyOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
 ) -> None:
-    row = account(session, actor, entitlement_id)
+    row = await db.read(account, actor, entitlement_id)
     await run_update(
         handle_for(client, row),
         EntitlementWorkflow.change_card_account,

@@ -4,13 +4,15 @@ in an area inside my area."""
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from api.db import DatabaseDep
 from api.deps import CurrentOfficer, SessionDep
 from api.schemas.applications import MessageOut, MessagePage
+from api.validators import Limit, Offset, RowId
 from jiuzhu.contract import Actor
 from jiuzhu.db.models import OutboxMessage
 
@@ -29,17 +31,29 @@ def _out(row: OutboxMessage) -> MessageOut:
 
 
 @router.get("", response_model=MessagePage)
-def my_messages(
+async def my_messages(
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     kind: Annotated[str | None, Query(pattern=r"^(reminder|escalation|notice)$")] = None,
     case_id: Annotated[str | None, Query(max_length=100)] = None,
     unacknowledged: bool | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Offset = 0,
+    limit: Annotated[Limit, Query(le=200)] = 50,
 ) -> MessagePage:
     """Reminders (before a deadline, to the responsible role) and escalations (after it, to the
     supervising level), newest first."""
+    return await db.read(message_page, actor, kind, case_id, unacknowledged, offset, limit)
+
+
+def message_page(
+    session: Session,
+    actor: Actor,
+    kind: str | None,
+    case_id: str | None,
+    unacknowledged: bool | None,
+    offset: int,
+    limit: int,
+) -> MessagePage:
     query = _mine(actor)
     if kind:
         query = query.where(OutboxMessage.kind == kind)
@@ -57,7 +71,9 @@ def my_messages(
 
 
 @router.post("/{message_id}/acknowledge", response_model=MessageOut)
-def acknowledge(message_id: int, actor: CurrentOfficer, session: SessionDep) -> MessageOut:
+def acknowledge(
+    message_id: Annotated[RowId, Path()], actor: CurrentOfficer, session: SessionDep
+) -> MessageOut:
     """Mark one of my messages as read (idempotent)."""
     row = session.exec(_mine(actor).where(OutboxMessage.id == message_id)).first()
     if row is None:

@@ -17,6 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import SessionDep, SettingsDep, TemporalClientDep, ensure_area, require_roles
 from api.errors import field_error
 from api.routes.entitlements import run_update
+from api.validators import Limit, Offset, PayrollPeriod, PositiveMoney, ShortText
 from jiuzhu.clock import beijing_today
 from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models_payments import PayrollRun
@@ -69,15 +70,17 @@ class PayrollStatusOut(BaseModel):
 class FundingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
-    reference: str = Field(min_length=1, max_length=100)
+    amount: PositiveMoney = Field(gt=0, max_digits=14, decimal_places=2)
+    reference: ShortText = Field(min_length=1, max_length=100)
 
 
 class BackfillIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    period: str = Field(description="first month, YYYY-MM")
-    until: str | None = Field(default=None, description="last month, YYYY-MM (default: period)")
+    period: PayrollPeriod = Field(description="first month, YYYY-MM")
+    until: PayrollPeriod | None = Field(
+        default=None, description="last month, YYYY-MM (default: period)"
+    )
 
     @field_validator("period", "until")
     @classmethod
@@ -108,14 +111,22 @@ def run_row(session: SessionDep, payroll_id: str) -> PayrollRun | None:
 
 
 @router.get("/{county_code}", response_model=list[PayrollRun])
-def list_runs(county_code: str, actor: Reader, session: SessionDep) -> list[PayrollRun]:
+def list_runs(
+    county_code: str,
+    actor: Reader,
+    session: SessionDep,
+    offset: Offset = 0,
+    limit: Limit = 60,
+) -> list[PayrollRun]:
+    """The county's payroll runs, newest month first (60 at a time by default)."""
     county_checked(actor, county_code)
     return list(
         session.exec(
             select(PayrollRun)
             .where(PayrollRun.county_code == county_code)
             .order_by(col(PayrollRun.period).desc())
-            .limit(60)
+            .offset(offset)
+            .limit(limit)
         ).all()
     )
 

@@ -1,17 +1,27 @@
 """Township reserve funds (乡镇临时救助备用金): balance and ledger for officers of the township or
 its county; replenishment by a county officer of that county."""
 
+import hashlib
 import uuid
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path
 from sqlalchemy import func
 from sqlmodel import col, select
 
 from activities.temporary.reserve_fund import from_fen, replenish
-from api.deps import CurrentOfficer, EngineDep, SessionDep, ensure_area, require_roles
+from api.deps import (
+    CurrentOfficer,
+    EngineDep,
+    IdempotencyKeyHeader,
+    SessionDep,
+    ensure_area,
+    require_roles,
+)
+from api.idempotency import reserve
 from api.schemas.temporary import LedgerEntryOut, ReplenishmentIn, ReplenishmentOut, ReserveFundOut
+from api.validators import Limit, Offset
 from jiuzhu.areas import AreaRef
 from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models_temporary import ReserveFund, ReserveFundEntry
@@ -49,8 +59,8 @@ def get_fund(
     township: TownshipCode,
     actor: CurrentOfficer,
     session: SessionDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+    limit: Limit = 100,
 ) -> ReserveFundOut:
     """Balance and ledger (newest first): every debit and credit with its case."""
     _known(township)
@@ -83,18 +93,22 @@ def replenish_fund(
     actor: County,
     session: SessionDep,
     engine: EngineDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ReplenishmentOut:
     """The county replenishes (or opens) a township's fund. The same ``Idempotency-Key`` from
-    the same officer credits once."""
+    the same officer credits once; with a different body or township it is refused (422)."""
     _known(township)
     ensure_area(actor, township)
     key = idempotency_key or uuid.uuid4().hex
+    dedupe_key = f"replenish:{actor.officer_id}:{key}"
+    if idempotency_key:
+        digest = hashlib.sha256(f"{township}\x1f{body.model_dump_json()}".encode()).hexdigest()
+        reserve(session, actor, "replenishment", idempotency_key, digest, dedupe_key)
     result = replenish(
         engine,
         township=township,
         amount=body.amount,
-        dedupe_key=f"replenish:{actor.officer_id}:{key}",
+        dedupe_key=dedupe_key,
         actor=actor,
         note_zh=body.note_zh or "县级补充备用金",
     )

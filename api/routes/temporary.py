@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from pydantic import BaseModel
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -20,15 +21,16 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.temporary.events import already_aided, prior_claims
 from activities.temporary.payloads import EventClaim
+from api.db import Database, DatabaseDep
 from api.deps import (
     CurrentOfficer,
-    SessionDep,
+    IdempotencyKeyHeader,
     SettingsDep,
     TemporalClientDep,
     ensure_area,
     require_roles,
 )
-from api.idempotency import check_key, remember_key
+from api.idempotency import keyed_step, request_hash, reserve, update_id
 from api.schemas.temporary import (
     CloseIn,
     JustificationIn,
@@ -42,6 +44,7 @@ from api.schemas.temporary import (
     TemporaryCasePage,
     TemporaryCaseSummary,
 )
+from api.validators import Limit, Offset
 from jiuzhu.contract import Actor, CaseKind, Role, household_id_for
 from jiuzhu.db.models import CaseRecord
 from jiuzhu.db.models_temporary import TemporaryPrepayment
@@ -85,6 +88,7 @@ TownshipOrCounty = Annotated[
     Actor, Depends(require_roles(Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER))
 ]
 OPEN_PREPAYMENT_VALUES = [s.value for s in OPEN_PREPAYMENT]
+IDEMPOTENCY_SCOPE = "temporary"
 
 
 def case_row(session: Session, actor: Actor, case_id: str) -> CaseRecord:
@@ -111,19 +115,54 @@ async def live_state(client: Client, case_id: str) -> TemporaryCaseState:
         raise
 
 
-async def run_step(client: Client, case_id: str, update: Any, arg: Any) -> TemporaryCaseState:
-    """Execute one step (a workflow Update; its refusal propagates to the error map), then
-    answer with the case's live state. A closed case's workflow is gone: 409 WrongState."""
-    structlog.contextvars.bind_contextvars(case_id=case_id)
+async def run_step(
+    db: Database,
+    client: Client,
+    actor: Actor,
+    case_id: str,
+    update: Any,
+    arg: Any,
+    body: BaseModel,
+    idempotency_key: str | None,
+) -> TemporaryCaseState:
+    """Check the officer may see the case, execute one step (a workflow Update; its refusal
+    propagates to the error map), then answer with the case's live state. A closed case's
+    workflow is gone: 409 WrongState. With an ``Idempotency-Key`` the step runs once: a retry
+    with the same key and body gets the recorded answer, a different body 422."""
+    await db.read(case_row, actor, case_id)
+    step = getattr(update, "__name__", "step")
+    structlog.contextvars.bind_contextvars(case_id=case_id, step=step)
+    scope = f"step:{case_id}:{step}"
+
+    async def execute() -> TemporaryCaseState:
+        try:
+            await handle_for(client, case_id).execute_update(
+                update,
+                arg,
+                id=update_id(actor, scope, idempotency_key) if idempotency_key else None,
+            )
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise RefusalError(
+                    Refusal(kind=RefusalKind.WRONG_STATE, message_zh="案件已办结")
+                ) from None
+            raise
+        return await live_state(client, case_id)
+
+    return await keyed_step(
+        db, actor, scope, idempotency_key, body, case_id, execute, TemporaryCaseState
+    )
+
+
+def record_registered(session: Session, snap: CaseSnapshot) -> None:
+    """Read-your-writes for lists: revision 0 never overwrites what the workflow has written."""
+    if session.get(CaseRecord, snap.case_id) is not None:
+        return
+    upsert_case(session, snap)
     try:
-        await handle_for(client, case_id).execute_update(update, arg)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise RefusalError(
-                Refusal(kind=RefusalKind.WRONG_STATE, message_zh="案件已办结")
-            ) from None
-        raise
-    return await live_state(client, case_id)
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # the workflow (or a concurrent retry) wrote it first
 
 
 @router.post("", status_code=201, response_model=TemporaryCaseState)
@@ -131,24 +170,22 @@ async def create_case(
     body: TemporaryCaseCreate,
     response: Response,
     actor: Registrar,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
     settings: SettingsDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> TemporaryCaseState:
     """Register a case where the emergency happened (民发〔2018〕23号: 由急难发生地救助) and start
-    its workflow. Emergency cases are registered by township or county officers."""
+    its workflow. Emergency cases are registered by township or county officers. The same
+    ``Idempotency-Key`` is the same case (200); with a different body it is refused (422). The
+    key is reserved before the workflow starts, so concurrent duplicates cannot both register."""
     ensure_area(actor, body.area_code)
     if body.procedure is TemporaryProcedure.EMERGENCY and actor.role is Role.VILLAGE_ASSISTANT:
         raise HTTPException(403, "急难型临时救助由乡镇（街道）或县级民政部门登记")
-    case_id = check_key(
-        session,
-        actor,
-        "temporary",
-        idempotency_key,
-        body,
-        temporary_case_id_for_key,
-        lambda: "T" + uuid.uuid4().hex[:15].upper(),
+    case_id = (
+        temporary_case_id_for_key(actor.officer_id, idempotency_key)
+        if idempotency_key
+        else "T" + uuid.uuid4().hex[:15].upper()
     )
     structlog.contextvars.bind_contextvars(case_id=case_id)
     members = [ApplicantMember(**m.model_dump()) for m in body.household]
@@ -163,9 +200,15 @@ async def create_case(
         event_date=event.event_date,
         repeat_reason=body.repeat_reason,
     )
-    others = prior_claims(session, claim)
+    others = await db.read(prior_claims, claim)
     if others and not body.repeat_reason:
         raise RefusalError(already_aided(claim, others))
+    fresh = True
+    if idempotency_key:
+        held = await db.write(
+            reserve, actor, IDEMPOTENCY_SCOPE, idempotency_key, request_hash(body), case_id
+        )
+        case_id, fresh = held.resource_id, held.fresh
     card = body.card_account
     inp = TemporaryCaseInput(
         case_id=case_id,
@@ -198,8 +241,8 @@ async def create_case(
         )
     except WorkflowAlreadyStartedError:
         pass  # a retry of a case whose workflow has already closed
-    upsert_case(
-        session,
+    await db.write(
+        record_registered,
         CaseSnapshot(
             case_id=case_id,
             workflow_id=workflow_id,
@@ -215,44 +258,58 @@ async def create_case(
             detail={"procedure": body.procedure.value},
         ),
     )
-    remember_key(session, actor, "temporary", idempotency_key, body, case_id)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-    log.info("temporary case started", procedure=body.procedure.value, area_code=body.area_code)
+    if fresh:
+        log.info("temporary case started", procedure=body.procedure.value, area_code=body.area_code)
     response.headers["Location"] = f"/temporary-cases/{case_id}"
-    state = await live_state(client, case_id)
-    if state.registered_at != inp.registered_at:
-        response.status_code = 200
-    return state
+    if not fresh:
+        response.status_code = 200  # an idempotent retry: the case already existed
+    return await live_state(client, case_id)
 
 
 @router.get("/{case_id}", response_model=TemporaryCaseState)
 async def get_case(
-    case_id: str, actor: CurrentOfficer, session: SessionDep, client: TemporalClientDep
+    case_id: str, actor: CurrentOfficer, db: DatabaseDep, client: TemporalClientDep
 ) -> TemporaryCaseState:
-    case_row(session, actor, case_id)
+    await db.read(case_row, actor, case_id)
     return await live_state(client, case_id)
 
 
 @router.get("", response_model=TemporaryCasePage)
-def list_cases(
+async def list_cases(
     actor: CurrentOfficer,
-    session: SessionDep,
+    db: DatabaseDep,
     open_prepayments: bool = False,
     status: TemporaryStatus | None = None,
     overdue: bool | None = None,
     area_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Offset = 0,
+    limit: Annotated[Limit, Query(le=200)] = 50,
 ) -> TemporaryCasePage:
     """Temporary cases in my area from the read model, newest first; with
     ``open_prepayments=true`` the prepayments still awaiting justification or its review,
     by justification due date (earliest first), overdue ones flagged."""
-    scope = area_code or actor.area_code
     if area_code:
         ensure_area(actor, area_code)
+    return await db.read(
+        case_page,
+        area_code or actor.area_code,
+        open_prepayments,
+        status,
+        overdue,
+        offset,
+        limit,
+    )
+
+
+def case_page(
+    session: Session,
+    scope: str,
+    open_prepayments: bool,
+    status: TemporaryStatus | None,
+    overdue: bool | None,
+    offset: int,
+    limit: int,
+) -> TemporaryCasePage:
     if open_prepayments:
         query = select(TemporaryPrepayment).where(
             col(TemporaryPrepayment.status).in_(OPEN_PREPAYMENT_VALUES),
@@ -335,16 +392,20 @@ async def grant_prepayment(
     case_id: str,
     body: PrepaymentIn,
     actor: Township,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> TemporaryCaseState:
     """小金额先行救助 from the township reserve fund (township officer of the case's area)."""
-    case_row(session, actor, case_id)
     return await run_step(
+        db,
         client,
+        actor,
         case_id,
         TemporaryCaseWorkflow.grant_prepayment,
         GrantPrepayment(actor=actor, **body.model_dump()),
+        body,
+        idempotency_key,
     )
 
 
@@ -353,62 +414,90 @@ async def submit_justification(
     case_id: str,
     body: JustificationIn,
     actor: Township,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> TemporaryCaseState:
     """事后补充说明 with the township's signature."""
-    case_row(session, actor, case_id)
     data = body.model_dump()
     data["investigation"] = Investigation(**data["investigation"])
     return await run_step(
+        db,
         client,
+        actor,
         case_id,
         TemporaryCaseWorkflow.submit_justification,
         SubmitJustification(actor=actor, **data),
+        body,
+        idempotency_key,
     )
 
 
 @router.post("/{case_id}/justification-review", response_model=TemporaryCaseState)
 async def review_justification(
-    case_id: str, body: ReviewIn, actor: County, session: SessionDep, client: TemporalClientDep
+    case_id: str,
+    body: ReviewIn,
+    actor: County,
+    db: DatabaseDep,
+    client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> TemporaryCaseState:
     """The county record: accept, or reject (opens recovery)."""
-    case_row(session, actor, case_id)
     return await run_step(
+        db,
         client,
+        actor,
         case_id,
         TemporaryCaseWorkflow.review_justification,
         ReviewJustification(
             actor=actor, accept=body.decision == "accept", reason_zh=body.reason_zh
         ),
+        body,
+        idempotency_key,
     )
 
 
 @router.post("/{case_id}/recoveries", response_model=TemporaryCaseState)
 async def record_recovery(
-    case_id: str, body: RecoveryIn, actor: Township, session: SessionDep, client: TemporalClientDep
+    case_id: str,
+    body: RecoveryIn,
+    actor: Township,
+    db: DatabaseDep,
+    client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> TemporaryCaseState:
     """A recovered amount, credited back to the reserve fund."""
-    case_row(session, actor, case_id)
     return await run_step(
+        db,
         client,
+        actor,
         case_id,
         TemporaryCaseWorkflow.record_recovery,
         RecordRecovery(actor=actor, **body.model_dump()),
+        body,
+        idempotency_key,
     )
 
 
 @router.post("/{case_id}/referral", response_model=TemporaryCaseState)
 async def refer_to_county(
-    case_id: str, body: ReferralIn, actor: Township, session: SessionDep, client: TemporalClientDep
+    case_id: str,
+    body: ReferralIn,
+    actor: Township,
+    db: DatabaseDep,
+    client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> TemporaryCaseState:
     """提请县级一事一议 (a need above the township's prepayment cap)."""
-    case_row(session, actor, case_id)
     return await run_step(
+        db,
         client,
+        actor,
         case_id,
         TemporaryCaseWorkflow.refer_to_county,
         ReferToCounty(actor=actor, **body.model_dump()),
+        body,
+        idempotency_key,
     )
 
 
@@ -417,13 +506,15 @@ async def decide_special(
     case_id: str,
     body: SpecialDecisionIn,
     actor: County,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> TemporaryCaseState:
     """一事一议 decision by the county, optionally in stages (一次审批、分阶段救助)."""
-    case_row(session, actor, case_id)
     return await run_step(
+        db,
         client,
+        actor,
         case_id,
         TemporaryCaseWorkflow.decide_special,
         DecideSpecial(
@@ -435,6 +526,8 @@ async def decide_special(
             reason_zh=body.reason_zh,
             repeat_reason=body.repeat_reason,
         ),
+        body,
+        idempotency_key,
     )
 
 
@@ -443,14 +536,18 @@ async def close_case(
     case_id: str,
     body: CloseIn,
     actor: TownshipOrCounty,
-    session: SessionDep,
+    db: DatabaseDep,
     client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> TemporaryCaseState:
     """Close a registered case that needs no aid."""
-    case_row(session, actor, case_id)
     return await run_step(
+        db,
         client,
+        actor,
         case_id,
         TemporaryCaseWorkflow.close_case,
         CloseCase(actor=actor, **body.model_dump()),
+        body,
+        idempotency_key,
     )

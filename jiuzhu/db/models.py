@@ -5,12 +5,40 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Numeric, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, Numeric, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from jiuzhu.clock import to_beijing
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An instant, stored as UTC and handed back aware (in Beijing time).
+
+    SQLite has no time zone type: SQLAlchemy writes a datetime's wall time and drops its offset,
+    so an instant in Beijing time and one in UTC would be stored on different clocks and compared
+    as text. Every instant is therefore converted to UTC before it is written (a naive one is
+    taken as UTC, the convention of this code base) and read back as an aware instant; a filter
+    value bound against such a column is converted the same way, so comparisons in SQL compare
+    instants. On PostgreSQL the column is ``timestamptz`` and the value stays aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else to_beijing(value)
 
 
 def _ts(nullable: bool = False) -> Any:
@@ -125,17 +153,24 @@ class PolicyVersion(SQLModel, table=True):
 
 
 class IdempotencyKey(SQLModel, table=True):
-    """A client's Idempotency-Key for a create request: the same key returns the same resource;
-    the same key with a different body is refused."""
+    """A client's Idempotency-Key, reserved before the work it names is done: the same key
+    (per officer and scope) addresses the same resource or step; the same key with a different
+    body is refused. ``key`` is ``{scope}:{client key}`` and unique per officer, so the unique
+    constraint decides a race between concurrent requests. ``response`` is the recorded answer
+    of a step (JSON), returned to a retry."""
 
     __tablename__ = "idempotency_key"
     __table_args__ = (UniqueConstraint("officer_id", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     officer_id: str = Field(index=True)
+    scope: str = Field(default="", sa_column_kwargs={"server_default": ""})
     key: str
     request_hash: str
     resource_id: str
+    response: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
 
 

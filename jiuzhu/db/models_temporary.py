@@ -84,9 +84,7 @@ class TemporaryRecovery(SQLModel, table=True):
     reason_zh: str
     opened_by: str
     opened_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
-    closed_at: datetime | None = Field(
-        default=None, sa_column=Column(UtcDateTime(), nullable=True)
-    )
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
 class TemporaryPrepayment(SQLModel, table=True):
