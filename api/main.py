@@ -2,15 +2,15 @@
 injected by tests), never at import."""
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from sqlalchemy import Engine
-from starlette.datastructures import State
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import MutableHeaders, State
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 from api.errors import add_problem_responses, install_error_handlers
@@ -44,6 +44,32 @@ class _BodyLimitFromSettings:
         await self.limited(scope, receive, send)
 
 
+class RequestContext:
+    """Binds a request id (the caller's ``X-Request-ID`` or a new one) and the path to every log
+    line of the request, and returns the id in the answer. Plain ASGI: no per-request task or
+    body buffering as with ``BaseHTTPMiddleware``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given[:100] or uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id, path=scope.get("path", ""))
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["x-request-id"] = request_id
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
 def create_app(
     settings: Settings | None = None, engine: Engine | None = None, client: Client | None = None
 ) -> FastAPI:
@@ -75,16 +101,7 @@ def create_app(
     if client is not None:
         app.state.temporal = client
 
-    @app.middleware("http")
-    async def bind_request(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        structlog.contextvars.clear_contextvars()
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id, path=request.url.path)
-        response = await call_next(request)
-        response.headers["x-request-id"] = request_id
-        return response
+    app.add_middleware(RequestContext)
 
     # Outermost: an over-long body is answered 413 before anything reads or parses it.
     app.add_middleware(_BodyLimitFromSettings, state=app.state)
