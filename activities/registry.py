@@ -48,6 +48,7 @@ def build_activities(
         payroll.payroll_cutoffs,
         payroll.compile_payroll,
         payroll.compile_campaign,
+        payroll.find_payroll_run,
         payroll.save_payroll_run,
         payroll.save_campaign,
         bank.send_to_bank,

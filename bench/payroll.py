@@ -7,9 +7,12 @@ database.
 
 The read model is seeded straight in SQL (no workflows). The run is the real ``PayrollWorkflow``:
 death check, compile, funding Update, bank file, embedded bank, reconciliation. Printed: wall
-time to a reconciled month (and per step), payments per second, peak RSS (VmHWM) of the worker
-(this process) and of the Temporal server, and a second run of the same month, which must create
-zero payments."""
+time to a reconciled month (and per step: compile, bank file + bank, reconcile), payments per
+second, peak RSS (VmHWM) of the worker (this process) and of the Temporal server, and a second
+run of the same month, which must change nothing (it returns the month's existing record).
+
+    .venv/bin/python -m bench.payroll --n 1000000     # goal: funded→reconciled < 45 s, < 400 MiB
+"""
 
 import argparse
 import asyncio
@@ -129,7 +132,19 @@ def seed(engine: Engine, n: int) -> float:
     return time.perf_counter() - t0
 
 
-async def run_month(client: Client, queue: str, chunk: int) -> tuple[float, float, object]:
+async def _watch_sending(handle: object, t0: float, marks: dict[str, float]) -> None:
+    """Record when the month leaves ``sending`` (bank file written and answered)."""
+    while True:
+        state = await handle.query(PayrollWorkflow.get_state)  # type: ignore[attr-defined]
+        if state.status is not PayrollStatus.SENDING and "sent" not in marks:
+            marks["sent"] = time.perf_counter() - t0
+            return
+        await asyncio.sleep(0.1)
+
+
+async def run_month(
+    client: Client, queue: str, chunk: int, marks: dict[str, float] | None = None
+) -> tuple[float, float, object]:
     """Start the month, fund it as soon as it is compiled, wait for reconciliation. Returns
     (seconds to compiled, seconds to reconciled, final state)."""
     t0 = time.perf_counter()
@@ -155,6 +170,12 @@ async def run_month(client: Client, queue: str, chunk: int) -> tuple[float, floa
                     reference="BENCH",
                 ),
             )
+            if marks is not None:
+                marks["funded"] = time.perf_counter() - t0
+                watcher = asyncio.create_task(_watch_sending(handle, t0, marks))
+                final = await handle.result()
+                await watcher
+                return compiled_at, time.perf_counter() - t0, final
             break
         if state.status in (PayrollStatus.NOTHING_TO_PAY, PayrollStatus.RECONCILED):
             compiled_at = time.perf_counter() - t0
@@ -188,7 +209,8 @@ async def main() -> None:
             seed_demo_officers=False,
         )
         async with make_worker(client, settings, engine):
-            compiled, total, final = await run_month(client, settings.task_queue, args.chunk)
+            marks: dict[str, float] = {}
+            compiled, total, final = await run_month(client, settings.task_queue, args.chunk, marks)
             _, total2, final2 = await run_month(client, settings.task_queue, args.chunk)
         pid = payroll_workflow_id(COUNTY, YEAR, MONTH)
         with engine.connect() as conn:
@@ -204,24 +226,27 @@ async def main() -> None:
             ).scalar_one()
         state, state2 = final, final2
         assert getattr(state, "status", None) is PayrollStatus.RECONCILED, state
-        assert getattr(state2, "status", None) is PayrollStatus.NOTHING_TO_PAY, state2
-        inserted2 = state2.compiled.inserted  # type: ignore[attr-defined]
+        assert getattr(state2, "rerun_of_existing", False), state2
+        assert getattr(state2, "status", None) is PayrollStatus.RECONCILED, state2
         print(
             f"payroll benchmark: {args.n:,} active entitlements, "
             f"county {COUNTY}, {YEAR}-{MONTH:02d}"
         )
         print(f"  seeded read model        {seconds_seed:8.2f} s (not counted)")
         print(f"  compiled (death check + list)  {compiled:6.2f} s")
+        funded, sent = marks.get("funded", compiled), marks.get("sent", total)
         print(f"  funded, sent, reconciled {total - compiled:8.2f} s")
+        print(f"    bank file + bank       {sent - funded:8.2f} s")
+        print(f"    reconcile              {total - sent:8.2f} s")
         print(f"  wall time to reconciled  {total:8.2f} s   ({args.n / total:,.0f} payments/s)")
         print(f"  instructions {count:,}, paid {paid:,}, credited by the bank {credited:,}")
         print(
-            f"  second run of the month  {total2:8.2f} s   new payments: {inserted2} "
-            f"(status {state2.status.value})"  # type: ignore[attr-defined]
+            f"  second run of the month  {total2:8.2f} s   returned the existing record "
+            f"(status {state2.status.value}, new payments: {count - args.n})"  # type: ignore[attr-defined]
         )
         print(f"  peak RSS worker (this process) {vm_hwm_mb():7.1f} MiB")
         print(f"  peak RSS Temporal dev server   {vm_hwm_mb(server.pid):7.1f} MiB")
-        assert count == args.n == paid == credited and inserted2 == 0
+        assert count == args.n == paid == credited
     finally:
         server.kill()
         server.wait()

@@ -19,23 +19,34 @@ Result file ``<batch_id>.result.txt`` written by the bank:
 The shipped ``EmbeddedBank`` stands in for the bank: it credits each reference at most once (its
 own ``bank_ledger`` table, unique reference), refuses accounts listed in ``bank_closed_account``
 (code and reason from that table) and writes the result file itself. A real bank replaces it
-behind the same two calls (``submit``, ``result_for``)."""
+behind the same two calls (``submit``, ``result_for``).
+
+Constant memory: the file is written from keyset pages of ``payment_instruction`` (by id), each
+line checked against the file format (``bankfile.line_problem``; a line that cannot be written is
+*held*, the rest of the batch is paid), each page marked sent and heartbeated with the last id
+and the bytes written, so a retry after a kill resumes where the last heartbeat left off. The
+embedded bank and the reconciliation read files line by line, and the reconciliation commits
+and heartbeats per chunk of answers. A bank answer that cannot be parsed fails the activity
+non-retryably (``MalformedBankAnswer``): the workflow escalates instead of retrying forever."""
 
 import csv
+import fcntl
 import hashlib
 import os
-from collections.abc import Iterator, Sequence
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import DateTime, Engine, bindparam, text
+from sqlalchemy import Date, DateTime, Engine, text
 from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.payments import instructions
+from activities.payments.bankfile import BAD_FILE, line_problem, malformed
 from activities.payments.models import (
     BankSubmit,
     BankSubmitResult,
@@ -50,6 +61,8 @@ CENT = Decimal("0.01")
 FILE_MAGIC = "JZPAY1"
 RESULT_MAGIC = "JZRES1"
 PAID = "00"
+PAGE = 10_000  # lines per keyset page when a batch does not say
+FILE_PHASE, WRITTEN_PHASE = "file", "written"
 
 
 def bank_dir_for(database_url: str) -> Path:
@@ -76,15 +89,51 @@ def _atomic_write(path: Path, lines: Iterator[str]) -> str:
 
 
 def _clean(value: str) -> str:
-    return value.replace("|", "/").replace("\n", " ")
+    """For the bank's own messages (free text of the bank, not of the county)."""
+    return "".join(" " if not ch.isprintable() else ch for ch in value).replace("|", "/")
 
 
 def _money(value: object) -> Decimal:
     return Decimal(str(value)).quantize(CENT)
 
 
+def _cents(value: object) -> int:
+    if isinstance(value, float | int):  # SQLite NUMERIC: 2-decimal yuan, exact in cents
+        return round(value * 100)
+    return int(_money(value) * 100)
+
+
+def _amount(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def _yuan(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(CENT)
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(1-based line number, text without the final ``\n``) of a file split on ``\n`` only
+    (``\r``, U+0085, U+2028 inside a line stay inside it), read lazily."""
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                yield number, raw.decode("utf-8").removesuffix("\n")
+            except UnicodeDecodeError as exc:
+                raise malformed(f"{path.name} line {number} is not UTF-8 ({exc})") from None
+
+
 class BankAdapter(Protocol):
-    def submit(self, batch_file: Path, heartbeat_every: int) -> None: ...
+    def submit(
+        self, batch_file: Path, heartbeat_every: int, progress: Callable[[int], None] | None = None
+    ) -> None: ...
 
     def result_for(self, batch_file: Path) -> Path | None: ...
 
@@ -93,8 +142,14 @@ def result_path_for(batch_file: Path) -> Path:
     return batch_file.with_name(batch_file.stem + ".result.txt")
 
 
+def _heartbeat(*details: Any) -> None:
+    if activity.in_activity():
+        activity.heartbeat(*details)
+
+
 class EmbeddedBank:
-    """The demo paying bank (see the module docstring)."""
+    """The demo paying bank (see the module docstring). Reads the file line by line and credits
+    in chunks: memory does not grow with the file."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -104,21 +159,17 @@ class EmbeddedBank:
         result = result_path_for(batch_file)
         if not result.exists() or not batch_file.exists():
             return None
-        digest = hashlib.sha256(batch_file.read_bytes()).hexdigest()[:16]
-        with result.open(encoding="utf-8") as fh:
-            header = fh.readline().rstrip("\n").split("|")
+        digest = file_digest(batch_file)[:16]
+        with result.open("rb") as fh:
+            header = fh.readline().decode("utf-8", "replace").rstrip("\n").split("|")
         return result if len(header) >= 4 and header[3] == digest else None
 
-    def submit(self, batch_file: Path, heartbeat_every: int) -> None:
+    def submit(
+        self, batch_file: Path, heartbeat_every: int, progress: Callable[[int], None] | None = None
+    ) -> None:
         if self.result_for(batch_file) is not None:
             return  # already processed: the bank answers a resubmission with its result
-        raw = batch_file.read_bytes()
-        digest = hashlib.sha256(raw).hexdigest()[:16]
-        lines = raw.decode("utf-8").splitlines()
-        header = lines[0].split("|")
-        if header[0] != "H" or header[1] != FILE_MAGIC:
-            raise ApplicationError("not a bank file", type="BadBankFile", non_retryable=True)
-        batch_id, value_date = header[2], datetime.strptime(header[4], "%Y%m%d").date()
+        digest = file_digest(batch_file)[:16]
         with Session(self.engine) as session:
             closed = {
                 r[0]: (r[1], r[2])
@@ -126,50 +177,63 @@ class EmbeddedBank:
                     text("SELECT account, code, reason_zh FROM bank_closed_account")
                 ).all()
             }
-        details = [line.split("|") for line in lines[1:] if line.startswith("D|")]
-        results: list[str] = []
-        credits: list[dict[str, object]] = []
+        stmt = (
+            "INSERT INTO bank_ledger (reference, batch_id, account, amount, value_date, "
+            "credited_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (reference) DO NOTHING"
+        )
+        now = datetime.now(UTC)
+        result = result_path_for(batch_file)
+        tmp = result.with_suffix(result.suffix + ".tmp")
         paid_n = failed_n = 0
         paid_t = failed_t = Decimal("0.00")
-        for d in details:
-            seq, ref, account, amount = d[1], d[2], d[3], _money(d[6])
-            if account in closed or not account.strip():
-                code, reason = closed.get(account, ("53", "账户不存在"))
-                results.append(f"R|{seq}|{ref}|{code}|{_clean(reason)}\n")
-                failed_n += 1
-                failed_t += amount
-                continue
-            credits.append(
-                {
-                    "reference": ref,
-                    "batch_id": batch_id,
-                    "account": account,
-                    "amount": str(amount),
-                    "value_date": value_date,
-                }
-            )
-            results.append(f"R|{seq}|{ref}|{PAID}|入账成功\n")
-            paid_n += 1
-            paid_t += amount
-        stmt = text(
-            "INSERT INTO bank_ledger (reference, batch_id, account, amount, value_date, "
-            "credited_at) VALUES (:reference, :batch_id, :account, :amount, :value_date, :now) "
-            "ON CONFLICT (reference) DO NOTHING"
-        ).bindparams(bindparam("now", type_=DateTime(timezone=True)))
-        now = datetime.now(UTC)
-        for i in range(0, len(credits), heartbeat_every):
-            chunk = [{**c, "now": now} for c in credits[i : i + heartbeat_every]]
-            with unit_of_work(self.engine) as session:
-                session.execute(stmt, chunk)
-            if activity.in_activity():
-                activity.heartbeat("bank", i)
+        credits: list[tuple[object, ...]] = []
+        batch_id = ""
+        value_date: date | None = None
 
-        def result_lines() -> Iterator[str]:
-            yield f"H|{RESULT_MAGIC}|{batch_id}|{digest}\n"
-            yield from results
-            yield f"T|{paid_n}|{paid_t}|{failed_n}|{failed_t}\n"
+        def flush() -> None:
+            if credits:
+                with unit_of_work(self.engine) as session:
+                    day = instructions.bound(session, value_date, Date())
+                    at = instructions.bound(session, now, DateTime(timezone=True))
+                    instructions.driver_many(session, stmt, [(*c, day, at) for c in credits])
+                credits.clear()
+            if progress is not None:
+                progress(paid_n + failed_n)
 
-        _atomic_write(result_path_for(batch_file), result_lines())
+        with tmp.open("w", encoding="utf-8", newline="\n") as out:
+            for number, line in _lines(batch_file):
+                fields = line.split("|")
+                if number == 1:
+                    if len(fields) != 7 or fields[0] != "H" or fields[1] != FILE_MAGIC:
+                        raise ApplicationError("not a bank file", type=BAD_FILE, non_retryable=True)
+                    batch_id = fields[2]
+                    value_date = datetime.strptime(fields[4], "%Y%m%d").date()
+                    out.write(f"H|{RESULT_MAGIC}|{batch_id}|{digest}\n")
+                    continue
+                if fields[0] != "D":
+                    continue
+                if len(fields) != 9:
+                    raise ApplicationError(
+                        f"bank file line {number} has {len(fields)} fields, not 9",
+                        type=BAD_FILE,
+                        non_retryable=True,
+                    )
+                seq, ref, account, amount = fields[1], fields[2], fields[3], _money(fields[6])
+                if account in closed or not account.strip():
+                    code, reason = closed.get(account, ("53", "账户不存在"))
+                    out.write(f"R|{seq}|{ref}|{code}|{_clean(reason)}\n")
+                    failed_n += 1
+                    failed_t += amount
+                    continue
+                credits.append((ref, batch_id, account, str(amount)))
+                out.write(f"R|{seq}|{ref}|{PAID}|入账成功\n")
+                paid_n += 1
+                paid_t += amount
+                if len(credits) >= heartbeat_every:
+                    flush()
+            flush()
+            out.write(f"T|{paid_n}|{paid_t}|{failed_n}|{failed_t}\n")
+        os.replace(tmp, result)
 
 
 class BankActivities:
@@ -184,40 +248,33 @@ class BankActivities:
     @activity.defn
     def send_to_bank(self, req: BankSubmit) -> BankSubmitResult:
         """Write the bank file of every line of the batch not yet answered (pending, or sent
-        by an attempt that died), mark them sent, and hand the file to the bank. Safe to repeat:
-        the same lines make the same file and the bank credits each reference once."""
+        by an attempt that died), page by page (keyset on id), checking each line against the
+        file format — a line that cannot be written is held, the rest is paid —, marking each
+        page sent and heartbeating ``(last_id, bytes, count, cents, phase)``; a retry resumes
+        from those details. Then hand the file to the bank. Safe to repeat: the same lines make
+        the same file and the bank credits each reference once."""
         path = self.batch_file(req.county_code, req.batch_id)
-        with Session(self.engine) as session:
-            rows = session.execute(
-                text(
-                    "SELECT idempotency_key, card_account, payee_name, payee_id_number, amount, "
-                    "programme, period FROM payment_instruction "
-                    "WHERE payroll_id = :b AND status IN (:pending, :sent) ORDER BY id"
-                ),
-                {
-                    "b": req.batch_id,
-                    "pending": PaymentStatus.PENDING.value,
-                    "sent": PaymentStatus.SENT.value,
-                },
-            ).all()
-        total = sum((_money(r[4]) for r in rows), Decimal("0.00"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.with_suffix(".lock").open("a") as lock:
+            try:  # one submission of a batch at a time (a zombie attempt may still be running)
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ApplicationError(
+                    f"batch {req.batch_id} is being submitted by another attempt",
+                    type="BankBusy",
+                ) from None
+            return self._send(req, path)
 
-        def lines() -> Iterator[str]:
-            yield (
-                f"H|{FILE_MAGIC}|{req.batch_id}|{req.county_code}|"
-                f"{req.value_date:%Y%m%d}|{len(rows)}|{total}\n"
-            )
-            for seq, r in enumerate(rows, start=1):
-                yield (
-                    f"D|{seq:06d}|{r[0]}|{_clean(r[1])}|{_clean(r[2])}|{_clean(r[3])}|"
-                    f"{_money(r[4])}|{r[5]}|{r[6]}\n"
-                )
-            yield f"T|{len(rows)}|{total}\n"
-
-        _atomic_write(path, lines())  # same lines → same bytes → the bank's same answer
-        activity.heartbeat("file written")
+    def _send(self, req: BankSubmit, path: Path) -> BankSubmitResult:
+        details = activity.info().heartbeat_details if activity.in_activity() else ()
+        resume = tuple(details) if details and len(details) >= 5 else ()
+        if resume and resume[4] == WRITTEN_PHASE and path.exists():
+            count, cents = int(resume[2]), int(resume[3])
+        else:
+            count, cents = self._write_file(req, path, resume)
+        total = _yuan(cents)
+        _heartbeat(0, 0, count, cents, WRITTEN_PHASE)
         with unit_of_work(self.engine) as session:
-            instructions.mark_sent(session, req.batch_id)
             batch = session.get(BankBatch, req.batch_id)
             if batch is None:
                 batch = BankBatch(
@@ -226,12 +283,16 @@ class BankActivities:
                     county_code=req.county_code,
                     value_date=req.value_date,
                     file_path=str(path),
-                    line_count=len(rows),
+                    line_count=count,
                     total=total,
                 )
-            batch.file_path, batch.line_count, batch.total = str(path), len(rows), total
+            batch.file_path, batch.line_count, batch.total = str(path), count, total
             session.add(batch)
-        self.bank.submit(path, req.heartbeat_every)
+        self.bank.submit(
+            path,
+            req.heartbeat_every,
+            lambda n: _heartbeat(0, 0, count, cents, WRITTEN_PHASE, n),
+        )
         result = self.bank.result_for(path)
         if result is None:
             raise ApplicationError("the bank has not answered yet", type="BankPending")
@@ -241,35 +302,141 @@ class BankActivities:
                 batch.result_path = str(result)
                 session.add(batch)
         return BankSubmitResult(
-            file_path=str(path), result_path=str(result), line_count=len(rows), total=total
+            file_path=str(path), result_path=str(result), line_count=count, total=total
         )
+
+    def _write_file(self, req: BankSubmit, path: Path, resume: tuple[Any, ...]) -> tuple[int, int]:
+        """The detail lines into ``<file>.body`` page by page, then header + body + trailer
+        into the file (atomically). Returns (line count, total in cents)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = path.with_suffix(".body")
+        last_id = offset = count = cents = 0
+        if resume and resume[4] == FILE_PHASE and body.exists():
+            last_id, offset, count, cents = (int(v) for v in resume[:4])
+            if body.stat().st_size < offset:
+                last_id = offset = count = cents = 0
+        page = max(1, req.heartbeat_every or PAGE)
+        select = text(
+            "SELECT id, idempotency_key, card_account, payee_name, payee_id_number, amount, "
+            "programme, period FROM payment_instruction "
+            "WHERE payroll_id = :b AND status IN (:pending, :sent) AND id > :after "
+            "ORDER BY id LIMIT :n"
+        )
+        with body.open("r+b" if offset else "wb") as out:
+            out.truncate(offset)
+            out.seek(offset)
+            while True:
+                with Session(self.engine) as session:
+                    rows = session.execute(
+                        select,
+                        {
+                            "b": req.batch_id,
+                            "pending": PaymentStatus.PENDING.value,
+                            "sent": PaymentStatus.SENT.value,
+                            "after": last_id,
+                            "n": page,
+                        },
+                    ).all()
+                if not rows:
+                    break
+                held: list[tuple[str, str]] = []
+                chunk: list[str] = []
+                for r in rows:
+                    problem = line_problem((r[1], r[2], r[3], r[4], r[6], r[7]))
+                    if problem is not None:
+                        held.append((r[1], problem))
+                        continue
+                    count += 1
+                    line_cents = _cents(r[5])
+                    cents += line_cents
+                    chunk.append(
+                        f"D|{count:06d}|{r[1]}|{r[2]}|{r[3]}|{r[4]}|{_amount(line_cents)}|"
+                        f"{r[6]}|{r[7]}\n"
+                    )
+                out.write("".join(chunk).encode("utf-8"))
+                out.flush()
+                first, last_id = last_id, int(rows[-1][0])
+                with unit_of_work(self.engine) as session:
+                    instructions.hold(session, req.batch_id, held)
+                    instructions.mark_sent(session, req.batch_id, first, last_id)
+                _heartbeat(last_id, out.tell(), count, cents, FILE_PHASE)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        total = _yuan(cents)
+        with tmp.open("wb") as out:
+            out.write(
+                f"H|{FILE_MAGIC}|{req.batch_id}|{req.county_code}|"
+                f"{req.value_date:%Y%m%d}|{count}|{total}\n".encode()
+            )
+            with body.open("rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+            out.write(f"T|{count}|{total}\n".encode())
+        os.replace(tmp, path)  # same lines → same bytes → the bank's same answer
+        body.unlink(missing_ok=True)
+        return count, cents
 
     @activity.defn
     def reconcile_batch(self, req: ReconcileRequest) -> ReconcileResult:
         """Mark each line paid, or failed with the bank's reason; a line failed
         ``max_attempts`` times is flagged for manual handling, others are retried next run.
+        Reads the result file line by line, commits and heartbeats ``(line, paid, failed)``
+        per chunk and resumes from those details; a malformed answer fails non-retryably.
         Writes the reconciliation report (CSV) beside the bank file."""
         result = Path(req.result_path)
+        details = activity.info().heartbeat_details if activity.in_activity() else ()
+        done_line, paid_n, failed_n = (int(v) for v in details[:3]) if details else (1, 0, 0)
+        step = max(1, req.chunk_size)
         paid: list[str] = []
         failed: list[tuple[str, str]] = []
-        with result.open(encoding="utf-8") as fh:
-            for line in fh:
-                if not line.startswith("R|"):
-                    continue
-                _, _seq, ref, code, message = line.rstrip("\n").split("|", 4)
-                if code == PAID:
-                    paid.append(ref)
-                else:
-                    failed.append((ref, f"{code} {message}"))
-        now = datetime.now(UTC)
-        step = 20_000
-        for i in range(0, len(paid), step):
+        trailer: list[str] | None = None
+        number = 0
+
+        def flush(line: int) -> None:
+            now = datetime.now(UTC)
             with unit_of_work(self.engine) as session:
-                instructions.mark_paid(session, req.batch_id, paid[i : i + step], now)
-            activity.heartbeat("paid", i)
-        if failed:
-            with unit_of_work(self.engine) as session:
+                instructions.mark_paid(session, req.batch_id, paid, now)
                 instructions.mark_failed(session, req.batch_id, failed, req.max_attempts)
+            paid.clear()
+            failed.clear()
+            _heartbeat(line, paid_n, failed_n)
+
+        if not result.exists():
+            raise malformed(f"{result.name} does not exist")
+        for number, line in _lines(result):
+            fields = line.split("|")
+            if number == 1:
+                if len(fields) != 4 or fields[:3] != ["H", RESULT_MAGIC, req.batch_id]:
+                    raise malformed(f"{result.name} line 1 is not a result header: {line!r}")
+                continue
+            if trailer is not None:
+                raise malformed(f"{result.name} line {number} follows the trailer: {line!r}")
+            if fields[0] == "T":
+                trailer = fields
+                continue
+            if number <= done_line:
+                continue
+            if fields[0] != "R" or len(fields) < 5 or not fields[1].isdigit():
+                raise malformed(f"{result.name} line {number}: {line!r}")
+            ref, code, message = fields[2], fields[3], "|".join(fields[4:])
+            if not ref or not code:
+                raise malformed(f"{result.name} line {number} has no reference or code")
+            if code == PAID:
+                paid.append(ref)
+                paid_n += 1
+            else:
+                failed.append((ref, f"{code} {message}"))
+                failed_n += 1
+            if len(paid) + len(failed) >= step:
+                flush(number)
+        if number == 0:
+            raise malformed(f"{result.name} is empty")
+        if trailer is None:
+            raise malformed(f"{result.name} has no trailer (truncated?)")
+        if len(trailer) != 5 or trailer[1:2] != [str(paid_n)] or trailer[3:4] != [str(failed_n)]:
+            raise malformed(
+                f"{result.name} trailer {'|'.join(trailer)!r} does not match its "
+                f"{paid_n} credited and {failed_n} failed lines"
+            )
+        flush(number)
         with Session(self.engine) as session:
             totals = {
                 r[0]: (int(r[1]), _money(r[2] or 0))
@@ -281,20 +448,13 @@ class BankActivities:
                     {"b": req.batch_id},
                 ).all()
             }
-            report_rows = session.execute(
-                text(
-                    "SELECT idempotency_key, case_id, household_id, programme, period, amount, "
-                    "payee_name, card_account, status, failure_reason, attempts "
-                    "FROM payment_instruction WHERE payroll_id = :b ORDER BY id"
-                ),
-                {"b": req.batch_id},
-            ).all()
         report = result.with_name(result.name.replace(".result.txt", ".reconciliation.csv"))
-        write_report(report, report_rows)
+        write_report(report, self._report_rows(req.batch_id, step))
         zero = (0, Decimal("0.00"))
         flagged = totals.get(PaymentStatus.FLAGGED.value, zero)
         failed_t = totals.get(PaymentStatus.FAILED.value, zero)
         paid_t = totals.get(PaymentStatus.PAID.value, zero)
+        held = totals.get(PaymentStatus.HELD.value, zero)
         return ReconcileResult(
             paid_count=paid_t[0],
             paid_total=paid_t[1],
@@ -303,7 +463,29 @@ class BankActivities:
             flagged_count=flagged[0],
             unanswered_count=totals.get(PaymentStatus.SENT.value, zero)[0],
             report_path=str(report),
+            held_count=held[0],
+            held_total=held[1],
         )
+
+    def _report_rows(self, batch_id: str, page: int) -> Iterator[Sequence[Any]]:
+        """The batch's instructions in id order, a keyset page at a time."""
+        after = 0
+        while True:
+            with Session(self.engine) as session:
+                rows = session.execute(
+                    text(
+                        "SELECT id, idempotency_key, case_id, household_id, programme, period, "
+                        "amount, payee_name, card_account, status, failure_reason, attempts "
+                        "FROM payment_instruction WHERE payroll_id = :b AND id > :after "
+                        "ORDER BY id LIMIT :n"
+                    ),
+                    {"b": batch_id, "after": after, "n": page},
+                ).all()
+            if not rows:
+                return
+            after = int(rows[-1][0])
+            for r in rows:
+                yield tuple(r)[1:]
 
 
 REPORT_HEADER = [
@@ -321,7 +503,7 @@ REPORT_HEADER = [
 ]
 
 
-def write_report(path: Path, rows: Sequence[Any]) -> None:
+def write_report(path: Path, rows: Iterable[Sequence[Any]]) -> None:
     """The reconciliation report: one CSV line per instruction (account masked to 4 digits)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -330,7 +512,7 @@ def write_report(path: Path, rows: Sequence[Any]) -> None:
         writer.writerow(REPORT_HEADER)
         for r in rows:
             values = list(r)
-            values[5] = str(_money(values[5]))
+            values[5] = _amount(_cents(values[5]))
             values[7] = str(values[7])[-4:]
             writer.writerow(values)
     os.replace(tmp, path)

@@ -18,6 +18,8 @@ Moving
     ``mark_sent`` (a batch's pending lines went into a bank file; attempts + 1), ``mark_paid``
     and ``mark_failed`` (one batch's lines as the bank answered: ``failed`` or, after
     ``max_attempts``, ``flagged``) and ``cancel`` (a pending instruction that must not be paid).
+    ``hold`` (a line that cannot be written into a bank file: ``pending``/``sent`` → ``held``
+    with the reason, found when the line is compiled or when the file is written).
     A transition only moves rows from the state it expects, so repeating it changes nothing.
 
 Statuses and kinds are ``PaymentStatus``/``PaymentKind`` (``workflows/payments/contract.py``);
@@ -254,21 +256,25 @@ def insert_campaign_chunk(
 
 
 # --- status transitions ------------------------------------------------------------------------
-def mark_sent(session: Session, batch_id: str) -> None:
-    """The batch's pending lines went into a bank file: ``pending → sent``, attempts + 1."""
-    session.execute(
-        text(
-            "UPDATE payment_instruction SET status = :sent, attempts = attempts + 1 "
-            "WHERE payroll_id = :b AND status = :pending"
-        ),
-        {"b": batch_id, "sent": PaymentStatus.SENT.value, "pending": PaymentStatus.PENDING.value},
+def mark_sent(
+    session: Session, batch_id: str, after_id: int | None = None, upto_id: int | None = None
+) -> None:
+    """The batch's pending lines went into a bank file: ``pending → sent``, attempts + 1 (only
+    ids ``after_id < id <= upto_id`` when given: one page of a file written in chunks)."""
+    sql = (
+        "UPDATE payment_instruction SET status = :sent, attempts = attempts + 1 "
+        "WHERE payroll_id = :b AND status = :pending"
     )
+    params: dict[str, object] = {
+        "b": batch_id,
+        "sent": PaymentStatus.SENT.value,
+        "pending": PaymentStatus.PENDING.value,
+    }
+    if after_id is not None and upto_id is not None:
+        sql += " AND id > :after AND id <= :upto"
+        params.update(after=after_id, upto=upto_id)
+    session.execute(text(sql), params)
 
-
-_PAID_SQL = text(
-    "UPDATE payment_instruction SET status = :paid, paid_at = :now, failure_reason = NULL "
-    "WHERE idempotency_key = :k AND payroll_id = :b AND status = :sent"
-).bindparams(bindparam("now", type_=DateTime(timezone=True)))
 
 _FAILED_SQL = text(
     "UPDATE payment_instruction SET failure_reason = :reason, status = CASE WHEN "
@@ -277,23 +283,38 @@ _FAILED_SQL = text(
 )
 
 
+def bound(session: Session, value: object, type_: Any) -> object:
+    """``value`` as the driver takes it for a column of ``type_`` (for ``driver_many``)."""
+    dialect = session.get_bind().dialect
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    return process(value) if process is not None else value
+
+
+def driver_many(session: Session, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
+    """One statement with ``?`` placeholders over many rows, straight through the driver's
+    ``executemany`` in the session's transaction (SQLAlchemy's per-row parameter processing
+    costs more than the statement itself at a million rows): values must be driver-ready."""
+    if not rows:
+        return
+    conn = session.connection()
+    if conn.dialect.paramstyle in ("format", "pyformat"):
+        sql = sql.replace("?", "%s")
+    conn.exec_driver_sql(sql, list(rows))
+
+
+_PAID_DRIVER_SQL = (
+    "UPDATE payment_instruction SET status = ?, paid_at = ?, failure_reason = NULL "
+    "WHERE idempotency_key = ? AND payroll_id = ? AND status = ?"
+)
+
+
 def mark_paid(session: Session, batch_id: str, keys: Sequence[str], now: datetime) -> None:
     """The bank credited these references of the batch: ``sent → paid``."""
     if not keys:
         return
-    session.execute(
-        _PAID_SQL,
-        [
-            {
-                "k": k,
-                "b": batch_id,
-                "now": now,
-                "paid": PaymentStatus.PAID.value,
-                "sent": PaymentStatus.SENT.value,
-            }
-            for k in keys
-        ],
-    )
+    paid, sent = PaymentStatus.PAID.value, PaymentStatus.SENT.value
+    at = bound(session, now, DateTime(timezone=True))
+    driver_many(session, _PAID_DRIVER_SQL, [(paid, at, k, batch_id, sent) for k in keys])
 
 
 def mark_failed(
@@ -316,6 +337,33 @@ def mark_failed(
                 "sent": PaymentStatus.SENT.value,
             }
             for k, reason in failures
+        ],
+    )
+
+
+_HELD_SQL = text(
+    "UPDATE payment_instruction SET status = :held, failure_reason = :reason "
+    "WHERE idempotency_key = :k AND payroll_id = :b AND status IN (:pending, :sent)"
+)
+
+
+def hold(session: Session, batch_id: str, holds: Sequence[tuple[str, str]]) -> None:
+    """These ``(reference, reason)`` lines of the batch cannot be written into a bank file:
+    ``pending``/``sent`` → ``held`` (never paid by this batch; corrected by hand)."""
+    if not holds:
+        return
+    session.execute(
+        _HELD_SQL,
+        [
+            {
+                "k": k,
+                "reason": reason[:500],
+                "b": batch_id,
+                "held": PaymentStatus.HELD.value,
+                "pending": PaymentStatus.PENDING.value,
+                "sent": PaymentStatus.SENT.value,
+            }
+            for k, reason in holds
         ],
     )
 

@@ -52,6 +52,8 @@ class CompileResult(BaseModel):
     pending_count: int  # lines this run hands to the bank
     pending_total: Decimal
     by_programme: list[ProgrammeTotal] = Field(default_factory=list)
+    held_count: int = 0  # lines held at compilation: a field cannot go into a bank file
+    held_total: Decimal = Decimal("0.00")
 
 
 class BankSubmit(BaseModel):
@@ -73,6 +75,7 @@ class ReconcileRequest(BaseModel):
     batch_id: str
     result_path: str
     max_attempts: int = MAX_PAYMENT_ATTEMPTS
+    chunk_size: int = 10_000  # answers committed (and heartbeated) together
 
 
 class ReconcileResult(BaseModel):
@@ -83,6 +86,8 @@ class ReconcileResult(BaseModel):
     flagged_count: int
     unanswered_count: int
     report_path: str
+    held_count: int = 0  # lines held (never written into the file: format)
+    held_total: Decimal = Decimal("0.00")
 
 
 class PayrollRunRow(BaseModel):
@@ -144,3 +149,4 @@ class CampaignCompiled(BaseModel):
     total: Decimal
     provincial_total: Decimal
     local_total: Decimal
+    held_count: int = 0

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from temporalio import activity
 
 from activities.payments import instructions
+from activities.payments.bankfile import line_problem
 from activities.payments.models import (
     CampaignCompile,
     CampaignCompiled,
@@ -26,10 +27,12 @@ from activities.payments.models import (
 from jiuzhu.calendar_store import working_calendar
 from jiuzhu.db.engine import unit_of_work
 from jiuzhu.db.models_payments import Campaign, PayrollRun
-from workflows.payments.contract import PaymentKind, PaymentStatus
+from workflows.payments.contract import PAYROLL_SETTLED, PaymentKind, PaymentStatus
 
 CENT = Decimal("0.01")
 CAMPAIGN_CHUNK = 20_000
+CHECK_PAGE = 10_000
+SETTLED = frozenset(s.value for s in PAYROLL_SETTLED)
 
 
 def _dec(value: object) -> Decimal:
@@ -52,9 +55,50 @@ def _resume_point(lo: int) -> int:
     return lo - 1
 
 
+def _check_resume_point() -> int:
+    """Where a retried attempt resumes the format check (heartbeat details[1])."""
+    details = activity.info().heartbeat_details
+    if details and len(details) > 1:
+        return int(details[1])
+    return 0
+
+
 class PayrollActivities:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+
+    def hold_unwritable(self, batch_id: str, done: int, after: int = 0) -> None:
+        """Check every pending line of the batch against the bank file format, a keyset page
+        at a time (by id), and hold each line that cannot be written (the reason recorded), so
+        the rest of the batch is funded and paid. Heartbeats ``(done, last_id)``."""
+        select = text(
+            "SELECT id, idempotency_key, card_account, payee_name, payee_id_number, programme, "
+            "period FROM payment_instruction WHERE payroll_id = :b AND status = :pending "
+            "AND id > :after ORDER BY id LIMIT :n"
+        )
+        while True:
+            with Session(self.engine) as session:
+                rows = session.execute(
+                    select,
+                    {
+                        "b": batch_id,
+                        "pending": PaymentStatus.PENDING.value,
+                        "after": after,
+                        "n": CHECK_PAGE,
+                    },
+                ).all()
+            if not rows:
+                return
+            held = [
+                (r[1], problem)
+                for r in rows
+                if (problem := line_problem((r[1], r[2], r[3], r[4], r[5], r[6]))) is not None
+            ]
+            if held:
+                with unit_of_work(self.engine) as session:
+                    instructions.hold(session, batch_id, held)
+            after = int(rows[-1][0])
+            activity.heartbeat(done, after)
 
     @activity.defn
     def payroll_cutoffs(self, req: CutoffRequest) -> Cutoffs:
@@ -98,20 +142,22 @@ class PayrollActivities:
             after = upto
             activity.heartbeat(after)
         with unit_of_work(self.engine) as session:
-            retried = instructions.requeue_failed(
-                session, payroll_id=req.payroll_id, county=req.county_code
-            )
+            instructions.requeue_failed(session, payroll_id=req.payroll_id, county=req.county_code)
+        self.hold_unwritable(req.payroll_id, hi, _check_resume_point())
         with Session(self.engine) as session:
-            inserted = int(
-                session.execute(
-                    text(
-                        "SELECT COUNT(*) FROM payment_instruction WHERE payroll_id = :b "
-                        "AND status = :pending AND attempts = 0"
-                    ),
-                    {"b": req.payroll_id, "pending": PaymentStatus.PENDING.value},
-                ).scalar_one()
-            )
-        return self._pending(req.payroll_id, inserted, retried)
+            counts = session.execute(
+                text(
+                    "SELECT SUM(CASE WHEN attempts = 0 THEN 1 ELSE 0 END), "
+                    "SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END) FROM payment_instruction "
+                    "WHERE payroll_id = :b AND status IN (:pending, :held)"
+                ),
+                {
+                    "b": req.payroll_id,
+                    "pending": PaymentStatus.PENDING.value,
+                    "held": PaymentStatus.HELD.value,
+                },
+            ).one()
+        return self._pending(req.payroll_id, int(counts[0] or 0), int(counts[1] or 0))
 
     def _pending(self, batch_id: str, inserted: int, retried: int) -> CompileResult:
         with Session(self.engine) as session:
@@ -127,6 +173,13 @@ class PayrollActivities:
                     "sent": PaymentStatus.SENT.value,
                 },
             ).all()
+            held = session.execute(
+                text(
+                    "SELECT COUNT(*), SUM(amount) FROM payment_instruction "
+                    "WHERE payroll_id = :b AND status = :held"
+                ),
+                {"b": batch_id, "held": PaymentStatus.HELD.value},
+            ).one()
         by_programme = [
             ProgrammeTotal(programme=r[0], count=int(r[1]), total=_dec(r[2])) for r in rows
         ]
@@ -136,6 +189,8 @@ class PayrollActivities:
             pending_count=sum(p.count for p in by_programme),
             pending_total=sum((p.total for p in by_programme), Decimal("0.00")),
             by_programme=by_programme,
+            held_count=int(held[0] or 0),
+            held_total=_dec(held[1]),
         )
 
     @activity.defn
@@ -166,7 +221,15 @@ class PayrollActivities:
                 )
             after = upto
             activity.heartbeat(after)
+        self.hold_unwritable(req.campaign_id, hi, _check_resume_point())
         with Session(self.engine) as session:
+            held = session.execute(
+                text(
+                    "SELECT COUNT(*) FROM payment_instruction WHERE payroll_id = :b "
+                    "AND status = :held"
+                ),
+                {"b": req.campaign_id, "held": PaymentStatus.HELD.value},
+            ).scalar_one()
             row = session.execute(
                 text(
                     "SELECT COUNT(*), SUM(amount), SUM(provincial_share), SUM(local_share) "
@@ -186,17 +249,36 @@ class PayrollActivities:
             total=_dec(row[1]),
             provincial_total=_dec(row[2]),
             local_total=_dec(row[3]),
+            held_count=int(held or 0),
         )
 
     @activity.defn
+    def find_payroll_run(self, payroll_id: str) -> PayrollRunRow | None:
+        """The month's recorded run, if any (a re-run returns it unchanged once compiled)."""
+        with Session(self.engine) as session:
+            existing = session.get(PayrollRun, payroll_id)
+            if existing is None:
+                return None
+            return PayrollRunRow.model_validate(existing.model_dump())
+
+    @activity.defn
     def save_payroll_run(self, row: PayrollRunRow) -> None:
+        """Upsert the month's row. A month whose list was compiled (it may have moved money)
+        is never overwritten by another run: its totals, bank file and reconciliation stay."""
         with unit_of_work(self.engine) as session:
             existing = session.get(PayrollRun, row.payroll_id)
             if existing is None:
                 session.add(PayrollRun(**row.model_dump()))
                 return
             if row.run_id == existing.run_id and row.revision < existing.revision:
-                return  # a late write of this run; a new run of the month always wins
+                return  # a late write of this run
+            if row.run_id != existing.run_id and existing.status in SETTLED:
+                activity.logger.warning(
+                    "payroll %s is %s: another run does not overwrite it",
+                    row.payroll_id,
+                    existing.status,
+                )
+                return
             for key, value in row.model_dump().items():
                 setattr(existing, key, value)
             existing.updated_at = datetime.now(UTC)

@@ -135,9 +135,7 @@ class BankBatch(SQLModel, table=True):
     line_count: int
     total: Decimal = _money()
     result_path: str | None = None
-    submitted_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UtcDateTime())
-    )
+    submitted_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
 
 
 class BankLedger(SQLModel, table=True):

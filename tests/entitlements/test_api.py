@@ -121,7 +121,7 @@ async def _rerun_settled(client: Client, pid: str) -> bool:
     if desc.status is None or desc.status.name != "COMPLETED":
         return False
     state = await handle.result()
-    return state.status is PayrollStatus.NOTHING_TO_PAY
+    return state.rerun_of_existing and state.status is PayrollStatus.RECONCILED
 
 
 async def test_trigger_runs_the_current_month_through_the_schedule(

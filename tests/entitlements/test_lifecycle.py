@@ -73,8 +73,9 @@ async def test_monthly_payments_review_withdrawal_and_exit(
     months = [(2027, i) for i in range(2, 13)] + [(2028, 1)]
     await asyncio.gather(*(run_payroll(client, queue, COUNTY, y, m) for y, m in months))
     rerun = await run_payroll(client, queue, COUNTY, 2027, 5)
-    assert rerun.status.value == "nothing_to_pay" and rerun.compiled is not None
-    assert rerun.compiled.inserted == 0
+    # The month moved money: the re-run returns its record unchanged and compiles nothing.
+    assert rerun.rerun_of_existing and rerun.status.value == "reconciled"
+    assert rerun.compiled is None and rerun.existing is not None
 
     # Twelve months on, the entitlement's own clock opens the periodic review.
     now = await env.get_current_time(handle)

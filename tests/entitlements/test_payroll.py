@@ -67,6 +67,7 @@ async def test_worker_killed_mid_payroll_pays_each_line_once(
     pid = payroll_workflow_id(county, 2030, 3)
     count = "SELECT COUNT(*) FROM payment_instruction WHERE payroll_id = :p"
     ledger = "SELECT COUNT(*) FROM bank_ledger WHERE batch_id = :p"
+    paid = "SELECT COUNT(*) FROM payment_instruction WHERE payroll_id = :p AND status = 'paid'"
     proc = start_worker_process(client, settings, queue)
     try:
         handle = await client.start_workflow(
@@ -98,15 +99,32 @@ async def test_worker_killed_mid_payroll_pays_each_line_once(
                 reference="F1",
             ),
         )
+        # Kill it while the bank file is being written, page by page (the pages written are
+        # marked sent): the next attempt resumes from the last heartbeat (last id, bytes).
+        sent = "SELECT COUNT(*) FROM payment_instruction WHERE payroll_id = :p AND status = 'sent'"
+        await wait_for(lambda: scalar(engine, sent, p=pid) > 0, seconds=60, what="writing")
+        kill(proc)
+        assert scalar(engine, sent, p=pid) > 0
+        proc = start_worker_process(client, settings, queue)
         # Kill it again while the bank is crediting.
         await wait_for(lambda: scalar(engine, ledger, p=pid) > 0, seconds=60, what="crediting")
         kill(proc)
         credited_at_kill = scalar(engine, ledger, p=pid)
         proc = start_worker_process(client, settings, queue)
+        # And while the answers are reconciled, chunk by chunk.
+        await wait_for(lambda: scalar(engine, paid, p=pid) > 0, seconds=60, what="reconciling")
+        kill(proc)
+        proc = start_worker_process(client, settings, queue)
         final = await handle.result()
     finally:
         kill(proc)
     assert credited_at_kill <= n
+    # The file has each line once, numbered 1..n.
+    assert final.bank is not None and final.bank.line_count == n
+    lines = read_text(final.bank.file_path).split("\n")
+    details = [line.split("|") for line in lines if line.startswith("D|")]
+    assert [int(d[1]) for d in details] == list(range(1, n + 1))
+    assert len({d[2] for d in details}) == n
     assert final.status is PayrollStatus.RECONCILED
     assert final.reconciled is not None and final.reconciled.paid_count == n
     assert scalar(engine, count, p=pid) == n
@@ -220,10 +238,12 @@ async def test_failed_line_retried_next_run_and_rerun_creates_nothing(
     report = read_text(jan.reconciled.report_path)
     assert "51 账户已销户" in report and "failed" in report
 
-    # Re-running January creates zero payments and pays nobody twice.
+    # Re-running January creates zero payments, pays nobody twice and leaves its record as it
+    # was (the re-run says so).
     again = await run_payroll(client, settings.task_queue, county, 2031, 1)
-    assert again.status is PayrollStatus.NOTHING_TO_PAY
-    assert again.compiled is not None and again.compiled.inserted == 0
+    assert again.rerun_of_existing and again.status is PayrollStatus.RECONCILED
+    assert again.compiled is None and again.existing is not None
+    assert (again.existing.paid_count, again.existing.failed_count) == (2, 1)
 
     # The county records a new card (as the entitlement's update would); February retries the
     # failed January line on it, under the same key, plus February's three.

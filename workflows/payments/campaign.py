@@ -8,9 +8,10 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.deadlines import DeadlineSpec
+    from activities.deadlines import DeadlineActivities, DeadlineSpec
     from activities.payments.bank import BankActivities
     from activities.payments.models import (
         BankSubmit,
@@ -23,16 +24,23 @@ with workflow.unsafe.imports_passed_through():
     from jiuzhu.calls import call
     from jiuzhu.clock import workflow_today
     from jiuzhu.contract import Role
+    from jiuzhu.records import OutboxItem
     from jiuzhu.timers import Alarm
     from rules.periods import calendar_days
     from workflows.deadlines.book import DeadlineBook
+    from workflows.payments.checks import check_campaign_funding
     from workflows.payments.contract import (
         CAMPAIGN_WORKFLOW_TYPE,
         CampaignStatus,
         PaymentKind,
         campaign_workflow_id,
     )
-    from workflows.payments.models import CampaignInput, CampaignState
+    from workflows.payments.models import (
+        CampaignFunding,
+        CampaignFundingResult,
+        CampaignInput,
+        CampaignState,
+    )
 
 LONG = timedelta(minutes=30)
 
@@ -47,6 +55,7 @@ class CampaignWorkflow:
         self.alarm = Alarm()
         self.book = DeadlineBook(self.state.deadlines, inp.campaign_id, self._noop, self.alarm)
         self.finished = False
+        self.lock = asyncio.Lock()
 
     async def _noop(self) -> None:
         return None
@@ -120,28 +129,83 @@ class CampaignWorkflow:
         if s.compiled.pending_count == 0:
             s.status = CampaignStatus.NOTHING_TO_PAY
         else:
+            if inp.funding_required:
+                s.status = CampaignStatus.AWAITING_FUNDING
+                await self._save()
+                await workflow.wait_condition(lambda: s.funded_at is not None)
             s.status = CampaignStatus.SENDING
             await self._save()
-            s.bank = await workflow.execute_activity_method(
-                BankActivities.send_to_bank,
-                BankSubmit(
-                    batch_id=inp.campaign_id,
-                    kind=PaymentKind.CAMPAIGN,
-                    county_code=inp.county_code,
-                    value_date=cut.credit,
-                ),
-                start_to_close_timeout=LONG,
-                heartbeat_timeout=timedelta(minutes=1),
-            )
-            s.reconciled = await workflow.execute_activity_method(
-                BankActivities.reconcile_batch,
-                ReconcileRequest(batch_id=inp.campaign_id, result_path=s.bank.result_path),
-                start_to_close_timeout=LONG,
-                heartbeat_timeout=timedelta(minutes=1),
-            )
-            s.status = CampaignStatus.RECONCILED
+            try:
+                s.bank = await workflow.execute_activity_method(
+                    BankActivities.send_to_bank,
+                    BankSubmit(
+                        batch_id=inp.campaign_id,
+                        kind=PaymentKind.CAMPAIGN,
+                        county_code=inp.county_code,
+                        value_date=cut.credit,
+                    ),
+                    start_to_close_timeout=LONG,
+                    heartbeat_timeout=timedelta(minutes=1),
+                )
+                s.reconciled = await workflow.execute_activity_method(
+                    BankActivities.reconcile_batch,
+                    ReconcileRequest(batch_id=inp.campaign_id, result_path=s.bank.result_path),
+                    start_to_close_timeout=LONG,
+                    heartbeat_timeout=timedelta(minutes=1),
+                )
+                s.status = CampaignStatus.RECONCILED
+            except ActivityError as exc:
+                await self._bank_failed(inp, exc)
         await self.book.meet("campaign_credit")
         await self._save()
+
+    async def _bank_failed(self, inp: CampaignInput, exc: ActivityError) -> None:
+        """A malformed bank answer (non-retryable): stop and tell county finance, once."""
+        s = self.state
+        s.bank_error = str(exc.cause if exc.cause is not None else exc)[:500]
+        s.status = CampaignStatus.BANK_ERROR
+        await call(
+            DeadlineActivities.post_outbox,
+            OutboxItem(
+                dedupe_key=f"{s.campaign_id}:bank_error",
+                kind="escalation",
+                recipient_role=Role.FINANCE.value,
+                recipient_area=inp.county_code,
+                case_id=s.campaign_id,
+                workflow_id=campaign_workflow_id(s.campaign_id),
+                message_zh=(
+                    f"一次性补贴「{inp.name}」代发：银行回盘无法读取，发放已停止，请核对后人工处理。"
+                    f"{s.bank_error}"
+                ),
+                due_at=workflow.now(),
+            ),
+        )
+
+    @workflow.update
+    async def confirm_funding(self, inp: CampaignFunding) -> CampaignFundingResult:
+        """County finance confirms it funded the campaign's total. Once: the same reference
+        again answers with the recorded confirmation, another reference is refused (409 naming
+        the recorded one); re-checked under the lock against racing Updates."""
+        async with self.lock:
+            s = self.state
+            check_campaign_funding(s, inp)
+            if s.funded_at is not None and s.funding_reference is not None:
+                return CampaignFundingResult(
+                    status=s.status,
+                    funded_at=s.funded_at,
+                    reference=s.funding_reference,
+                    already_recorded=True,
+                )
+            s.funded_by = inp.actor
+            s.funding_reference = inp.reference
+            s.funded_at = workflow.now()
+            return CampaignFundingResult(
+                status=s.status, funded_at=s.funded_at, reference=inp.reference
+            )
+
+    @confirm_funding.validator
+    def _validate_funding(self, inp: CampaignFunding) -> None:
+        check_campaign_funding(self.state, inp)
 
     async def _save(self) -> None:
         s = self.state

@@ -39,7 +39,9 @@ class PaymentStatus(StrEnum):
 
     ``pending`` → ``sent`` (in a bank file) → ``paid``, or ``failed`` with the bank's reason
     (queued again by the next payroll), or ``flagged`` once it failed ``MAX_PAYMENT_ATTEMPTS``
-    times (manual handling); ``cancelled`` is never paid."""
+    times (manual handling); ``cancelled`` is never paid; ``held`` is a line that cannot be
+    written into a bank file (a field breaks the file format, reason in ``failure_reason``):
+    kept out of the file, so the rest of the batch is paid, for manual correction."""
 
     PENDING = "pending"
     SENT = "sent"
@@ -47,6 +49,7 @@ class PaymentStatus(StrEnum):
     FAILED = "failed"
     FLAGGED = "flagged"
     CANCELLED = "cancelled"
+    HELD = "held"
 
 
 # An instruction in one of these states is still owed to the bank file of its batch.
@@ -62,13 +65,27 @@ class PayrollStatus(StrEnum):
     RECONCILING = "reconciling"
     RECONCILED = "reconciled"
     NOTHING_TO_PAY = "nothing_to_pay"
+    BANK_ERROR = "bank_error"  # the bank's answer was malformed: escalated to finance
+
+
+# A month in one of these states has a compiled list (it may have moved money): its record is
+# never overwritten by a re-run, a backfill or a schedule catch-up.
+PAYROLL_SETTLED = (
+    PayrollStatus.AWAITING_FUNDING,
+    PayrollStatus.SENDING,
+    PayrollStatus.RECONCILING,
+    PayrollStatus.RECONCILED,
+    PayrollStatus.BANK_ERROR,
+)
 
 
 class CampaignStatus(StrEnum):
     STARTED = "started"
+    AWAITING_FUNDING = "awaiting_funding"
     SENDING = "sending"
     RECONCILED = "reconciled"
     NOTHING_TO_PAY = "nothing_to_pay"
+    BANK_ERROR = "bank_error"  # the bank's answer was malformed: escalated to finance
 
 
 # Names of the messages the payroll workflow takes (kept as they were).

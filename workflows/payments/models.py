@@ -15,6 +15,7 @@ from activities.payments.models import (
     CampaignCompiled,
     CompileResult,
     Cutoffs,
+    PayrollRunRow,
     ReconcileResult,
 )
 from jiuzhu.contract import Actor
@@ -60,6 +61,11 @@ class PayrollState(BaseModel):
     launched_workflow_id: str | None = None
     deadlines: list[Deadline] = Field(default_factory=list)
     revision: int = 0
+    # A re-run, backfill or catch-up of a month whose list was already compiled: nothing is
+    # done, and ``existing`` is the month's record as it stands (never overwritten).
+    rerun_of_existing: bool = False
+    existing: PayrollRunRow | None = None
+    bank_error: str | None = None  # a malformed bank answer, escalated to finance
 
 
 class CampaignInput(BaseModel):
@@ -75,6 +81,17 @@ class CampaignInput(BaseModel):
     provincial_ratio: Decimal
     pay_by: date
     created_by: Actor
+    # Finance confirms funding of the compiled total (``confirm_funding``) before the list
+    # goes to the bank. Off for campaigns started before the Update existed.
+    funding_required: bool = False
+
+
+class CampaignFunding(BaseModel):
+    """Finance confirms it has funded the paying bank with exactly the campaign's total."""
+
+    actor: Actor
+    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
+    reference: str = Field(min_length=1, max_length=100)
 
 
 class CampaignState(BaseModel):
@@ -86,10 +103,24 @@ class CampaignState(BaseModel):
     bank: BankSubmitResult | None = None
     reconciled: ReconcileResult | None = None
     deadlines: list[Deadline] = Field(default_factory=list)
+    funded_by: Actor | None = None
+    funding_reference: str | None = None
+    funded_at: datetime | None = None
+    bank_error: str | None = None
 
 
 class FundingResult(BaseModel):
-    """What ``confirm_funding`` returns (small; the API queries ``get_state`` for the rest)."""
+    """What ``confirm_funding`` returns (small; the API queries ``get_state`` for the rest).
+    ``already_recorded``: the same confirmation (same reference) was recorded before."""
 
     status: PayrollStatus
     funded_at: datetime
+    reference: str | None = None
+    already_recorded: bool = False
+
+
+class CampaignFundingResult(BaseModel):
+    status: CampaignStatus
+    funded_at: datetime
+    reference: str
+    already_recorded: bool = False

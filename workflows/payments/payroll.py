@@ -32,7 +32,7 @@ from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.deadlines import DeadlineSpec
+    from activities.deadlines import DeadlineActivities, DeadlineSpec
     from activities.entitlements.death_check import DeathCheckActivities, DeathCheckRequest
     from activities.payments.bank import BankActivities
     from activities.payments.models import (
@@ -48,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from jiuzhu.clock import to_beijing, workflow_today
     from jiuzhu.contract import SA_CASE_KIND, SA_COUNTY, SA_STATUS, CaseKind, Role
     from jiuzhu.publishing import CasePublisher
+    from jiuzhu.records import OutboxItem
     from jiuzhu.timers import Alarm
     from rules.periods import calendar_days
     from rules.policy import PaymentFrequency
@@ -55,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.deadlines.contract import CALENDAR_CHANGED, CalendarChanged
     from workflows.payments.checks import check_funding
     from workflows.payments.contract import (
+        PAYROLL_SETTLED,
         PAYROLL_WORKFLOW_TYPE,
         PaymentKind,
         PayrollStatus,
@@ -68,6 +70,9 @@ with workflow.unsafe.imports_passed_through():
     )
 
 LONG = timedelta(minutes=30)
+# A month whose list was compiled is never paid or recorded again by a later run (re-run,
+# backfill, schedule catch-up): the run returns the month's record as it stands.
+IMMUTABLE_MONTH = "payroll-immutable-month"
 SA_SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 CUTOFF_BASIS = "焦民〔2022〕154号 第六条：5日前录入、8日前拨付、10日前发放到卡，遇节假日提前"
 
@@ -112,6 +117,13 @@ class PayrollWorkflow:
         s = self.state
         if workflow.info().workflow_id != s.payroll_id:
             return await self._launch(inp)
+        if workflow.patched(IMMUTABLE_MONTH):
+            existing = await call(PayrollActivities.find_payroll_run, s.payroll_id)
+            if existing is not None and existing.status in PAYROLL_SETTLED:
+                s.rerun_of_existing = True
+                s.existing = existing
+                s.status = PayrollStatus(existing.status)
+                return s
         self._static_search_attributes()
         wakes = asyncio.create_task(self._wake_loop())
         try:
@@ -198,29 +210,64 @@ class PayrollWorkflow:
 
         s.status = PayrollStatus.SENDING
         await self._save()
-        s.bank = await workflow.execute_activity_method(
-            BankActivities.send_to_bank,
-            BankSubmit(
-                batch_id=s.payroll_id,
-                kind=PaymentKind.PAYROLL,
-                county_code=s.county_code,
-                value_date=c.credit,
-                heartbeat_every=inp.chunk_size,
-            ),
-            start_to_close_timeout=LONG,
-            heartbeat_timeout=timedelta(seconds=inp.heartbeat_seconds),
-        )
-        s.status = PayrollStatus.RECONCILING
-        await self._save()
-        s.reconciled = await workflow.execute_activity_method(
-            BankActivities.reconcile_batch,
-            ReconcileRequest(batch_id=s.payroll_id, result_path=s.bank.result_path),
-            start_to_close_timeout=LONG,
-            heartbeat_timeout=timedelta(seconds=inp.heartbeat_seconds),
-        )
+        try:
+            s.bank = await workflow.execute_activity_method(
+                BankActivities.send_to_bank,
+                BankSubmit(
+                    batch_id=s.payroll_id,
+                    kind=PaymentKind.PAYROLL,
+                    county_code=s.county_code,
+                    value_date=c.credit,
+                    heartbeat_every=inp.chunk_size,
+                ),
+                start_to_close_timeout=LONG,
+                heartbeat_timeout=timedelta(seconds=inp.heartbeat_seconds),
+            )
+            s.status = PayrollStatus.RECONCILING
+            await self._save()
+            s.reconciled = await workflow.execute_activity_method(
+                BankActivities.reconcile_batch,
+                ReconcileRequest(
+                    batch_id=s.payroll_id,
+                    result_path=s.bank.result_path,
+                    chunk_size=inp.chunk_size,
+                ),
+                start_to_close_timeout=LONG,
+                heartbeat_timeout=timedelta(seconds=inp.heartbeat_seconds),
+            )
+        except ActivityError as exc:
+            # Only a non-retryable failure gets here (a malformed bank answer): retrying reads
+            # the same bytes, so the month stops and finance is told, once.
+            await self._bank_failed(exc)
+            return
         async with self.lock:
             await self.book.meet("payroll_credit")
         s.status = PayrollStatus.RECONCILED
+        await self._save()
+
+    async def _bank_failed(self, exc: ActivityError) -> None:
+        s = self.state
+        cause = exc.cause if exc.cause is not None else exc
+        s.bank_error = str(cause)[:500]
+        s.status = PayrollStatus.BANK_ERROR
+        async with self.lock:
+            await self.book.cancel_all()
+        await call(
+            DeadlineActivities.post_outbox,
+            OutboxItem(
+                dedupe_key=f"{s.payroll_id}:bank_error",
+                kind="escalation",
+                recipient_role=Role.FINANCE.value,
+                recipient_area=s.county_code,
+                case_id=s.payroll_id,
+                workflow_id=s.payroll_id,
+                message_zh=(
+                    f"{s.county_code} {s.period}救助金代发：银行回盘无法读取，发放已停止，"
+                    f"请核对银行文件与回盘后人工处理。{s.bank_error}"
+                ),
+                due_at=workflow.now(),
+            ),
+        )
         await self._save()
 
     async def _wake_loop(self) -> None:
@@ -295,13 +342,24 @@ class PayrollWorkflow:
 
     @workflow.update
     async def confirm_funding(self, inp: FundingConfirmation) -> FundingResult:
-        """County finance confirms it funded the paying bank with the payroll's total."""
+        """County finance confirms it funded the paying bank with the payroll's total. Once:
+        the same reference again answers with the recorded confirmation, another reference
+        is refused (409 naming the recorded one) — re-checked here, under the lock, since
+        racing Updates may all pass the validator before the first is recorded."""
         async with self.lock:
             s = self.state
+            check_funding(s, inp)
+            if s.funded_at is not None:
+                return FundingResult(
+                    status=s.status,
+                    funded_at=s.funded_at,
+                    reference=s.funding_reference,
+                    already_recorded=True,
+                )
             s.funded_by = inp.actor
             s.funding_reference = inp.reference
             s.funded_at = workflow.now()
-            return FundingResult(status=s.status, funded_at=s.funded_at)
+            return FundingResult(status=s.status, funded_at=s.funded_at, reference=inp.reference)
 
     @confirm_funding.validator
     def _validate_funding(self, inp: FundingConfirmation) -> None:

@@ -1,0 +1,119 @@
+"""A month's record is immutable once it has moved money: a backfill (or re-run, or schedule
+catch-up) of a month that is compiled or later returns the existing record and changes nothing;
+two overlapping backfills of the same month pay it once."""
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.worker import Worker
+
+from jiuzhu.contract import Role
+from jiuzhu.schedules import backfill_month
+from jiuzhu.settings import Settings
+from tests.entitlements.helpers import actor, seed_accounts, wait_for
+from tests.payments.support import rows, scalar
+from workflows.payments.contract import PayrollStatus, payroll_workflow_id
+from workflows.payments.models import FundingConfirmation
+from workflows.payments.payroll import PayrollWorkflow
+
+RUN_COLUMNS = (
+    "status, compiled_count, compiled_total, paid_count, paid_total, bank_file, result_file, "
+    "report_file, funding_reference, run_id"
+)
+
+
+def _exists(path: str) -> bool:
+    return Path(path).exists()
+
+
+async def _runs(client: Client, pid: str) -> list[Any]:
+    return [w async for w in client.list_workflows(f'WorkflowId = "{pid}"')]
+
+
+async def _all_closed(client: Client, pid: str, at_least: int) -> bool:
+    runs = await _runs(client, pid)
+    return len(runs) >= at_least and all(
+        w.status is not WorkflowExecutionStatus.RUNNING for w in runs
+    )
+
+
+async def _fund_when_compiled(client: Client, county: str, pid: str) -> Any:
+    handle = client.get_workflow_handle_for(PayrollWorkflow.run, pid)
+
+    async def awaiting() -> Any:
+        try:
+            st = await handle.query(PayrollWorkflow.get_state)
+        except Exception:  # not started yet
+            return None
+        return st if st.status is PayrollStatus.AWAITING_FUNDING else None
+
+    state = await wait_for(awaiting, seconds=60, what="compiled")
+    await handle.execute_update(
+        PayrollWorkflow.confirm_funding,
+        FundingConfirmation(
+            actor=actor(Role.FINANCE, county),
+            amount=state.compiled.pending_total,
+            reference=f"BOF-{pid}",
+        ),
+    )
+    return await handle.result()
+
+
+async def test_backfill_after_reconciliation_returns_the_existing_record(
+    client: Client, worker: Worker, settings: Settings, engine: Engine
+) -> None:
+    county, year, month = "419934", 2036, 4
+    seed_accounts(engine, county, 1, amount="500.00", start_index=2036 * 12, prefix="A")
+    seed_accounts(engine, county, 1, amount="600.00", start_index=2036 * 12, prefix="B")
+    pid = payroll_workflow_id(county, year, month)
+    await backfill_month(client, county, settings.task_queue, year, month)
+    final = await _fund_when_compiled(client, county, pid)
+    assert final.status is PayrollStatus.RECONCILED
+    before = rows(engine, f"SELECT {RUN_COLUMNS} FROM payroll_run WHERE payroll_id = :p", p=pid)
+    assert before[0][0] == "reconciled" and before[0][3] == 2
+    assert Decimal(str(before[0][4])) == Decimal("1100.00")
+
+    await backfill_month(client, county, settings.task_queue, year, month)
+    await wait_for(lambda: _all_closed(client, pid, 2), seconds=60, what="re-run")
+    rerun = await client.get_workflow_handle_for(PayrollWorkflow.run, pid).result()
+    assert rerun.rerun_of_existing and rerun.status is PayrollStatus.RECONCILED
+    assert rerun.existing is not None and rerun.existing.paid_count == 2
+    after = rows(engine, f"SELECT {RUN_COLUMNS} FROM payroll_run WHERE payroll_id = :p", p=pid)
+    assert after == before  # totals, bank file, reconciliation and run untouched
+    assert _exists(after[0][5]) and _exists(after[0][7])  # downloads still there
+    assert scalar(engine, "SELECT COUNT(*) FROM bank_ledger WHERE batch_id = :p", p=pid) == 2
+
+
+async def test_overlapping_backfills_pay_the_month_once(
+    client: Client, worker: Worker, settings: Settings, engine: Engine
+) -> None:
+    county, year, month = "419935", 2036, 5
+    seed_accounts(engine, county, 2, amount="550.00", start_index=2036 * 12)
+    pid = payroll_workflow_id(county, year, month)
+    await asyncio.gather(
+        backfill_month(client, county, settings.task_queue, year, month),
+        backfill_month(client, county, settings.task_queue, year, month),
+    )
+    final = await _fund_when_compiled(client, county, pid)
+    assert final.status is PayrollStatus.RECONCILED
+    assert final.reconciled is not None and final.reconciled.paid_count == 2
+    before = rows(engine, f"SELECT {RUN_COLUMNS} FROM payroll_run WHERE payroll_id = :p", p=pid)
+    # And two more overlapping backfills after it moved money: the record stays.
+    runs = len(await _runs(client, pid))
+    await asyncio.gather(
+        backfill_month(client, county, settings.task_queue, year, month),
+        backfill_month(client, county, settings.task_queue, year, month),
+    )
+    await wait_for(lambda: _all_closed(client, pid, runs + 1), seconds=60, what="re-runs")
+    await asyncio.sleep(1)  # the second launcher's child, if it started one, has closed too
+    await wait_for(lambda: _all_closed(client, pid, runs + 1), seconds=60, what="re-runs")
+    after = rows(engine, f"SELECT {RUN_COLUMNS} FROM payroll_run WHERE payroll_id = :p", p=pid)
+    assert after == before
+    assert (
+        scalar(engine, "SELECT COUNT(*) FROM payment_instruction WHERE payroll_id = :p", p=pid) == 2
+    )
+    assert scalar(engine, "SELECT COUNT(*) FROM bank_ledger WHERE batch_id = :p", p=pid) == 2
