@@ -122,7 +122,7 @@ def test_no_async_endpoint_or_its_dependencies_take_a_session() -> None:
         if not _is_async(route.endpoint):
             continue
         checked += 1
-        where = f"{sorted(route.methods)} {route.path}"
+        where = f"{sorted(route.methods or ())} {route.path}"
         for name in _takes_session(route.endpoint):
             offenders.append(f"{where}: endpoint {route.endpoint.__name__}({name}: Session)")
         for dep in _dependencies(route.dependant):

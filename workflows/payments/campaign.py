@@ -10,6 +10,10 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
+from jiuzhu.calls import call
+from jiuzhu.timers import Alarm
+from workflows.deadlines.book import DeadlineBook
+
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DeadlineActivities, DeadlineSpec
     from activities.payments.bank import BankActivities
@@ -21,13 +25,10 @@ with workflow.unsafe.imports_passed_through():
         ReconcileRequest,
     )
     from activities.payments.payroll import PayrollActivities
-    from jiuzhu.calls import call
     from jiuzhu.clock import workflow_today
     from jiuzhu.contract import Role
     from jiuzhu.records import OutboxItem
-    from jiuzhu.timers import Alarm
     from rules.periods import calendar_days
-    from workflows.deadlines.book import DeadlineBook
     from workflows.payments.checks import check_campaign_funding
     from workflows.payments.contract import (
         CAMPAIGN_WORKFLOW_TYPE,

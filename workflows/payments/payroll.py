@@ -31,6 +31,11 @@ from temporalio.common import (
 from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
+from jiuzhu.calls import call
+from jiuzhu.publishing import CasePublisher
+from jiuzhu.timers import Alarm
+from workflows.deadlines.book import DeadlineBook
+
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DeadlineActivities, DeadlineSpec
     from activities.entitlements.death_check import DeathCheckActivities, DeathCheckRequest
@@ -44,15 +49,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from activities.payments.payroll import PayrollActivities
     from activities.policy import PolicyActivities, PolicyRequest
-    from jiuzhu.calls import call
     from jiuzhu.clock import to_beijing, workflow_today
     from jiuzhu.contract import SA_CASE_KIND, SA_COUNTY, SA_STATUS, CaseKind, Role
-    from jiuzhu.publishing import CasePublisher
     from jiuzhu.records import OutboxItem
-    from jiuzhu.timers import Alarm
     from rules.periods import calendar_days
     from rules.policy import PaymentFrequency
-    from workflows.deadlines.book import DeadlineBook
     from workflows.deadlines.contract import CALENDAR_CHANGED, CalendarChanged
     from workflows.payments.checks import check_funding
     from workflows.payments.contract import (
