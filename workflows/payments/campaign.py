@@ -13,21 +13,19 @@ from temporalio.exceptions import ActivityError
 from jiuzhu.calls import call
 from jiuzhu.timers import Alarm
 from workflows.deadlines.book import DeadlineBook
+from workflows.payments.bank_step import bank_error_text, escalate_bank_error, send_and_reconcile
 
 with workflow.unsafe.imports_passed_through():
-    from activities.deadlines import DeadlineActivities, DeadlineSpec
-    from activities.payments.bank import BankActivities
+    from activities.deadlines import DeadlineSpec
     from activities.payments.models import (
         BankSubmit,
         CampaignCompile,
         CampaignRow,
         CutoffRequest,
-        ReconcileRequest,
     )
     from activities.payments.payroll import PayrollActivities
     from jiuzhu.clock import workflow_today
     from jiuzhu.contract import Role
-    from jiuzhu.records import OutboxItem
     from rules.periods import calendar_days
     from workflows.payments.checks import check_campaign_funding
     from workflows.payments.contract import (
@@ -137,22 +135,14 @@ class CampaignWorkflow:
             s.status = CampaignStatus.SENDING
             await self._save()
             try:
-                s.bank = await workflow.execute_activity_method(
-                    BankActivities.send_to_bank,
+                s.bank, s.reconciled = await send_and_reconcile(
                     BankSubmit(
                         batch_id=inp.campaign_id,
                         kind=PaymentKind.CAMPAIGN,
                         county_code=inp.county_code,
                         value_date=cut.credit,
                     ),
-                    start_to_close_timeout=LONG,
-                    heartbeat_timeout=timedelta(minutes=1),
-                )
-                s.reconciled = await workflow.execute_activity_method(
-                    BankActivities.reconcile_batch,
-                    ReconcileRequest(batch_id=inp.campaign_id, result_path=s.bank.result_path),
-                    start_to_close_timeout=LONG,
-                    heartbeat_timeout=timedelta(minutes=1),
+                    heartbeat=timedelta(minutes=1),
                 )
                 s.status = CampaignStatus.RECONCILED
             except ActivityError as exc:
@@ -163,22 +153,15 @@ class CampaignWorkflow:
     async def _bank_failed(self, inp: CampaignInput, exc: ActivityError) -> None:
         """A malformed bank answer (non-retryable): stop and tell county finance, once."""
         s = self.state
-        s.bank_error = str(exc.cause if exc.cause is not None else exc)[:500]
+        s.bank_error = bank_error_text(exc)
         s.status = CampaignStatus.BANK_ERROR
-        await call(
-            DeadlineActivities.post_outbox,
-            OutboxItem(
-                dedupe_key=f"{s.campaign_id}:bank_error",
-                kind="escalation",
-                recipient_role=Role.FINANCE.value,
-                recipient_area=inp.county_code,
-                case_id=s.campaign_id,
-                workflow_id=campaign_workflow_id(s.campaign_id),
-                message_zh=(
-                    f"一次性补贴「{inp.name}」代发：银行回盘无法读取，发放已停止，请核对后人工处理。"
-                    f"{s.bank_error}"
-                ),
-                due_at=workflow.now(),
+        await escalate_bank_error(
+            batch_id=s.campaign_id,
+            workflow_id=campaign_workflow_id(s.campaign_id),
+            county_code=inp.county_code,
+            message_zh=(
+                f"一次性补贴「{inp.name}」代发：银行回盘无法读取，发放已停止，请核对后人工处理。"
+                f"{s.bank_error}"
             ),
         )
 

@@ -35,13 +35,14 @@ from jiuzhu.calls import call
 from jiuzhu.publishing import CasePublisher
 from jiuzhu.timers import Alarm
 from workflows.deadlines.book import DeadlineBook
+from workflows.payments.bank_step import bank_error_text, escalate_bank_error, send_and_reconcile
 
 with workflow.unsafe.imports_passed_through():
-    from activities.deadlines import DeadlineActivities, DeadlineSpec
+    from activities.deadlines import DeadlineSpec
     from activities.entitlements.death_check import DeathCheckActivities, DeathCheckRequest
-    from activities.payments.bank import BankActivities
     from activities.payments.models import (
         BankSubmit,
+        BankSubmitResult,
         CompileRequest,
         CutoffRequest,
         PayrollRunRow,
@@ -51,7 +52,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.policy import PolicyActivities, PolicyRequest
     from jiuzhu.clock import to_beijing, workflow_today
     from jiuzhu.contract import SA_CASE_KIND, SA_COUNTY, SA_STATUS, CaseKind, Role
-    from jiuzhu.records import OutboxItem
     from rules.periods import calendar_days
     from rules.policy import PaymentFrequency
     from workflows.deadlines.contract import CALENDAR_CHANGED, CalendarChanged
@@ -211,9 +211,13 @@ class PayrollWorkflow:
 
         s.status = PayrollStatus.SENDING
         await self._save()
+
+        async def reconciling(bank: BankSubmitResult) -> None:
+            s.bank, s.status = bank, PayrollStatus.RECONCILING
+            await self._save()
+
         try:
-            s.bank = await workflow.execute_activity_method(
-                BankActivities.send_to_bank,
+            s.bank, s.reconciled = await send_and_reconcile(
                 BankSubmit(
                     batch_id=s.payroll_id,
                     kind=PaymentKind.PAYROLL,
@@ -221,20 +225,11 @@ class PayrollWorkflow:
                     value_date=c.credit,
                     heartbeat_every=inp.chunk_size,
                 ),
-                start_to_close_timeout=LONG,
-                heartbeat_timeout=timedelta(seconds=inp.heartbeat_seconds),
-            )
-            s.status = PayrollStatus.RECONCILING
-            await self._save()
-            s.reconciled = await workflow.execute_activity_method(
-                BankActivities.reconcile_batch,
-                ReconcileRequest(
-                    batch_id=s.payroll_id,
-                    result_path=s.bank.result_path,
-                    chunk_size=inp.chunk_size,
+                heartbeat=timedelta(seconds=inp.heartbeat_seconds),
+                reconcile=ReconcileRequest(
+                    batch_id=s.payroll_id, result_path="", chunk_size=inp.chunk_size
                 ),
-                start_to_close_timeout=LONG,
-                heartbeat_timeout=timedelta(seconds=inp.heartbeat_seconds),
+                after_send=reconciling,
             )
         except ActivityError as exc:
             # Only a non-retryable failure gets here (a malformed bank answer): retrying reads
@@ -248,25 +243,17 @@ class PayrollWorkflow:
 
     async def _bank_failed(self, exc: ActivityError) -> None:
         s = self.state
-        cause = exc.cause if exc.cause is not None else exc
-        s.bank_error = str(cause)[:500]
+        s.bank_error = bank_error_text(exc)
         s.status = PayrollStatus.BANK_ERROR
         async with self.lock:
             await self.book.cancel_all()
-        await call(
-            DeadlineActivities.post_outbox,
-            OutboxItem(
-                dedupe_key=f"{s.payroll_id}:bank_error",
-                kind="escalation",
-                recipient_role=Role.FINANCE.value,
-                recipient_area=s.county_code,
-                case_id=s.payroll_id,
-                workflow_id=s.payroll_id,
-                message_zh=(
-                    f"{s.county_code} {s.period}救助金代发：银行回盘无法读取，发放已停止，"
-                    f"请核对银行文件与回盘后人工处理。{s.bank_error}"
-                ),
-                due_at=workflow.now(),
+        await escalate_bank_error(
+            batch_id=s.payroll_id,
+            workflow_id=s.payroll_id,
+            county_code=s.county_code,
+            message_zh=(
+                f"{s.county_code} {s.period}救助金代发：银行回盘无法读取，发放已停止，"
+                f"请核对银行文件与回盘后人工处理。{s.bank_error}"
             ),
         )
         await self._save()
