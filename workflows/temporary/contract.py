@@ -146,7 +146,6 @@ EVENT_ALREADY_AIDED = "EventAlreadyAided"
 
 # --- message names (kept as they were, so running cases continue) ---------------------------
 GET_STATE = "get_state"
-CALENDAR_CHANGED = "calendar_changed"
 GRANT_PREPAYMENT = "grant_prepayment"
 SUBMIT_JUSTIFICATION = "submit_justification"
 REVIEW_JUSTIFICATION = "review_justification"
