@@ -12,7 +12,7 @@ from sqlmodel import Session, col, or_, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.payments.instructions import InstructionDraft, write_instruction
+from activities.payments.instructions import write_instruction
 from activities.temporary.events import claim_event_in
 from activities.temporary.payloads import (
     EventClaim,
@@ -21,6 +21,7 @@ from activities.temporary.payloads import (
     PendingLookup,
     PrepaymentRow,
     RecoveryOpen,
+    temporary_instruction,
 )
 from jiuzhu.contract import Role
 from jiuzhu.db.engine import unit_of_work
@@ -100,19 +101,15 @@ class TemporaryActivities:
         with unit_of_work(self.engine) as session:
             created = write_instruction(
                 session,
-                InstructionDraft(
+                temporary_instruction(
                     idempotency_key=order.idempotency_key,
                     kind=order.kind,
                     case_id=order.case_id,
                     household_id=order.household_id,
-                    programme="temporary",
-                    area_code=order.area.code,
-                    county_code=order.area.county,
+                    area=order.area,
                     period=order.period,
                     amount=order.amount,
-                    payee_name=order.payee.name,
-                    payee_id_number=order.payee.id_number,
-                    card_account=order.payee.card_account,
+                    payee=order.payee,
                     funding_source="county",
                 ),
             )

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
+from activities.payments.instructions import InstructionDraft
 from jiuzhu.areas import AreaRef
 from jiuzhu.contract import Actor
 from workflows.payments.contract import PaymentKind
@@ -128,3 +129,35 @@ class PrepaymentRow(BaseModel):
     status: PrepaymentStatus
     overdue: bool
     revision: int
+
+
+def temporary_instruction(
+    *,
+    idempotency_key: str,
+    kind: PaymentKind,
+    case_id: str,
+    household_id: str,
+    area: AreaRef,
+    period: str,
+    amount: Decimal,
+    payee: Payee,
+    funding_source: str,
+) -> InstructionDraft:
+    """The payment instruction of a temporary-assistance payment (prepayment from the reserve
+    fund, staged 一事一议 payment, award): paid to ``payee``'s card, counted in ``area``'s
+    county."""
+    return InstructionDraft(
+        idempotency_key=idempotency_key,
+        kind=kind,
+        case_id=case_id,
+        household_id=household_id,
+        programme="temporary",
+        area_code=area.code,
+        county_code=area.county,
+        period=period,
+        amount=amount,
+        payee_name=payee.name,
+        payee_id_number=payee.id_number,
+        card_account=payee.card_account,
+        funding_source=funding_source,
+    )

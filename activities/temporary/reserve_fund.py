@@ -19,13 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio import activity
 
-from activities.payments.instructions import InstructionDraft, write_instruction
+from activities.payments.instructions import write_instruction
 from activities.temporary.events import claim_event_in
 from activities.temporary.payloads import (
     CreditResult,
     DebitResult,
     PrepaymentDebit,
     RecoveryCredit,
+    temporary_instruction,
 )
 from jiuzhu.areas import AreaRef
 from jiuzhu.contract import Actor
@@ -297,19 +298,15 @@ class ReserveFundActivities:
             claim_event_in(session, req.claim)  # raises EventAlreadyAided → rollback
             write_instruction(
                 session,
-                InstructionDraft(
+                temporary_instruction(
                     idempotency_key=req.idempotency_key,
                     kind=PaymentKind.PREPAYMENT,
                     case_id=req.case_id,
                     household_id=req.household_id,
-                    programme="temporary",
-                    area_code=req.area.code,
-                    county_code=req.area.county,
+                    area=req.area,
                     period=req.period,
                     amount=req.amount,
-                    payee_name=req.payee.name,
-                    payee_id_number=req.payee.id_number,
-                    card_account=req.payee.card_account,
+                    payee=req.payee,
                     funding_source="reserve_fund",
                 ),
             )
