@@ -1,7 +1,7 @@
 """Payload models for what workflows hand to activities for the read model, the audit log and the
 outbox. Pure pydantic models (no table models in workflow histories)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -29,6 +29,17 @@ class CaseSnapshot(BaseModel):
     revision: int
     linked_case_id: str | None = None
     detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class TimelineEntry(BaseModel):
+    """One line of a case's timeline (shown to officers): what happened, when, by whom, and the
+    date of the act on paper where there is one."""
+
+    at: datetime
+    action: str
+    actor: Actor | None = None
+    note_zh: str = ""
+    on: date | None = None
 
 
 class AuditRecord(BaseModel):

@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.deadlines import Deadline
     from activities.policy import PolicyActivities, PolicyRequest
     from jiuzhu.contract import Actor
-    from jiuzhu.records import AuditRecord
+    from jiuzhu.records import AuditRecord, TimelineEntry
     from jiuzhu.refusals import RefusalKind, refuse, wrong_state
     from rules.household import Household
     from rules.periods import Period
@@ -42,7 +42,6 @@ with workflow.unsafe.imports_passed_through():
         ClosingRecord,
         DecisionInput,
         StepResult,
-        TimelineEntry,
     )
     from workflows.applications.rules import (
         PUBLICITY,

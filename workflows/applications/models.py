@@ -33,6 +33,7 @@ from activities.applications.verification import (
 from activities.deadlines import Deadline
 from jiuzhu.areas import AreaRef
 from jiuzhu.contract import Actor
+from jiuzhu.records import TimelineEntry
 from rules.household import Household, Relation
 from rules.means_test import Assessment
 from rules.money import Money
@@ -84,14 +85,6 @@ class ApplicationInput(BaseModel):
 
 
 # --- step records (what the case file holds) ------------------------------------------------
-class TimelineEntry(BaseModel):
-    at: datetime
-    action: str
-    actor: Actor | None = None
-    note_zh: str = ""
-    on: date | None = None  # the date of the act on paper
-
-
 class StepRecord(BaseModel):
     at: datetime
     actor: Actor

@@ -25,6 +25,7 @@ from activities.entitlements.models import (
 )
 from jiuzhu.areas import AreaRef
 from jiuzhu.contract import Actor
+from jiuzhu.records import TimelineEntry
 from rules.periods import Period, calendar_days, months, working_days
 from rules.programmes import Programme
 from rules.reasons import ReasonCode
@@ -136,13 +137,6 @@ class ReviewTask(BaseModel):
     closed_at: datetime | None = None
     outcome: ReviewOutcomeKind | None = None
     decided_by: Actor | None = None
-
-
-class TimelineEntry(BaseModel):
-    at: datetime
-    action: str
-    actor: Actor | None = None
-    note_zh: str = ""
 
 
 class EntitlementState(BaseModel):

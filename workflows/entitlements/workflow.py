@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from jiuzhu.areas import AreaRef
     from jiuzhu.clock import beijing_date, start_of_day, workflow_today
     from jiuzhu.contract import Actor, CaseKind, Role
-    from jiuzhu.records import AuditRecord
+    from jiuzhu.records import AuditRecord, TimelineEntry
     from rules.calendar import add_months
     from rules.periods import Period, PeriodUnit, months
     from rules.programmes import Programme
@@ -62,7 +62,6 @@ with workflow.unsafe.imports_passed_through():
         ReviewOutcome,
         ReviewResult,
         SummaryRequest,
-        TimelineEntry,
         WorkRefusal,
         WorkRefusalResult,
     )

@@ -13,10 +13,9 @@ from activities.temporary.payloads import EventClaim, Payee, PrepaymentRow
 from jiuzhu.calls import call
 from jiuzhu.contract import Actor, CaseKind
 from jiuzhu.publishing import CasePublisher
-from jiuzhu.records import AuditRecord, CaseSnapshot
+from jiuzhu.records import AuditRecord, CaseSnapshot, TimelineEntry
 from jiuzhu.timers import Alarm
 from rules.programmes import Programme
-from workflows.applications.models import TimelineEntry
 from workflows.deadlines.book import DeadlineBook
 from workflows.temporary.contract import (
     JUSTIFICATION_DEADLINE,

@@ -12,10 +12,10 @@ from pydantic import AfterValidator, BaseModel, Field, model_validator
 from activities.deadlines import Deadline
 from jiuzhu.areas import AreaRef
 from jiuzhu.contract import Actor
+from jiuzhu.records import TimelineEntry
 from rules.money import to_cents
 from rules.policy import Policy
 from workflows.applications.contract import ApplicantMember
-from workflows.applications.models import TimelineEntry
 from workflows.entitlements.contract import CardAccount
 from workflows.payments.contract import PaymentKind
 from workflows.temporary.contract import (
