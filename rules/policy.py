@@ -236,6 +236,16 @@ class Policy(BaseModel):
     refusal_notice: Period = Field(default_factory=lambda: working_days(3))
     edge_recognition: Period = Field(default_factory=lambda: working_days(3))
     temporary_decision: Period = Field(default_factory=lambda: working_days(15))
+    special_decision: Period = Field(
+        default_factory=lambda: working_days(10),
+        description="一事一议: the county coordination mechanism decides a referred case within "
+        "(local policy; 晋民发〔2022〕38号 二.7 names the mechanism, not the period)",
+    )
+    overpayment_recovery: Period = Field(
+        default_factory=lambda: calendar_days(90),
+        description="Overpaid assistance (e.g. paid after a death) is recovered, or a write-off "
+        "decided by the county, within this period from the receivable's opening (local policy)",
+    )
     prepayment_justification: Period = Field(default_factory=lambda: working_days(10))
     self_care_reassessment: Period = Field(default_factory=lambda: working_days(10))
     reminder_lead: Period = Field(default_factory=lambda: working_days(1))
@@ -406,6 +416,8 @@ class PolicyLayer(BaseModel):
     refusal_notice: Period | None = None
     edge_recognition: Period | None = None
     temporary_decision: Period | None = None
+    special_decision: Period | None = None
+    overpayment_recovery: Period | None = None
     prepayment_justification: Period | None = None
     self_care_reassessment: Period | None = None
     reminder_lead: Period | None = None
