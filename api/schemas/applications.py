@@ -247,6 +247,7 @@ class AppraisalBody(wf.AppraisalBody):
 
 class OpinionBody(wf.OpinionBody):
     opinion_on: PaperDate | None = None
+    posted_on: PaperDate | None = None
     proposed_amount: Money | None = None
     reason_zh: OptionalFreeText | None = None
     note_zh: OptionalFreeText | None = None

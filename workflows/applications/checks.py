@@ -191,6 +191,7 @@ class StepChecks:
         previous = [x.on for x in s.investigations] + [x.on for x in s.appraisals]
         not_before = max([*previous, s.accepted_on]) if s.accepted_on else None
         on = act_date("opinion_on", inp.opinion_on, self.today, not_before, "调查或评议日期")
+        self.publicity_posted(inp, on)
         if s.programme is Programme.TEMPORARY:
             if inp.recommendation is Recommendation.APPROVE and not inp.proposed_amount:
                 raise invalid("proposed_amount", "须填写拟救助金额")
@@ -200,6 +201,16 @@ class StepChecks:
         if (inp.recommendation is Recommendation.APPROVE) != eligible and not inp.reason_zh:
             raise invalid("reason_zh", "初审意见与家庭经济状况核对结果不一致，须说明理由")
         return on
+
+    def publicity_posted(self, inp: OpinionInput, opinion_on: date) -> date:
+        """The first day of the publicity (低保办法 Art. 19): the posting date on paper when
+        given, never before the opinion nor after today; else today. Only a proposed approval
+        is published."""
+        if inp.posted_on is None:
+            return self.today
+        if inp.recommendation is not Recommendation.APPROVE:
+            raise invalid("posted_on", "初审不同意的，不予公示，不应填写公示张贴日期")
+        return act_date("posted_on", inp.posted_on, self.today, opinion_on, "初审日期")
 
     def publicity_objection(self, inp: PublicityObjectionInput) -> date:
         self.require(inp.actor, TOWNSHIP_OR_VILLAGE, "公示异议")

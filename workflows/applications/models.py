@@ -405,6 +405,9 @@ class OpinionBody(_Body):
 
     recommendation: Recommendation
     opinion_on: date | None = None
+    # The day the publicity list was posted (on paper, when the case is entered late): the
+    # publicity runs its period from this day, not from the day the opinion is typed in.
+    posted_on: date | None = None
     proposed_amount: Money | None = None
     reason_zh: str | None = Field(default=None, max_length=2000)
     note_zh: str | None = Field(default=None, max_length=2000)

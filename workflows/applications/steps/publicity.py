@@ -99,7 +99,8 @@ class PublicitySteps(ApplicationCase):
             await self.book.meet(OBJECTION_OPINION)
             approve = inp.recommendation is Recommendation.APPROVE
             if approve:
-                notice_id = await self._start_publicity(amount, inp.actor)
+                posted_on = self._checks().publicity_posted(inp, on)
+                notice_id = await self._start_publicity(amount, inp.actor, posted_on)
             else:
                 await self._to_decider(on)
             await self._record(
@@ -118,32 +119,37 @@ class PublicitySteps(ApplicationCase):
     def _validate_opinion(self, inp: OpinionInput) -> None:
         self._checks().opinion(inp)
 
-    async def _start_publicity(self, amount: Decimal, actor: Actor) -> str:
+    async def _start_publicity(self, amount: Decimal, actor: Actor, start_on: date) -> str:
+        """Publish from ``start_on`` (today, or the posting date on paper). A publicity posted
+        on paper that has already run to its end closes at once: the file goes to the decider,
+        received on its last day."""
         s = self.state
         policy = self._policy()
-        today = self._today()
         deadline = await self._deadline(
             PUBLICITY,
             "公示期",
-            today,
+            start_on,
             policy.publicity,
             Level.TOWNSHIP,
             f"{measures(s.programme)}第十九条",
         )
         ref = await self._issue(
-            notices.publicity_list(s, policy, today, deadline.due_date, amount), actor
+            notices.publicity_list(s, policy, start_on, deadline.due_date, amount), actor
         )
         s.publicity.append(
             PublicityRound(
                 round=len(s.publicity) + 1,
-                start_on=today,
+                start_on=start_on,
                 end_on=deadline.due_date,
                 started_at=workflow.now(),
                 notice_id=ref.notice_id,
             )
         )
         s.status = ApplicationStatus.PUBLICITY
-        self._rearm()
+        if deadline.due_at <= workflow.now():
+            await self._close_publicity(deadline)
+        else:
+            self._rearm()
         return ref.notice_id
 
     async def _to_decider(self, received_on: date) -> None:
