@@ -8,12 +8,14 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 from starlette.datastructures import MutableHeaders, State
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 from api.errors import add_problem_responses, install_error_handlers
+from api.routes.codec import codec_origins
 from api.routes.registry import ROUTERS
 from api.validators import BodySizeLimit
 from jiuzhu.db.engine import engine_for
@@ -102,6 +104,15 @@ def create_app(
         app.state.temporal = client
 
     app.add_middleware(RequestContext)
+    # The Temporal Web UI calls the codec endpoint from its own origin, with credentials (the
+    # operator's codec cookie, scoped to /codec): only its origins are admitted.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=codec_origins(settings or get_settings()),
+        allow_credentials=True,
+        allow_methods=["POST", "DELETE", "OPTIONS"],
+        allow_headers=["Content-Type", "Authorization", "X-Namespace", "X-Workflow-Id"],
+    )
 
     # Outermost: an over-long body is answered 413 before anything reads or parses it.
     app.add_middleware(_BodyLimitFromSettings, state=app.state)

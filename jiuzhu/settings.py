@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,6 +35,14 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_format: Literal["console", "json"] | None = None
+
+    # Payload encryption keys (jiuzhu/codec.py): ``id:base64,…`` (last = current), else the
+    # key file; development creates the file on first start, production requires one of them.
+    codec_keys: SecretStr | None = None
+    codec_keys_file: Path = Path("var/codec-keys.json")
+    # Origins allowed to call the codec endpoint from a browser (the Temporal Web UI); empty =
+    # the embedded Web UI on this host.
+    codec_cors_origins: list[str] = Field(default_factory=list)
 
     policies_dir: Path = Path("policies")
     demo_tokens_file: Path = Path("var/demo-tokens.json")

@@ -1,7 +1,10 @@
-"""The start-up check shared by the API, the worker and ``make run``: every policy file must
-validate before anything serves (DOMAIN §9). A bad file stops start-up with the file, the field
-and the reason (``PolicyFileError``), logged once in the same shape by every process."""
+"""The start-up check shared by the API, the worker and ``make run``: the payload encryption
+keys must load (production never runs without them; development creates its key file), and
+every policy file must validate before anything serves (DOMAIN §9). A bad file stops start-up
+with the file, the field and the reason (``PolicyFileError``), logged once in the same shape by
+every process."""
 
+from jiuzhu.codec import CodecKeyError, key_ring
 from jiuzhu.logging import get_logger
 from jiuzhu.policy_files import PolicyFileError, load_policy_files
 from jiuzhu.settings import Settings
@@ -11,7 +14,13 @@ log = get_logger("jiuzhu.startup")
 
 
 def check_startup(settings: Settings) -> list[PolicyLayer]:
-    """Validate the policy files; returns the layers. Raises ``PolicyFileError``."""
+    """Validate the payload keys and the policy files; returns the layers. Raises
+    ``CodecKeyError`` (production without keys, a malformed key) or ``PolicyFileError``."""
+    try:
+        key_ring(settings)
+    except CodecKeyError as exc:
+        log.error("payload encryption keys unusable", error=str(exc))
+        raise
     try:
         return load_policy_files(settings.policies_dir)
     except PolicyFileError as exc:

@@ -1,8 +1,9 @@
-"""Temporal client construction with the pydantic data converter (payloads are pydantic models)."""
+"""Temporal client construction: the pydantic data converter with encrypted payloads
+(``jiuzhu/codec.py``), so every client and worker of one deployment shares the key ring."""
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
+from jiuzhu.codec import data_converter, key_ring
 from jiuzhu.settings import Settings
 
 
@@ -10,5 +11,5 @@ async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(key_ring(settings)),
     )

@@ -137,6 +137,10 @@ def main() -> int:
                 port,
                 "--ui-port",
                 str(settings.temporal_ui_port),
+                # The Web UI decodes payloads only through the API's authenticated codec
+                # endpoint (jiuzhu/codec.py; README "Operating in the Web UI").
+                "--ui-codec-endpoint",
+                f"http://{settings.api_host}:{settings.api_port}/codec",
                 "--log-level",
                 "warn",
                 "--sqlite-pragma",
@@ -183,7 +187,10 @@ def main() -> int:
         f"  Temporal   {settings.temporal_address}  namespace {settings.temporal_namespace}",
     ]
     if settings.embedded_temporal:
-        lines.append(f"  Web UI     http://{host}:{settings.temporal_ui_port}")
+        lines.append(
+            f"  Web UI     http://{host}:{settings.temporal_ui_port}  (payloads encrypted; "
+            f"log in for decoding at http://{settings.api_host}:{settings.api_port}/codec/login)"
+        )
         lines.append(f"  state      {settings.temporal_db_file}, {settings.database_url}")
     lines.append(f"  policies   {len(layers)} layers from {settings.policies_dir}/")
     if tokens:

@@ -8,6 +8,7 @@
 """
 
 import asyncio
+import base64
 import os
 import shutil
 import socket
@@ -23,11 +24,11 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import Engine
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import TimeSkipper, TimeSkippingConfig, WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.main import create_app
+from jiuzhu.codec import KeyRing, data_converter
 from jiuzhu.contract import ALL_SEARCH_ATTRIBUTES, Actor, Role, search_attribute_cli_args
 from jiuzhu.db.engine import make_engine
 from jiuzhu.db.migrate import upgrade
@@ -37,6 +38,12 @@ from worker import make_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 STATUS_FILE = ROOT / "var" / "pytest-status"
+
+# Every test runs with encrypted payloads, under one fixed key ring that the worker processes
+# the tests start inherit through the environment (saved histories replay with it too).
+TEST_CODEC_KEYS = "test-1:" + base64.b64encode(bytes(range(32))).decode("ascii")
+os.environ["JIUZHU_CODEC_KEYS"] = TEST_CODEC_KEYS
+TEST_CONVERTER = data_converter(KeyRing.parse_env(TEST_CODEC_KEYS))
 
 
 def temporal_binary() -> str:
@@ -127,7 +134,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
             "--dynamic-config-value",
             "frontend.WorkflowTimeSkippingEnabled=true",
         ],
-        data_converter=pydantic_data_converter,
+        data_converter=TEST_CONVERTER,
         search_attributes=ALL_SEARCH_ATTRIBUTES,
     )
     yield e
@@ -211,7 +218,7 @@ class PersistentServer:
         last: Exception | None = None
         for _ in range(100):
             try:
-                plain = await Client.connect(self.address, data_converter=pydantic_data_converter)
+                plain = await Client.connect(self.address, data_converter=TEST_CONVERTER)
                 return TimeSkipper(plain, config=TimeSkippingConfig(enabled=False)).client
             except Exception as exc:  # server still starting
                 last = exc

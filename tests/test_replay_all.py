@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from tests.conftest import TEST_CONVERTER
 from workflows.registry import WORKFLOWS
 from workflows.sandbox import workflow_runner
 
@@ -47,7 +47,7 @@ async def test_saved_history_replays(path: Path) -> None:
     replayer = Replayer(
         workflows=WORKFLOWS,
         workflow_runner=workflow_runner(),
-        data_converter=pydantic_data_converter,
+        data_converter=TEST_CONVERTER,
     )
     history = load(path)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)

@@ -6,6 +6,7 @@ from api.routes import (
     applications,
     calendar,
     campaigns,
+    codec,
     deaths,
     eligibility,
     entitlements,
@@ -36,4 +37,5 @@ ROUTERS: list[APIRouter] = [
     outbox.router,
     verification_admin.router,
     relatives.router,
+    codec.router,
 ]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from tests.conftest import TEST_CONVERTER
 from workflows.applications.workflow import ApplicationWorkflow
 from workflows.sandbox import workflow_runner
 
@@ -32,7 +32,7 @@ async def test_recorded_histories_replay(version: str) -> None:
     replayer = Replayer(
         workflows=[ApplicationWorkflow],
         workflow_runner=workflow_runner(),
-        data_converter=pydantic_data_converter,
+        data_converter=TEST_CONVERTER,
     )
     for path in files:
         history = WorkflowHistory.from_json(f"replay-{path.stem}", json.loads(path.read_text()))

@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, Worker
 
 from jiuzhu.clock import beijing_today
 from jiuzhu.contract import Role
 from jiuzhu.settings import Settings
+from tests.conftest import TEST_CONVERTER
 from tests.entitlements.helpers import (
     actor,
     approved_case,
@@ -54,7 +54,7 @@ def replayer() -> Replayer:
     """The worker's classes of this domain's three workflow types."""
     return Replayer(
         workflows=[EntitlementWorkflow, PayrollWorkflow, CampaignWorkflow],
-        data_converter=pydantic_data_converter,
+        data_converter=TEST_CONVERTER,
     )
 
 

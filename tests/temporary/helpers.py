@@ -185,9 +185,9 @@ async def assert_replays(handle: Any, save_as: str | None = None) -> None:
     """The recorded history replays deterministically against the current workflow code. With
     ``JIUZHU_WRITE_HISTORY=1`` and ``save_as``, the history is also saved as
     ``tests/temporary/histories/<save_as>.json`` for ``test_replay.py``."""
-    from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.worker import Replayer
 
+    from tests.conftest import TEST_CONVERTER
     from workflows.applications.workflow import ApplicationWorkflow
     from workflows.sandbox import workflow_runner
     from workflows.temporary.workflow import TemporaryCaseWorkflow
@@ -198,7 +198,7 @@ async def assert_replays(handle: Any, save_as: str | None = None) -> None:
         (HISTORIES / f"{save_as}.json").write_text(history.to_json())
     replayer = Replayer(
         workflows=[TemporaryCaseWorkflow, ApplicationWorkflow],
-        data_converter=pydantic_data_converter,
+        data_converter=TEST_CONVERTER,
         workflow_runner=workflow_runner(),
     )
     await replayer.replay_workflow(history)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from tests.conftest import TEST_CONVERTER
 from workflows.applications.workflow import ApplicationWorkflow
 from workflows.sandbox import workflow_runner
 from workflows.temporary.contract import WORKFLOW_TYPE
@@ -42,7 +42,7 @@ async def test_recorded_history_replays(path: Path) -> None:
     assert started.workflow_type.name == WORKFLOW_TYPE
     replayer = Replayer(
         workflows=[TemporaryCaseWorkflow, ApplicationWorkflow],
-        data_converter=pydantic_data_converter,
+        data_converter=TEST_CONVERTER,
         workflow_runner=workflow_runner(),
     )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
