@@ -1,15 +1,19 @@
 """Admin: load the data behind the embedded verification adapter (one source at a time) and
-read what is loaded. A load replaces the source's data; ``available=false`` simulates an outage
-and ``fail_first_attempts`` a flaky source (each check's first N attempts fail)."""
+read what is loaded. A load replaces the source's data for the admin's area only, and only for
+people inside it (``api/scoping.py``; others are refused and counted); ``available=false``
+simulates an outage and ``fail_first_attempts`` a flaky source (each check's first N attempts
+fail)."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
-from sqlmodel import Session, col, delete
+from sqlalchemy import func
+from sqlmodel import Session, col, delete, select
 
 from activities.applications.verification import SOURCES, FindingCategory, valid_kind
 from api.deps import SessionDep, require_roles
 from api.schemas.applications import VerificationLoad, VerificationSourceOut
+from api.scoping import people_in_area
 from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models_application import VerificationRecordRow, VerificationSourceState
 from jiuzhu.refusals import Refusal, RefusalError, RefusalKind
@@ -67,12 +71,20 @@ def load_source(
             raise _bad(f"records.{index}.kind", f"unknown {record.category} kind")
         if category is not FindingCategory.STATUS and record.amount is None:
             raise _bad(f"records.{index}.amount", f"an {record.category} needs an amount")
-    session.exec(delete(VerificationRecordRow).where(col(VerificationRecordRow.source) == source))
-    for record in body.records:
+    inside = people_in_area(session, actor, (r.id_number for r in body.records))
+    session.exec(
+        delete(VerificationRecordRow).where(
+            col(VerificationRecordRow.source) == source,
+            col(VerificationRecordRow.area_code).startswith(actor.area_code),
+        )
+    )
+    loaded = [r for r in body.records if r.id_number in inside]
+    for record in loaded:
         session.add(
             VerificationRecordRow(
                 source=source,
                 id_number=record.id_number,
+                area_code=actor.area_code,
                 category=record.category,
                 kind=record.kind,
                 amount=record.amount,
@@ -84,8 +96,13 @@ def load_source(
     )
     state.available = body.available
     state.fail_first_attempts = body.fail_first_attempts
-    state.record_count = len(body.records)
+    session.flush()
+    state.record_count = session.exec(
+        select(func.count()).where(col(VerificationRecordRow.source) == source)
+    ).one()
     state.loaded_by = actor.officer_id
     session.add(state)
     session.commit()
-    return _summary(session, source)
+    summary = _summary(session, source)
+    summary.refused_out_of_area = len(body.records) - len(loaded)
+    return summary

@@ -402,6 +402,8 @@ class VerificationSourceOut(BaseModel):
     record_count: int
     loaded_by: str | None
     loaded_at: datetime | None
+    # Of the last load: records of people outside the loading officer's area, not loaded.
+    refused_out_of_area: int = 0
 
 
 class RelativeIn(BaseModel):

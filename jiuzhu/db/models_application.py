@@ -33,6 +33,7 @@ class VerificationRecordRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(index=True)
     id_number: str = Field(index=True)
+    area_code: str = Field(default="", index=True)  # the loading officer's area (replaced per area)
     category: str  # income | asset | status
     kind: str
     amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2), nullable=True))
