@@ -83,6 +83,10 @@ class OfficerCache:
                 self._actors.clear()
         self._actors[hash_token(token)] = (time.monotonic() + OFFICER_CACHE_TTL_S, actor)
 
+    def forget_all(self) -> None:
+        """After a deactivation or a token rotation: look every token up again."""
+        self._actors.clear()
+
 
 def _officer_cache(request: Request) -> OfficerCache:
     cache: OfficerCache | None = getattr(request.app.state, "officer_cache", None)

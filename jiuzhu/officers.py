@@ -1,9 +1,12 @@
-"""Officers and their bearer tokens. Tokens are stored hashed; demo officers for the demo county
-are seeded in development only and their tokens kept in var/ so `make run` can print them."""
+"""Officers and their bearer tokens. Tokens are random (no role or name in their text), stored
+hashed, and expire (``Settings.token_lifetime_days``, 90 by default); admins create, deactivate
+and rotate them through ``/officers``. Demo officers for the demo county are seeded in
+development only and their tokens kept in var/ so `make run` can print them."""
 
 import hashlib
 import json
 import secrets
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -28,9 +31,22 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def new_token() -> str:
+    """A bearer token: 256 random bits, URL-safe, saying nothing about its holder."""
+    return secrets.token_urlsafe(32)
+
+
 def create_officer(
-    engine: Engine, officer_id: str, name: str, role: Role, area_code: str, token: str
+    engine: Engine,
+    officer_id: str,
+    name: str,
+    role: Role,
+    area_code: str,
+    token: str,
+    expires_at: datetime | None = None,
 ) -> Actor:
+    """Create or update an officer with ``token`` (stored hashed), valid until ``expires_at``
+    (None: no expiry — test fixtures only)."""
     with Session(engine) as session:
         row = session.get(Officer, officer_id)
         if row is None:
@@ -39,30 +55,41 @@ def create_officer(
             )
         row.name, row.role, row.area_code = name, role.value, area_code
         row.token_hash = hash_token(token)
+        row.token_expires_at = expires_at
         session.add(row)
         session.commit()
     return Actor(officer_id=officer_id, name=name, role=role, area_code=area_code)
 
 
 def officer_for_token(engine: Engine, token: str) -> Actor | None:
+    """The active officer holding this unexpired token, or None."""
     with Session(engine) as session:
         row = session.exec(
             select(Officer).where(Officer.token_hash == hash_token(token), Officer.active)
         ).first()
     if row is None:
         return None
+    if row.token_expires_at is not None and row.token_expires_at <= datetime.now(UTC):
+        return None
     return Actor(officer_id=row.id, name=row.name, role=Role(row.role), area_code=row.area_code)
 
 
-def seed_demo_officers(engine: Engine, tokens_file: Path) -> dict[str, str]:
-    """Create the demo officers once; return officer id → token (kept in ``tokens_file``)."""
+def seed_demo_officers(
+    engine: Engine, tokens_file: Path, lifetime: timedelta = timedelta(days=90)
+) -> dict[str, str]:
+    """Create the demo officers once (development only); return officer id → token (kept in
+    ``tokens_file``). Each start renews their expiry; tokens of the old form, which named the
+    role, are replaced."""
     tokens: dict[str, str] = {}
     if tokens_file.exists():
         tokens = json.loads(tokens_file.read_text())
+    expires_at = datetime.now(UTC) + lifetime
     for officer_id, name, role, area in DEMO_OFFICERS:
-        token = tokens.get(officer_id) or f"demo-{role.value}-{secrets.token_urlsafe(12)}"
+        token = tokens.get(officer_id) or ""
+        if not token or token.startswith("demo-"):
+            token = new_token()
         tokens[officer_id] = token
-        create_officer(engine, officer_id, name, role, area, token)
+        create_officer(engine, officer_id, name, role, area, token, expires_at)
     tokens_file.parent.mkdir(parents=True, exist_ok=True)
     tokens_file.write_text(json.dumps(tokens, ensure_ascii=False, indent=2))
     return tokens

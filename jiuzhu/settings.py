@@ -46,6 +46,8 @@ class Settings(BaseSettings):
 
     policies_dir: Path = Path("policies")
     demo_tokens_file: Path = Path("var/demo-tokens.json")
+    # An officer's bearer token expires this many days after it was issued or rotated.
+    token_lifetime_days: int = Field(default=90, ge=1, le=366)
     seed_demo_officers: bool = True
 
     @model_validator(mode="after")

@@ -12,11 +12,13 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from jiuzhu.codec import CodecKeyError  # noqa: E402
 from jiuzhu.contract import search_attribute_cli_args  # noqa: E402
 from jiuzhu.db.engine import make_engine  # noqa: E402
 from jiuzhu.db.migrate import upgrade  # noqa: E402
@@ -108,12 +110,16 @@ def main() -> int:
     (ROOT / "var").mkdir(exist_ok=True)
     try:
         layers = check_startup(settings)
-    except PolicyFileError:
+    except (PolicyFileError, CodecKeyError):
         return 2
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     tokens = (
-        seed_demo_officers(engine, settings.demo_tokens_file) if settings.seed_demo_officers else {}
+        seed_demo_officers(
+            engine, settings.demo_tokens_file, timedelta(days=settings.token_lifetime_days)
+        )
+        if settings.seed_demo_officers
+        else {}
     )
     engine.dispose()
 

@@ -12,6 +12,7 @@ from api.routes import (
     entitlements,
     health,
     notices,
+    officers,
     outbox,
     payroll,
     policies,
@@ -38,4 +39,5 @@ ROUTERS: list[APIRouter] = [
     verification_admin.router,
     relatives.router,
     codec.router,
+    officers.router,
 ]

@@ -53,6 +53,15 @@ class Officer(SQLModel, table=True):
     token_hash: str = Field(unique=True)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
+    # The token stops working at this instant (None: never, for officers created before
+    # expiry existed); a rotation sets a new token and a new expiry.
+    token_expires_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
+    )
+    created_by: str | None = None
+    deactivated_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
+    )
 
 
 class CaseRecord(SQLModel, table=True):
