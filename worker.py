@@ -8,14 +8,16 @@ from typing import Any
 
 from sqlalchemy import Engine
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 
 from activities.registry import build_activities
 from jiuzhu.db.engine import engine_for
 from jiuzhu.logging import configure_logging, get_logger
 from jiuzhu.policy_files import PolicyFileError
+from jiuzhu.request_ids import RequestIdInterceptor
 from jiuzhu.settings import Settings, get_settings
 from jiuzhu.startup import check_startup
+from jiuzhu.telemetry import tracer_provider, worker_runtime
 from jiuzhu.temporal import connect
 from workflows.registry import WORKFLOWS
 from workflows.sandbox import workflow_runner
@@ -29,7 +31,11 @@ def make_worker(
     engine: Engine,
     task_queue: str | None = None,
     extra_workflows: Sequence[type[Any]] = (),
+    interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
+    # The request id reaches workflow and activity logs (jiuzhu/request_ids.py); a client from
+    # ``connect`` already carries the interceptor, and a worker uses its client's.
+    own = [] if _has_request_ids(client) else [RequestIdInterceptor()]
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
@@ -38,7 +44,12 @@ def make_worker(
         activities=build_activities(engine, settings, client),
         activity_executor=ThreadPoolExecutor(max_workers=64),
         max_concurrent_activities=64,
+        interceptors=[*own, *interceptors],
     )
+
+
+def _has_request_ids(client: Client) -> bool:
+    return any(isinstance(i, RequestIdInterceptor) for i in client.config()["interceptors"])
 
 
 async def main() -> None:
@@ -49,12 +60,20 @@ async def main() -> None:
     except PolicyFileError:
         raise SystemExit(2) from None
     engine = engine_for(settings)
-    client = await connect(settings)
+    try:  # the SDK's metrics on the metrics port (JIUZHU_WORKER_METRICS_PORT; 0 = off)
+        runtime = worker_runtime(settings)
+    except ValueError:  # the port is in use: the worker runs on, without its metrics endpoint
+        log.exception("worker metrics endpoint not started", port=settings.worker_metrics_port)
+        runtime = None
+    tracing = tracer_provider(settings, "jiuzhu-worker")
+    client = await connect(settings, runtime=runtime, tracer_provider=tracing)
     worker = make_worker(client, settings, engine)
-    from jiuzhu.schedules import ensure_payroll_schedules
+    from jiuzhu.schedules import ensure_daily_batch_schedules, ensure_payroll_schedules
 
     counties = await ensure_payroll_schedules(client, settings.task_queue)
     log.info("payroll schedules ensured", counties=counties)
+    counties = await ensure_daily_batch_schedules(client, settings.task_queue)
+    log.info("daily bank batch schedules ensured", counties=counties)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -62,6 +81,8 @@ async def main() -> None:
     log.info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
     async with worker:
         await stop.wait()
+    if tracing is not None:
+        tracing.shutdown()  # flush the spans still batched
     log.info("worker stopped")
 
 

@@ -7,15 +7,18 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from activities.applications.checks import ApplicationActivities
+from activities.applications.membership import MembershipActivities
 from activities.applications.notices import NoticeActivities
 from activities.applications.verification import VerificationActivities
 from activities.deadlines import DeadlineActivities
 from activities.entitlements.activities import EntitlementActivities
 from activities.entitlements.death_check import DeathCheckActivities
 from activities.payments.bank import BankActivities, bank_dir_for
+from activities.payments.daily_batch import DailyBatchActivities
 from activities.payments.payroll import PayrollActivities
 from activities.policy import PolicyActivities
 from activities.records import RecordActivities
+from activities.recoveries.activities import RecoveryActivities
 from activities.temporary.cases import TemporaryActivities
 from activities.temporary.reserve_fund import ReserveFundActivities
 from jiuzhu.settings import Settings
@@ -33,10 +36,13 @@ def build_activities(
     entitlements = EntitlementActivities(engine)
     payroll = PayrollActivities(engine)
     bank = BankActivities(engine, bank_dir_for(settings.database_url))
+    daily_batch = DailyBatchActivities(engine)
     death_check = DeathCheckActivities(engine, client)
+    recoveries = RecoveryActivities(engine, client)
     application = ApplicationActivities(engine)
     verification = VerificationActivities(engine)
     application_notices = NoticeActivities(engine)
+    membership = MembershipActivities(engine)
     return [
         records.record_step,
         deadlines.compute_deadline,
@@ -47,15 +53,22 @@ def build_activities(
         entitlements.payment_summary,
         payroll.payroll_cutoffs,
         payroll.compile_payroll,
+        payroll.recheck_batch,
         payroll.compile_campaign,
         payroll.find_payroll_run,
         payroll.save_payroll_run,
         payroll.save_campaign,
         bank.send_to_bank,
         bank.reconcile_batch,
+        daily_batch.daily_value_date,
+        daily_batch.assign_daily_batch,
+        daily_batch.find_bank_batch,
+        daily_batch.save_bank_batch,
         death_check.death_check,
+        recoveries.open_overpayment_recovery,
         reserve_fund.debit_prepayment,
         reserve_fund.credit_recovery,
+        reserve_fund.credit_back_failed,
         temporary.find_pending_application,
         temporary.claim_event,
         temporary.release_event,
@@ -69,4 +82,7 @@ def build_activities(
         verification.check_source,
         application_notices.issue_notice,
         application_notices.record_delivery,
+        membership.settle_members,
+        membership.release_members,
+        membership.transfer_members,
     ]

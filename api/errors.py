@@ -243,6 +243,9 @@ def add_problem_responses(schema: dict[str, Any]) -> dict[str, Any]:
                     "description": _DESCRIPTIONS[status],
                     "content": {PROBLEM: {"schema": _PROBLEM_REF}},
                 }
+            for status, response in responses.items():  # declared by the route itself
+                if status.startswith(("4", "5")) and "content" not in response:
+                    response["content"] = {PROBLEM: {"schema": _PROBLEM_REF}}
     text = repr(schema.get("paths", {}))
     for unused in ("HTTPValidationError", "ValidationError"):
         if f"#/components/schemas/{unused}'" not in text:

@@ -9,19 +9,25 @@ from typing import Any
 import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import Response
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine
 from starlette.datastructures import MutableHeaders, State
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 from api.errors import add_problem_responses, install_error_handlers
+from api.metrics import HttpMetrics, metrics_registry
 from api.routes.codec import codec_origins
 from api.routes.registry import ROUTERS
 from api.validators import BodySizeLimit
 from jiuzhu.db.engine import engine_for
 from jiuzhu.logging import configure_logging, get_logger
+from jiuzhu.request_ids import bind_request_id
 from jiuzhu.settings import Settings, get_settings
 from jiuzhu.startup import check_startup
+from jiuzhu.telemetry import tracer_provider as build_tracer_provider
 from jiuzhu.temporal import connect
 
 log = get_logger("jiuzhu.api")
@@ -62,6 +68,7 @@ class RequestContext:
         request_id = given[:100] or uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id, path=scope.get("path", ""))
+        bind_request_id(request_id)  # carried into the workflows and activities it causes
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -73,8 +80,16 @@ class RequestContext:
 
 
 def create_app(
-    settings: Settings | None = None, engine: Engine | None = None, client: Client | None = None
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+    client: Client | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> FastAPI:
+    """The API. Tests inject settings, engine and client, and a ``tracer_provider`` to see the
+    spans; otherwise tracing follows ``JIUZHU_OTLP_ENDPOINT`` (off when empty)."""
+    configured = settings or get_settings()
+    tracing = tracer_provider or build_tracer_provider(configured, "jiuzhu-api")
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings is None:
@@ -84,10 +99,12 @@ def create_app(
         if engine is None:
             app.state.engine = engine_for(app.state.settings)
         if client is None:
-            app.state.temporal = await connect(app.state.settings)
+            app.state.temporal = await connect(app.state.settings, tracer_provider=tracing)
         yield
         if engine is None:
             app.state.engine.dispose()
+        if tracing is not None and tracer_provider is None:
+            tracing.shutdown()  # flush the spans still batched
 
     app = FastAPI(
         title="Jiuzhu 救助",
@@ -103,12 +120,18 @@ def create_app(
     if client is not None:
         app.state.temporal = client
 
+    # Requests by route template and status, with latencies (api/metrics.py); inside the body
+    # limit, so a 413 is not counted.
+    app.state.metrics_registry = metrics_registry(
+        lambda: app.state.engine, configured.metrics_cache_s
+    )
+    app.add_middleware(HttpMetrics, registry=app.state.metrics_registry)
     app.add_middleware(RequestContext)
     # The Temporal Web UI calls the codec endpoint from its own origin, with credentials (the
     # operator's codec cookie, scoped to /codec): only its origins are admitted.
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=codec_origins(settings or get_settings()),
+        allow_origins=codec_origins(configured),
         allow_credentials=True,
         allow_methods=["POST", "DELETE", "OPTIONS"],
         allow_headers=["Content-Type", "Authorization", "X-Namespace", "X-Workflow-Id"],
@@ -119,6 +142,22 @@ def create_app(
 
     for router in ROUTERS:
         app.include_router(router)
+
+    if configured.metrics_enabled:
+        registry = app.state.metrics_registry
+
+        # A sync route: the business gauges query the database in the threadpool.
+        @app.get("/metrics", include_in_schema=False)
+        def metrics() -> Response:
+            """Prometheus text format; counts only, no personal data (JIUZHU_METRICS_ENABLED)."""
+            return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    if tracing is not None:
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+        FastAPIInstrumentor.instrument_app(
+            app, tracer_provider=tracing, excluded_urls="/metrics,/health"
+        )
 
     generate = app.openapi
 

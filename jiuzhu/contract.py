@@ -51,6 +51,8 @@ class CaseKind(StrEnum):
     ENTITLEMENT = "entitlement"
     PAYROLL = "payroll"
     TEMPORARY = "temporary"
+    RECOVERY = "recovery"  # an overpayment receivable (追回多发救助金)
+    BANK_BATCH = "bank_batch"  # a daily bank batch of temporary assistance
 
 
 def household_id_for(applicant_id_number: str, area_code: str) -> str:

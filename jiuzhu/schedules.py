@@ -1,8 +1,11 @@
-"""Payroll schedules: one Temporal Schedule per county (id ``payroll_schedule_id(county)``) starts
-the county's payroll on the 1st of every month at 01:00 Beijing time, so the list is compiled
-well before the data cut-off (the 5th). Created idempotently at worker start-up for the known
-counties; an admin triggers a run now or backfills a month through the schedule (the run
-derives its month from the schedule's action time)."""
+"""Payment schedules. Payroll: one Temporal Schedule per county (id
+``payroll_schedule_id(county)``) starts the county's payroll on the 1st of every month at 01:00
+Beijing time, so the list is compiled well before the data cut-off (the 5th). Daily bank batch:
+one schedule per county (``daily_batch_schedule_id(county)``) at 17:00 Beijing every day sends
+the county's temporary assistance to the bank for the next working day. Both are created
+idempotently at worker start-up for the known counties; an officer triggers a run now or
+backfills a month (a day) through the schedule (the run derives its month, or its value date,
+from the schedule's action time)."""
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,11 +27,17 @@ from temporalio.client import (
 
 from jiuzhu.clock import ZONE_NAME, at_beijing
 from rules.areas import AREAS, AreaLevel
-from workflows.payments.contract import PAYROLL_WORKFLOW_TYPE, payroll_schedule_id
-from workflows.payments.models import PayrollInput
+from workflows.payments.contract import (
+    DAILY_BATCH_WORKFLOW_TYPE,
+    PAYROLL_WORKFLOW_TYPE,
+    daily_batch_schedule_id,
+    payroll_schedule_id,
+)
+from workflows.payments.models import DailyBatchInput, PayrollInput
 
 RUN_DAY = 1
 RUN_HOUR = 1
+DAILY_BATCH_HOUR = 17  # the day's temporary-aid instructions go to the bank at 17:00 Beijing
 
 
 def known_counties() -> list[str]:
@@ -107,4 +116,84 @@ async def backfill_month(
 async def trigger_now(client: Client, county_code: str, task_queue: str) -> None:
     """Run the schedule's action now (pays the current month)."""
     handle = await ensure_payroll_schedule(client, county_code, task_queue)
+    await handle.trigger(overlap=ScheduleOverlapPolicy.ALLOW_ALL)
+
+
+# --- the daily bank batch of temporary assistance ----------------------------------------------
+def daily_batch_schedule(county_code: str, task_queue: str) -> Schedule:
+    """Every day at 17:00 Beijing the county's pending temporary-aid instructions (prepayments,
+    awards, 一事一议 stages) go into a bank batch for the next working day; the workflow takes
+    the value date from the calendar and completes quietly when there is nothing to pay."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            DAILY_BATCH_WORKFLOW_TYPE,
+            DailyBatchInput(county_code=county_code),
+            id=f"bank-daily-scheduled-{county_code}",
+            task_queue=task_queue,
+        ),
+        spec=ScheduleSpec(
+            calendars=[
+                ScheduleCalendarSpec(
+                    hour=[ScheduleRange(DAILY_BATCH_HOUR)],
+                    minute=[ScheduleRange(0)],
+                    second=[ScheduleRange(0)],
+                )
+            ],
+            time_zone_name=ZONE_NAME,
+        ),
+        # A launcher run only starts the day's batch (a child with the batch's id) and ends;
+        # a missed day is caught up within a week (the batch of that day's value date).
+        policy=SchedulePolicy(
+            overlap=ScheduleOverlapPolicy.ALLOW_ALL, catchup_window=timedelta(days=7)
+        ),
+        state=ScheduleState(note="临时救助资金每日代发（每日17:00，次一工作日入账）"),
+    )
+
+
+async def ensure_daily_batch_schedule(
+    client: Client, county_code: str, task_queue: str
+) -> ScheduleHandle:
+    """Create the county's daily bank-batch schedule unless it exists (idempotent)."""
+    schedule_id = daily_batch_schedule_id(county_code)
+    try:
+        return await client.create_schedule(
+            schedule_id, daily_batch_schedule(county_code, task_queue)
+        )
+    except ScheduleAlreadyRunningError:
+        return client.get_schedule_handle(schedule_id)
+
+
+async def ensure_daily_batch_schedules(
+    client: Client, task_queue: str, counties: Iterable[str] | None = None
+) -> list[str]:
+    created = []
+    for county in counties if counties is not None else known_counties():
+        await ensure_daily_batch_schedule(client, county, task_queue)
+        created.append(county)
+    return created
+
+
+def day_window(day: date) -> tuple[datetime, datetime]:
+    """The instants around the day's scheduled run (17:00 Beijing time)."""
+    run_at = at_beijing(day, time(DAILY_BATCH_HOUR))
+    return (run_at - timedelta(minutes=30)).astimezone(UTC), (
+        run_at + timedelta(minutes=30)
+    ).astimezone(UTC)
+
+
+async def backfill_daily_batch(
+    client: Client, county_code: str, task_queue: str, day: date
+) -> None:
+    """Run the daily schedule's action as of ``day`` 17:00 Beijing: the batch of the next
+    working day after ``day`` (a batch that already moved money returns its record)."""
+    handle = await ensure_daily_batch_schedule(client, county_code, task_queue)
+    start, end = day_window(day)
+    await handle.backfill(
+        ScheduleBackfill(start_at=start, end_at=end, overlap=ScheduleOverlapPolicy.ALLOW_ALL)
+    )
+
+
+async def trigger_daily_batch(client: Client, county_code: str, task_queue: str) -> None:
+    """Run the county's daily batch now (value date: the next working day after today)."""
+    handle = await ensure_daily_batch_schedule(client, county_code, task_queue)
     await handle.trigger(overlap=ScheduleOverlapPolicy.ALLOW_ALL)

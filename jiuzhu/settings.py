@@ -36,6 +36,18 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["console", "json"] | None = None
 
+    # Metrics (Prometheus text format): the API's ``/metrics`` (HTTP requests and the business
+    # gauges, counts only) can be switched off; the business gauges are computed from the
+    # database at most once per ``metrics_cache_s``. The worker serves the Temporal SDK's
+    # runtime metrics on ``worker_metrics_host:worker_metrics_port`` (0 = off).
+    metrics_enabled: bool = True
+    metrics_cache_s: float = Field(default=5.0, ge=0)
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = Field(default=9464, ge=0, le=65535)
+    # Traces: OpenTelemetry spans of API requests, workflows and activities, exported by OTLP
+    # over HTTP to this endpoint (e.g. ``http://otel-collector:4318``); empty = no tracing.
+    otlp_endpoint: str = ""
+
     # Payload encryption keys (jiuzhu/codec.py): ``id:base64,…`` (last = current), else the
     # key file; development creates the file on first start, production requires one of them.
     codec_keys: SecretStr | None = None

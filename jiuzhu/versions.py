@@ -3,11 +3,27 @@
 ``light-history`` (2026-11, the domain redesign): short activities run as local activities, one
 ``Alarm`` timer replaces per-deadline watchers and per-step timer restarts, and Updates return
 small results. Cases started before it replay on the legacy path (see
-tests/application/histories/*_v1.json)."""
+tests/application/histories/*_v1.json).
+
+``one-household-*`` (2026-11, issue 11 item 4): applications of household programmes keep the
+household-membership index (``jiuzhu.membership``) — an investigation claims its members, a case
+closed without approval releases them, an approval hands them to the entitlement. Cases recorded
+before it replay without those activities."""
 
 from temporalio import workflow
 
 LIGHT_HISTORY = "light-history"
+# 2026-11: a 一事一议 referral starts the county's decision deadline (policy
+# ``special_decision``); cases referred before it replay without one.
+SPECIAL_DECISION_DEADLINE = "special-decision-deadline"
+# 2026-11: a campaign whose bank answer could not be read waits for finance's ``resubmit``
+# instead of ending; campaigns started before it end at ``bank_error`` as they did.
+CAMPAIGN_RESUBMIT = "campaign-resubmit"
+# 2026-11: one person, one active household per programme (issue 11 item 4) — one id per call
+# site, so a site first reached after the change takes it even if another site replayed without.
+ONE_HOUSEHOLD_CLAIM = "one-household-claim"
+ONE_HOUSEHOLD_RELEASE = "one-household-release"
+ONE_HOUSEHOLD_TRANSFER = "one-household-transfer"
 
 
 def light_history() -> bool:

@@ -192,6 +192,13 @@ def main() -> int:
         "  (docs: /docs, health: /health)",
         f"  Temporal   {settings.temporal_address}  namespace {settings.temporal_namespace}",
     ]
+    if settings.metrics_enabled:
+        lines.append(f"  metrics    http://{settings.api_host}:{settings.api_port}/metrics (API)")
+    if settings.worker_metrics_port:
+        lines.append(
+            f"             http://{settings.worker_metrics_host}:{settings.worker_metrics_port}"
+            "/metrics (worker, Temporal SDK)"
+        )
     if settings.embedded_temporal:
         lines.append(
             f"  Web UI     http://{host}:{settings.temporal_ui_port}  (payloads encrypted; "

@@ -5,13 +5,14 @@ from typing import Any
 
 from rules.id_number import make_id_number
 
-_seq = 100
+_seq: dict[tuple[str, date], int] = {}
 
 
 def id_number(birth: date = date(1970, 5, 17), area6: str = "419901") -> str:
-    global _seq
-    _seq += 1
-    return make_id_number(area6, birth, f"{_seq % 1000:03d}")
+    """A fresh ID number: one counter per (area, birth date), so a test session of many cases
+    never hands out one person twice (one person is in at most one open household)."""
+    seq = _seq[(area6, birth)] = _seq.get((area6, birth), 100) + 1
+    return make_id_number(area6, birth, f"{seq % 1000:03d}")
 
 
 def application_body(

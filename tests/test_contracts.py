@@ -14,7 +14,10 @@ from workflows.entitlements import contract as entitlements
 from workflows.entitlements.workflow import EntitlementWorkflow
 from workflows.payments import contract as payments
 from workflows.payments.campaign import CampaignWorkflow
+from workflows.payments.daily_batch import DailyBankBatchWorkflow
 from workflows.payments.payroll import PayrollWorkflow
+from workflows.recoveries import contract as recoveries
+from workflows.recoveries.workflow import OverpaymentRecoveryWorkflow
 from workflows.temporary import contract as temporary
 from workflows.temporary.workflow import TemporaryCaseWorkflow
 
@@ -37,6 +40,7 @@ CASES: list[tuple[type[Any], str, set[str], set[str], set[str]]] = [
         E.ENTITLEMENT_WORKFLOW_TYPE,
         {
             E.REPORT_CHANGE, E.CLOSE_INVESTIGATION, E.RECORD_DEATH, E.RECORD_WORK_REFUSAL,
+            E.RECORD_MOVE_OUT,
             E.CHANGE_CARD_ACCOUNT, E.RECORD_REVIEW_OUTCOME,
         },
         {E.GET_STATE},
@@ -49,7 +53,15 @@ CASES: list[tuple[type[Any], str, set[str], set[str], set[str]]] = [
         {payments.GET_STATE},
         {CALENDAR_CHANGED},
     ),
-    (CampaignWorkflow, payments.CAMPAIGN_WORKFLOW_TYPE, {payments.CONFIRM_FUNDING}, set(), set()),
+    (
+        CampaignWorkflow,
+        payments.CAMPAIGN_WORKFLOW_TYPE,
+        {payments.CONFIRM_FUNDING, payments.RESUBMIT},
+        {payments.GET_STATE},
+        set(),
+    ),
+    (DailyBankBatchWorkflow, payments.DAILY_BATCH_WORKFLOW_TYPE, set(), {payments.GET_STATE},
+     set()),
     (
         TemporaryCaseWorkflow,
         T.WORKFLOW_TYPE,
@@ -58,6 +70,13 @@ CASES: list[tuple[type[Any], str, set[str], set[str], set[str]]] = [
             T.RECORD_RECOVERY, T.REFER_TO_COUNTY, T.DECIDE_SPECIAL, T.CLOSE_CASE,
         },
         {T.GET_STATE},
+        {CALENDAR_CHANGED},
+    ),
+    (
+        OverpaymentRecoveryWorkflow,
+        recoveries.RECOVERY_WORKFLOW_TYPE,
+        {recoveries.RECORD_REPAYMENT, recoveries.WRITE_OFF},
+        {recoveries.GET_STATE},
         {CALENDAR_CHANGED},
     ),
 ]  # fmt: skip

@@ -42,6 +42,37 @@ def test_compose_uses_only_known_settings() -> None:
         assert compose["services"][service]["build"] == "."
 
 
+def test_compose_scrapes_the_metrics_ports() -> None:
+    """Prometheus scrapes the API's port and the worker's metrics port the settings name; the
+    worker exposes that port and both services have a healthcheck on it."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    env = compose["x-jiuzhu-env"]
+    services = compose["services"]
+    settings = Settings(
+        worker_metrics_port=int(env["JIUZHU_WORKER_METRICS_PORT"]),
+        worker_metrics_host=env["JIUZHU_WORKER_METRICS_HOST"],
+        metrics_enabled=env["JIUZHU_METRICS_ENABLED"],
+    )
+    assert settings.metrics_enabled and settings.worker_metrics_host == "0.0.0.0"
+    worker_port = str(settings.worker_metrics_port)
+    api_port = services["api"]["command"][services["api"]["command"].index("--port") + 1]
+    assert f"{api_port}:{api_port}" in [str(p).split()[0] for p in services["api"]["ports"]]
+    assert worker_port in [str(p) for p in services["worker"]["expose"]]
+    assert f"127.0.0.1:{api_port}/health" in " ".join(services["api"]["healthcheck"]["test"])
+    assert f"127.0.0.1:{worker_port}/metrics" in " ".join(services["worker"]["healthcheck"]["test"])
+
+    mount = next(v for v in services["prometheus"]["volumes"] if "prometheus.yml" in v)
+    config = yaml.safe_load((ROOT / mount.split(":")[0]).read_text())
+    targets = {
+        job["job_name"]: [t for sc in job["static_configs"] for t in sc["targets"]]
+        for job in config["scrape_configs"]
+    }
+    assert targets == {
+        "jiuzhu-api": [f"api:{api_port}"],
+        "jiuzhu-worker": [f"worker:{worker_port}"],
+    }
+
+
 def test_json_logs_carry_bound_ids(capsys: object) -> None:
     configure_logging("json", "INFO")
     structlog.contextvars.bind_contextvars(application_id="A1", workflow_id="application-A1")

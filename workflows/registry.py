@@ -5,7 +5,9 @@ from typing import Any
 from workflows.applications.workflow import ApplicationWorkflow
 from workflows.entitlements.workflow import EntitlementWorkflow
 from workflows.payments.campaign import CampaignWorkflow
+from workflows.payments.daily_batch import DailyBankBatchWorkflow
 from workflows.payments.payroll import PayrollWorkflow
+from workflows.recoveries.workflow import OverpaymentRecoveryWorkflow
 from workflows.temporary.workflow import TemporaryCaseWorkflow
 
 WORKFLOWS: list[type[Any]] = [
@@ -13,5 +15,7 @@ WORKFLOWS: list[type[Any]] = [
     EntitlementWorkflow,
     PayrollWorkflow,
     CampaignWorkflow,
+    DailyBankBatchWorkflow,
     TemporaryCaseWorkflow,
+    OverpaymentRecoveryWorkflow,
 ]

@@ -48,6 +48,9 @@ PASSTHROUGH_MODULES: tuple[str, ...] = (
     "workflows.temporary.checks",
     "workflows.temporary.rules",
     "workflows.deadlines.contract",
+    "workflows.recoveries.contract",
+    "workflows.recoveries.models",
+    "workflows.recoveries.checks",
 )
 
 

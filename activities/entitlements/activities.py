@@ -21,6 +21,7 @@ from jiuzhu.areas import AreaRef
 from jiuzhu.db.engine import unit_of_work
 from jiuzhu.db.models import OutboxMessage, PaymentInstruction
 from jiuzhu.db.models_payments import EntitlementAccount, EntitlementMember, EntitlementNotice
+from jiuzhu.membership import HeldMember, sync_entitlement
 from rules.areas import AREAS, full_name
 from workflows.payments.contract import PaymentKind, PaymentStatus
 
@@ -155,6 +156,24 @@ class EntitlementActivities:
                 )
                 member.share_status = share.status.value
                 session.add(member)
+            # One active household per person and programme (jiuzhu.membership): the index
+            # follows the entitlement — ended, cut, moved-out or deceased members are released.
+            missed = sync_entitlement(
+                session,
+                programme=a.programme,
+                case_id=a.case_id,
+                application_id=None,
+                household_id=a.household_id,
+                status=a.status,
+                members=[
+                    HeldMember(id_number=m.id_number, name=m.name, share_status=m.status.value)
+                    for m in a.members
+                ],
+            )
+            if missed:
+                activity.logger.warning(
+                    "members held by another household", extra={"case_id": a.case_id}
+                )
 
     @activity.defn
     def issue_notice(self, req: NoticeRequest) -> NoticeRef:

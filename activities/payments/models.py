@@ -56,6 +56,37 @@ class CompileResult(BaseModel):
     held_total: Decimal = Decimal("0.00")
 
 
+class RecheckRequest(BaseModel):
+    """Re-check a payroll batch at the last moment (before finance confirms its total, and
+    again before the bank file is written): see ``PayrollActivities.recheck_batch``."""
+
+    payroll_id: str
+    period_index: int  # year * 12 + month - 1
+    monthly_key: str
+    quarterly_key: str
+    chunk_size: int = 5000
+
+
+class HeldReason(BaseModel):
+    reason: str
+    count: int
+    total: Decimal
+
+
+class RecheckResult(BaseModel):
+    """The batch after the re-check: ``newly_held`` lines held by it; the rest as in
+    ``CompileResult`` (what is still to be paid, and everything held in the batch by reason)."""
+
+    newly_held: int
+    newly_held_total: Decimal
+    pending_count: int
+    pending_total: Decimal
+    by_programme: list[ProgrammeTotal] = Field(default_factory=list)
+    held_count: int = 0
+    held_total: Decimal = Decimal("0.00")
+    held_by_reason: list[HeldReason] = Field(default_factory=list)
+
+
 class BankSubmit(BaseModel):
     batch_id: str
     kind: PaymentKind  # payroll | campaign
@@ -117,6 +148,8 @@ class PayrollRunRow(BaseModel):
     failed_total: Decimal = Decimal("0.00")
     flagged_count: int = 0
     deaths_found: int = 0
+    held_count: int = 0  # lines held (format, deaths, stops, duplicates) and their total
+    held_total: Decimal = Decimal("0.00")
     revision: int = 0
     run_id: str | None = None
 

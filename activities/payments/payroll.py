@@ -4,6 +4,7 @@ writer (``activities/payments/instructions.py``: ``INSERT … SELECT … ON CONF
 the unique idempotency key), so 100,000 entitlements take a few statements, a re-run or a retry
 after a crash creates nothing twice, and the list never passes through workflow history."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -21,8 +22,11 @@ from activities.payments.models import (
     CompileResult,
     CutoffRequest,
     Cutoffs,
+    HeldReason,
     PayrollRunRow,
     ProgrammeTotal,
+    RecheckRequest,
+    RecheckResult,
 )
 from jiuzhu.calendar_store import working_calendar
 from jiuzhu.db.engine import unit_of_work
@@ -33,6 +37,8 @@ CENT = Decimal("0.01")
 CAMPAIGN_CHUNK = 20_000
 CHECK_PAGE = 10_000
 SETTLED = frozenset(s.value for s in PAYROLL_SETTLED)
+# Heartbeat details[1] of ``compile_payroll`` once the format check is done (a retry skips it).
+CHECK_DONE = 1 << 62
 
 
 def _dec(value: object) -> Decimal:
@@ -100,6 +106,82 @@ class PayrollActivities:
             after = int(rows[-1][0])
             activity.heartbeat(done, after)
 
+    def hold_stopped(self, req: RecheckRequest, heartbeat: Callable[[], None]) -> None:
+        """Hold the batch's lines stopped since they were compiled (``instructions.
+        hold_stopped_chunk``: deaths, suspensions, terminations, changed amounts), one id range
+        of ``chunk_size`` lines per transaction, then the person-level duplicates
+        (``instructions.hold_duplicate_persons``). Set-based: nothing is loaded into memory."""
+        with Session(self.engine) as session:
+            lo, hi = session.execute(
+                text("SELECT MIN(id), MAX(id) FROM payment_instruction WHERE payroll_id = :b"),
+                {"b": req.payroll_id},
+            ).one()
+        after, hi = int(lo or 0) - 1, int(hi or 0)
+        while after < hi:
+            upto = min(after + req.chunk_size, hi)
+            with unit_of_work(self.engine) as session:
+                instructions.hold_stopped_chunk(
+                    session,
+                    batch_id=req.payroll_id,
+                    period_index=req.period_index,
+                    monthly_key=req.monthly_key,
+                    quarterly_key=req.quarterly_key,
+                    after=after,
+                    upto=upto,
+                )
+            after = upto
+            heartbeat()
+        with unit_of_work(self.engine) as session:
+            instructions.hold_duplicate_persons(
+                session,
+                batch_id=req.payroll_id,
+                monthly_key=req.monthly_key,
+                quarterly_key=req.quarterly_key,
+            )
+
+    @activity.defn
+    def recheck_batch(self, req: RecheckRequest) -> RecheckResult:
+        """The last-moment re-check of a compiled month (after the death check has told each
+        entitlement of the deaths on the register): hold what must no longer be paid as
+        compiled, and return what remains to pay and everything held, by reason. Idempotent
+        (a held line stays held; a repeat holds nothing new)."""
+        before = self._held(req.payroll_id)
+        self.hold_stopped(req, lambda: activity.heartbeat())
+        pending = self._pending(req.payroll_id, 0, 0)
+        count, total = self._held(req.payroll_id)
+        with Session(self.engine) as session:
+            rows = session.execute(
+                text(
+                    "SELECT failure_reason, COUNT(*), SUM(amount) FROM payment_instruction "
+                    "WHERE payroll_id = :b AND status = :held GROUP BY failure_reason "
+                    "ORDER BY failure_reason"
+                ),
+                {"b": req.payroll_id, "held": PaymentStatus.HELD.value},
+            ).all()
+        return RecheckResult(
+            newly_held=count - before[0],
+            newly_held_total=total - before[1],
+            pending_count=pending.pending_count,
+            pending_total=pending.pending_total,
+            by_programme=pending.by_programme,
+            held_count=count,
+            held_total=total,
+            held_by_reason=[
+                HeldReason(reason=str(r[0] or ""), count=int(r[1]), total=_dec(r[2])) for r in rows
+            ],
+        )
+
+    def _held(self, batch_id: str) -> tuple[int, Decimal]:
+        with Session(self.engine) as session:
+            row = session.execute(
+                text(
+                    "SELECT COUNT(*), SUM(amount) FROM payment_instruction "
+                    "WHERE payroll_id = :b AND status = :held"
+                ),
+                {"b": batch_id, "held": PaymentStatus.HELD.value},
+            ).one()
+        return int(row[0] or 0), _dec(row[1])
+
     @activity.defn
     def payroll_cutoffs(self, req: CutoffRequest) -> Cutoffs:
         """Each cut-off is the Nth, or the last working day before it (holidays, weekends and
@@ -144,6 +226,16 @@ class PayrollActivities:
         with unit_of_work(self.engine) as session:
             instructions.requeue_failed(session, payroll_id=req.payroll_id, county=req.county_code)
         self.hold_unwritable(req.payroll_id, hi, _check_resume_point())
+        self.hold_stopped(
+            RecheckRequest(
+                payroll_id=req.payroll_id,
+                period_index=req.period_index,
+                monthly_key=req.monthly_key,
+                quarterly_key=req.quarterly_key,
+                chunk_size=req.chunk_size,
+            ),
+            lambda: activity.heartbeat(hi, CHECK_DONE),
+        )
         with Session(self.engine) as session:
             counts = session.execute(
                 text(

@@ -76,6 +76,23 @@ class CreditResult(BaseModel):
     balance_after: Decimal
 
 
+class BankReturns(BaseModel):
+    """The daily bank batch ``batch_id`` was reconciled: its prepayment lines the bank refused
+    go back into their townships' reserve funds."""
+
+    batch_id: str
+
+
+class BankReturnsResult(BaseModel):
+    """``credited_*``: every refused prepayment of the batch credited back (by any run);
+    ``new_*``: those this call credited (0 on a repeat)."""
+
+    credited_count: int = 0
+    credited_total: Decimal = Decimal("0.00")
+    new_count: int = 0
+    new_total: Decimal = Decimal("0.00")
+
+
 class PaymentOrder(BaseModel):
     """A county-funded temporary-aid instruction (kind ``temporary`` or ``staged``), once per
     ``idempotency_key``; ``period`` is the Beijing date (ISO) it is paid for."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio import activity
@@ -22,6 +22,8 @@ from temporalio import activity
 from activities.payments.instructions import write_instruction
 from activities.temporary.events import claim_event_in
 from activities.temporary.payloads import (
+    BankReturns,
+    BankReturnsResult,
     CreditResult,
     DebitResult,
     PrepaymentDebit,
@@ -34,7 +36,7 @@ from jiuzhu.db.engine import unit_of_work
 from jiuzhu.db.models_temporary import ReserveFund, ReserveFundEntry, TemporaryRecovery
 from jiuzhu.refusals import Refusal, RefusalKind
 from rules.money import format_yuan
-from workflows.payments.contract import PaymentKind
+from workflows.payments.contract import PaymentKind, PaymentStatus
 from workflows.temporary.contract import INSUFFICIENT_FUNDS, NO_RESERVE_FUND
 
 
@@ -198,9 +200,11 @@ def credit(
     actor: Actor | None,
     note_zh: str,
     create_fund: bool = False,
+    payment_key: str | None = None,
 ) -> LedgerResult:
     """Credit plus its ledger entry, inside the caller's transaction; idempotent by
-    ``dedupe_key``. ``create_fund`` opens the township's fund on its first replenishment."""
+    ``dedupe_key``. ``create_fund`` opens the township's fund on its first replenishment;
+    ``payment_key`` names the instruction a credit-back returns."""
     seen = _entry_result(session, dedupe_key)
     if seen is not None:
         return seen
@@ -232,7 +236,7 @@ def credit(
         case_id=case_id,
         actor=actor,
         note_zh=note_zh,
-        payment_key=None,
+        payment_key=payment_key,
     )
 
 
@@ -347,3 +351,54 @@ class ReserveFundActivities:
                     rec.closed_at = datetime.now(UTC)
                 session.add(rec)
         return CreditResult(ledger_entry_id=ledger.entry_id, balance_after=ledger.balance_after)
+
+    @activity.defn
+    def credit_back_failed(self, req: BankReturns) -> BankReturnsResult:
+        """A prepayment the bank refused (a ``failed`` or ``flagged`` line of the daily batch
+        ``batch_id``, e.g. a closed card account) was never paid: its amount returns to the
+        reserve fund it was debited from (民发〔2018〕23号: 备用金专款专用), once per instruction
+        (ledger dedupe key ``<instruction key>:bank_return``, the instruction named on the
+        entry), all in one transaction. A repeat credits nothing more. The instruction stays
+        ``failed`` with the bank's reason: no batch picks it up again (the township grants
+        anew on a corrected card account)."""
+        select_failed = text(
+            "SELECT p.idempotency_key, p.case_id, p.area_code, p.amount, p.failure_reason, "
+            "(SELECT e.township_code FROM reserve_fund_entry e WHERE e.payment_idempotency_key "
+            "= p.idempotency_key AND e.direction = 'debit') FROM payment_instruction p "
+            "WHERE p.payroll_id = :b AND p.funding_source = 'reserve_fund' "
+            "AND p.status IN (:failed, :flagged) ORDER BY p.id"
+        )
+        result = BankReturnsResult()
+        with unit_of_work(self.engine) as session:
+            rows = session.execute(
+                select_failed,
+                {
+                    "b": req.batch_id,
+                    "failed": PaymentStatus.FAILED.value,
+                    "flagged": PaymentStatus.FLAGGED.value,
+                },
+            ).all()
+            for key, case_id, area_code, amount, reason, township in rows:
+                fen = to_fen(Decimal(str(amount)).quantize(Decimal("0.01")))
+                ledger = credit(
+                    session,
+                    township=township or AreaRef.of(area_code).township,
+                    amount_fen=fen,
+                    dedupe_key=f"{key}:bank_return",
+                    purpose="bank_return",
+                    case_id=case_id,
+                    actor=None,
+                    note_zh=f"先行救助银行代发失败退回备用金（批次{req.batch_id}）：{reason or ''}",
+                    payment_key=key,
+                )
+                result.credited_count += 1
+                result.credited_total += from_fen(fen)
+                if ledger.created:
+                    result.new_count += 1
+                    result.new_total += from_fen(fen)
+        if result.new_count:
+            activity.logger.info(
+                "failed prepayments credited back",
+                extra={"batch_id": req.batch_id, "count": result.new_count},
+            )
+        return result

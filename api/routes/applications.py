@@ -33,6 +33,7 @@ from api.deps import (
     require_roles,
 )
 from api.idempotency import keyed_step, request_hash, reserve, update_id
+from api.idempotency import release as release_key
 from api.schemas.applications import (
     AcceptBody,
     ApplicationCreate,
@@ -60,6 +61,7 @@ from api.validators import Limit, Offset
 from jiuzhu.contract import Actor, CaseKind, Role, household_id_for
 from jiuzhu.db.models import CaseRecord
 from jiuzhu.db.models_application import ApplicationNotice
+from jiuzhu.membership import MemberClaim, applies_to, claim, release
 from jiuzhu.read_model import upsert_case
 from jiuzhu.records import CaseSnapshot
 from jiuzhu.refusals import Refusal, RefusalError, RefusalKind
@@ -135,6 +137,57 @@ def record_submitted(session: Session, snap: CaseSnapshot) -> None:
         session.rollback()  # the workflow (or a concurrent retry) wrote it first
 
 
+def release_claims(session: Session, application_id: str) -> None:
+    release(session, application_id)
+
+
+def case_exists(session: Session, case_id: str) -> bool:
+    return session.get(CaseRecord, case_id) is not None
+
+
+async def claim_household(
+    db: Database,
+    actor: Actor,
+    body: ApplicationCreate,
+    inp: ApplicationInput,
+    fresh: bool,
+    idempotency_key: str | None,
+    digest: str,
+) -> bool:
+    """Claim every member for the programme before the workflow starts (one person, one active
+    household per programme — 低保办法 Art. 6, DOMAIN §7). A member held by another case is
+    refused with 409 naming that case and ``household[i].id_number``; nothing is written (a
+    fresh ``Idempotency-Key`` is given back). An idempotent retry claims only when its first
+    request never got as far as the read model. True when this request claimed."""
+    if not applies_to(body.programme.value):
+        return False
+    if not fresh and await db.read(case_exists, inp.application_id):
+        return False
+    members = [
+        MemberClaim(id_number=m.id_number, name=m.name, field=f"household[{i}].id_number")
+        for i, m in enumerate(body.household)
+    ]
+    clash = await db.write(
+        claim, body.programme.value, inp.application_id, inp.household_id, members
+    )
+    if clash is None:
+        return True
+    if idempotency_key and fresh:
+        await db.write(release_key, actor, IDEMPOTENCY_SCOPE, idempotency_key, digest)
+    log.info("household member already claimed", other_case_id=clash.other_case_id)
+    raise RefusalError(
+        Refusal(
+            kind=RefusalKind.CONFLICT,
+            message_zh=clash.message_zh(),
+            field=clash.field,
+            extra={
+                "other_case_id": clash.other_case_id,
+                "other_case_kind": clash.other_case_kind,
+            },
+        )
+    )
+
+
 @router.post("", status_code=201, response_model=ApplicationState)
 async def create_application(
     body: ApplicationCreate,
@@ -150,13 +203,14 @@ async def create_application(
     key is reserved before the workflow starts, so concurrent duplicates cannot both create."""
     ensure_area(actor, body.area_code)
     fresh = True
+    digest = request_hash(body)
     if idempotency_key:
         held = await db.write(
             reserve,
             actor,
             IDEMPOTENCY_SCOPE,
             idempotency_key,
-            request_hash(body),
+            digest,
             application_id_for_key(actor.officer_id, idempotency_key),
         )
         application_id, fresh = held.resource_id, held.fresh
@@ -178,6 +232,7 @@ async def create_application(
         applied_on=body.applied_on,
     )
     workflow_id = application_workflow_id(application_id)
+    claimed = await claim_household(db, actor, body, inp, fresh, idempotency_key, digest)
     try:
         # A duplicate starts it too (the reserver may have failed before starting it): the
         # same id with USE_EXISTING is the same workflow.
@@ -192,6 +247,12 @@ async def create_application(
         )
     except WorkflowAlreadyStartedError:
         pass  # a retry of an application whose workflow has already closed
+    except BaseException:
+        if claimed:  # not started: the claims (and a fresh key) are given back
+            await db.write(release_claims, application_id)
+            if idempotency_key and fresh:
+                await db.write(release_key, actor, IDEMPOTENCY_SCOPE, idempotency_key, digest)
+        raise
     await db.write(
         record_submitted,
         CaseSnapshot(

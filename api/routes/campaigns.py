@@ -1,6 +1,9 @@
 """One-off campaigns (seed 003): an admin pays a fixed amount to every covered person of the
 chosen programmes' active entitlements in a county by a date, provincial and local shares
-recorded (e.g. 300 yuan, 6:4)."""
+recorded (e.g. 300 yuan, 6:4). The list goes to the bank only once county finance confirmed it
+funded exactly the compiled total (``POST /campaigns/{id}/funding``, once: another reference is
+a 409 naming the recorded one); after an unreadable bank answer finance re-sends it
+(``POST /campaigns/{id}/resubmit``, only from ``bank_error``)."""
 
 import hashlib
 import uuid
@@ -12,8 +15,10 @@ from fastapi import APIRouter, Depends, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
+from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.db import DatabaseDep
 from api.deps import (
@@ -24,6 +29,7 @@ from api.deps import (
     ensure_area,
     require_roles,
 )
+from api.errors import ProblemError
 from api.idempotency import request_hash, reserve
 from api.validators import PositiveMoney, ShortText
 from jiuzhu.clock import beijing_today
@@ -32,10 +38,18 @@ from jiuzhu.db.models_payments import Campaign
 from rules.areas import AreaLevel, get_area, is_known_area
 from workflows.payments.campaign import CampaignWorkflow
 from workflows.payments.contract import CampaignStatus, campaign_workflow_id
-from workflows.payments.models import CampaignInput
+from workflows.payments.models import (
+    CampaignFunding,
+    CampaignFundingResult,
+    CampaignInput,
+    CampaignState,
+    ResubmitBatch,
+    ResubmitResult,
+)
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]
+Finance = Annotated[Actor, Depends(require_roles(Role.FINANCE))]
 Reader = Annotated[
     Actor, Depends(require_roles(Role.ADMIN, Role.COUNTY_OFFICER, Role.FINANCE, Role.AUDITOR))
 ]
@@ -154,6 +168,7 @@ async def create_campaign(
                 provincial_ratio=row.provincial_ratio,
                 pay_by=row.pay_by,
                 created_by=actor,
+                funding_required=True,  # finance confirms the compiled total first
             ),
             id=campaign_workflow_id(campaign_id),
             task_queue=settings.task_queue,
@@ -174,3 +189,91 @@ def get_campaign(campaign_id: str, actor: Reader, session: SessionDep) -> Campai
         raise HTTPException(404, f"campaign {campaign_id} not found")
     ensure_area(actor, row.county_code)
     return row
+
+
+class CampaignFundingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: PositiveMoney = Field(gt=0, max_digits=14, decimal_places=2)
+    reference: ShortText = Field(min_length=1, max_length=100)
+
+
+class ResubmitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason_zh: ShortText = Field(min_length=1, max_length=500)
+
+
+async def _campaign_handle(
+    db: DatabaseDep, client: TemporalClientDep, campaign_id: str, actor: Actor
+) -> WorkflowHandle[CampaignWorkflow, CampaignState]:
+    row = await db.read(campaign_row, campaign_id)
+    if row is None:
+        raise HTTPException(404, f"campaign {campaign_id} not found")
+    ensure_area(actor, row.county_code)
+    return client.get_workflow_handle_for(CampaignWorkflow.run, campaign_workflow_id(campaign_id))
+
+
+async def _update(
+    handle: WorkflowHandle[CampaignWorkflow, CampaignState], update: object, arg: object
+) -> object:
+    """Run the campaign's Update; refusals propagate to the one handler (403/409/422). A
+    campaign that has ended answers 409."""
+    try:
+        return await handle.execute_update(update, arg)  # type: ignore[call-overload]
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise ProblemError(409, "Conflict", "一次性补贴发放已结束") from None
+        raise
+
+
+@router.post("/{campaign_id}/funding", response_model=CampaignFundingResult)
+async def confirm_funding(
+    campaign_id: str,
+    body: CampaignFundingIn,
+    actor: Finance,
+    db: DatabaseDep,
+    client: TemporalClientDep,
+) -> CampaignFundingResult:
+    """County finance confirms it funded the paying bank with exactly the campaign's compiled
+    total (provincial and local shares together). Once: the same reference again answers with
+    the recorded confirmation (``already_recorded``), another reference is refused (409 naming
+    the recorded one)."""
+    handle = await _campaign_handle(db, client, campaign_id, actor)
+    result = await _update(
+        handle,
+        CampaignWorkflow.confirm_funding,
+        CampaignFunding(actor=actor, amount=body.amount, reference=body.reference),
+    )
+    assert isinstance(result, CampaignFundingResult)
+    return result
+
+
+@router.post("/{campaign_id}/resubmit", response_model=ResubmitResult)
+async def resubmit(
+    campaign_id: str,
+    body: ResubmitIn,
+    actor: Finance,
+    db: DatabaseDep,
+    client: TemporalClientDep,
+) -> ResubmitResult:
+    """County finance re-sends a campaign whose bank answer could not be read (only from
+    ``bank_error``, else 409): the lines still unanswered go again, the bank credits each
+    reference once. Recorded in the campaign's state (who, when, why)."""
+    handle = await _campaign_handle(db, client, campaign_id, actor)
+    result = await _update(
+        handle, CampaignWorkflow.resubmit, ResubmitBatch(actor=actor, reason_zh=body.reason_zh)
+    )
+    assert isinstance(result, ResubmitResult)
+    return result
+
+
+@router.get("/{campaign_id}/state", response_model=CampaignState)
+async def campaign_state(
+    campaign_id: str, actor: Reader, db: DatabaseDep, client: TemporalClientDep
+) -> CampaignState:
+    """The campaign's live state (compiled totals, funding, bank, reconciliation,
+    resubmissions)."""
+    handle = await _campaign_handle(db, client, campaign_id, actor)
+    state: CampaignState = await handle.query(CampaignWorkflow.get_state)
+    return state

@@ -169,7 +169,11 @@ async def encode_in(namespace: str, request: Request, body: CodecBody, actor: Op
     return await _encode(request, body, actor, namespace)
 
 
-@router.post("/session", status_code=204)
+@router.post(
+    "/session",
+    status_code=204,
+    responses={401: {"description": "Invalid token"}, 403: {"description": "Not an operator"}},
+)
 async def login(request: Request, body: CodecLogin, response: Response) -> None:
     """Keep an operator's token in an HttpOnly cookie for the Web UI's codec calls."""
     actor = await run_in_threadpool(officer_for_token, request.app.state.engine, body.token)
@@ -189,7 +193,7 @@ async def login(request: Request, body: CodecLogin, response: Response) -> None:
     log.info("codec login", officer_id=actor.officer_id, role=actor.role.value)
 
 
-@router.delete("/session", status_code=204)
+@router.delete("/session", status_code=204, include_in_schema=False)
 async def logout(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/codec")
 

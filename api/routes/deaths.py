@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from api.deps import SessionDep, require_roles
+from api.scoping import people_in_area
 from api.validators import IdNumber, PaperDate, PersonName, ShortText
 from jiuzhu.clock import beijing_today
 from jiuzhu.contract import Actor, Role
@@ -51,16 +52,27 @@ class DeathsLoad(BaseModel):
 class DeathsLoaded(BaseModel):
     loaded: int
     already_known: int
+    # Records of people outside the admin's area (neither registered there nor covered by a case
+    # of the area): not loaded (PIPL Art. 6; DOMAIN §2).
+    refused_out_of_area: int = 0
+    refused: list[str] = Field(default_factory=list)  # their fields, e.g. "records.3.id_number"
 
 
 @router.post("", status_code=201, response_model=DeathsLoaded)
 def load_deaths(body: DeathsLoad, actor: Admin, session: SessionDep) -> DeathsLoaded:
-    """Load deaths (idempotent per ID number: a death already on the register is kept)."""
-    ids = [r.id_number for r in body.records]
+    """Load deaths of people inside the admin's area (registered there or covered by one of its
+    cases; others refused and counted — a death loaded by another county once cut a household's
+    payment). Idempotent per ID number: a death already on the register is kept."""
+    inside = people_in_area(session, actor, (r.id_number for r in body.records))
+    refused = [
+        f"records.{i}.id_number" for i, r in enumerate(body.records) if r.id_number not in inside
+    ]
+    records = [r for r in body.records if r.id_number in inside]
+    ids = [r.id_number for r in records]
     known = set(
         session.exec(select(DeathRecord.id_number).where(col(DeathRecord.id_number).in_(ids))).all()
     )
-    fresh = {r.id_number: r for r in body.records if r.id_number not in known}
+    fresh = {r.id_number: r for r in records if r.id_number not in known}
     for r in fresh.values():
         session.add(
             DeathRecord(
@@ -76,4 +88,9 @@ def load_deaths(body: DeathsLoad, actor: Admin, session: SessionDep) -> DeathsLo
     except IntegrityError:  # a concurrent load of the same person: load again, idempotently
         session.rollback()
         return load_deaths(body, actor, session)
-    return DeathsLoaded(loaded=len(fresh), already_known=len(body.records) - len(fresh))
+    return DeathsLoaded(
+        loaded=len(fresh),
+        already_known=len(records) - len(fresh),
+        refused_out_of_area=len(refused),
+        refused=refused[:100],
+    )

@@ -52,6 +52,8 @@ from workflows.entitlements.models import (
     ChangeReport,
     EntitlementState,
     InvestigationClose,
+    MoveOut,
+    MoveOutResult,
     ReviewOutcome,
     ReviewOutcomeKind,
     ReviewResult,
@@ -164,6 +166,21 @@ class WorkRefusalIn(BaseModel):
     member_id_number: IdNumber
     justified: bool
     description_zh: FreeText = Field(min_length=1, max_length=500)
+
+    @field_validator("member_id_number")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return validate_id_number(v)
+
+
+class MoveOutIn(BaseModel):
+    """成员迁出 (分户): who left the household, when, why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member_id_number: IdNumber
+    moved_on: PaperDate | None = None
+    reason_zh: FreeText = Field(min_length=1, max_length=500)
 
     @field_validator("member_id_number")
     @classmethod
@@ -440,6 +457,31 @@ async def record_work_refusal(
         body,
         idempotency_key,
         WorkRefusalResult,
+    )
+
+
+@router.post("/{entitlement_id}/move-outs", status_code=201, response_model=MoveOutResult)
+async def record_move_out(
+    entitlement_id: str,
+    body: MoveOutIn,
+    actor: Investigator,
+    db: DatabaseDep,
+    client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> MoveOutResult:
+    """成员迁出 (分户): the member's share ends (amount from next month, written notice) and the
+    member may then join another household of the programme — the explicit first step of a
+    household split (one active household per person and programme)."""
+    return await run_step(
+        db,
+        client,
+        actor,
+        entitlement_id,
+        EntitlementWorkflow.record_move_out,
+        MoveOut(actor=actor, **body.model_dump()),
+        body,
+        idempotency_key,
+        MoveOutResult,
     )
 
 

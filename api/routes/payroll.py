@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import text
 from sqlmodel import col, select
+from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import SessionDep, SettingsDep, TemporalClientDep, ensure_area, require_roles
@@ -24,7 +25,7 @@ from jiuzhu.db.models_payments import PayrollRun
 from jiuzhu.schedules import backfill_month, trigger_now
 from rules.areas import AreaLevel, get_area, is_known_area
 from workflows.payments.contract import payroll_schedule_id, payroll_workflow_id
-from workflows.payments.models import FundingConfirmation, PayrollState
+from workflows.payments.models import FundingConfirmation, PayrollState, ResubmitBatch
 from workflows.payments.payroll import PayrollWorkflow
 
 router = APIRouter(prefix="/payroll", tags=["payroll"])
@@ -164,15 +165,9 @@ def payroll_status(
     )
 
 
-@router.post("/{county_code}/{period}/funding", response_model=PayrollState)
-async def confirm_funding(
-    county_code: str,
-    period: str,
-    body: FundingIn,
-    actor: Finance,
-    client: TemporalClientDep,
-) -> PayrollState:
-    """County finance confirms it funded the paying bank with exactly the month's total."""
+async def _month_handle(
+    client: TemporalClientDep, actor: Actor, county_code: str, period: str
+) -> WorkflowHandle[PayrollWorkflow, PayrollState]:
     county_checked(actor, county_code)
     y, m = period_checked(period)
     handle = client.get_workflow_handle_for(
@@ -184,10 +179,48 @@ async def confirm_funding(
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise HTTPException(404, f"no payroll for {county_code} {period}") from exc
         raise
+    return handle
+
+
+@router.post("/{county_code}/{period}/funding", response_model=PayrollState)
+async def confirm_funding(
+    county_code: str,
+    period: str,
+    body: FundingIn,
+    actor: Finance,
+    client: TemporalClientDep,
+) -> PayrollState:
+    """County finance confirms it funded the paying bank with exactly the month's total."""
+    handle = await _month_handle(client, actor, county_code, period)
     await run_update(
         handle,
         PayrollWorkflow.confirm_funding,
         FundingConfirmation(actor=actor, **body.model_dump()),
+    )
+    state: PayrollState = await handle.query(PayrollWorkflow.get_state)
+    return state
+
+
+class ResubmitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason_zh: ShortText = Field(min_length=1, max_length=500)
+
+
+@router.post("/{county_code}/{period}/resubmit", response_model=PayrollState)
+async def resubmit(
+    county_code: str,
+    period: str,
+    body: ResubmitIn,
+    actor: Finance,
+    client: TemporalClientDep,
+) -> PayrollState:
+    """County finance re-sends a month whose bank answer could not be read (only from
+    ``bank_error``, else 409; audited): the lines still unanswered go again and the bank
+    credits each reference once. The only way a month that moved money is re-opened."""
+    handle = await _month_handle(client, actor, county_code, period)
+    await run_update(
+        handle, PayrollWorkflow.resubmit, ResubmitBatch(actor=actor, reason_zh=body.reason_zh)
     )
     state: PayrollState = await handle.query(PayrollWorkflow.get_state)
     return state

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from api.routes import (
     applications,
+    bank_batches,
     calendar,
     campaigns,
     codec,
@@ -16,7 +17,9 @@ from api.routes import (
     outbox,
     payroll,
     policies,
+    recoveries,
     relatives,
+    reports,
     reserve_fund,
     temporary,
     verification_admin,
@@ -28,7 +31,9 @@ ROUTERS: list[APIRouter] = [
     entitlements.router,
     payroll.router,
     campaigns.router,
+    bank_batches.router,
     deaths.router,
+    recoveries.router,
     temporary.router,
     reserve_fund.router,
     policies.router,
@@ -38,6 +43,7 @@ ROUTERS: list[APIRouter] = [
     outbox.router,
     verification_admin.router,
     relatives.router,
+    reports.router,
     codec.router,
     officers.router,
 ]

@@ -117,18 +117,23 @@ class PayrollRun(SQLModel, table=True):
     failed_total: Decimal = _money()
     flagged_count: int = 0
     deaths_found: int = 0
+    held_count: int = 0  # lines held: bank format, deaths, stops, duplicates (reason per line)
+    held_total: Decimal = _money()
     revision: int = 0
     run_id: str | None = None
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
 
 
 class BankBatch(SQLModel, table=True):
-    """A file handed to the paying bank (payroll or campaign) and its result file."""
+    """A file handed to the paying bank (payroll, campaign, or the daily batch of temporary
+    assistance: kind ``temporary``) and its result file. The daily batch also publishes its
+    status and reconciliation here (``DailyBankBatchWorkflow``, migration 0008); the payroll
+    and the campaign keep theirs in ``payroll_run`` / ``campaign``."""
 
     __tablename__ = "bank_batch"
 
     batch_id: str = Field(primary_key=True)
-    kind: str  # payroll | campaign
+    kind: str  # payroll | campaign | temporary (the daily batch)
     county_code: str = Field(index=True)
     value_date: date
     file_path: str
@@ -136,6 +141,25 @@ class BankBatch(SQLModel, table=True):
     total: Decimal = _money()
     result_path: str | None = None
     submitted_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
+    # The daily batch's own record (empty for payroll and campaign batches).
+    status: str = Field(default="", index=True)
+    workflow_id: str | None = None
+    run_id: str | None = None
+    revision: int = 0
+    value_date_provisional: bool = False
+    assigned_count: int = 0
+    assigned_total: Decimal = _money()
+    paid_count: int = 0
+    paid_total: Decimal = _money()
+    failed_count: int = 0
+    failed_total: Decimal = _money()
+    held_count: int = 0
+    held_total: Decimal = _money()
+    credited_back_count: int = 0
+    credited_back_total: Decimal = _money()
+    report_path: str | None = None
+    bank_error: str | None = None
+    updated_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
 
 
 class BankLedger(SQLModel, table=True):

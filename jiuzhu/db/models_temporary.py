@@ -37,7 +37,7 @@ class ReserveFundEntry(SQLModel, table=True):
     township_code: str = Field(index=True)
     county_code: str = Field(index=True)
     direction: str  # debit | credit
-    purpose: str  # prepayment | replenishment | recovery
+    purpose: str  # prepayment | replenishment | recovery | bank_return
     amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     balance_after_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     case_id: str | None = Field(default=None, index=True)

@@ -39,14 +39,46 @@ async def test_verification_loads_are_replaced_per_area(
     )
     assert r.status_code == 200, r.text
     assert r.json()["refused_out_of_area"] == 1
-    count = "SELECT COUNT(*) FROM verification_record WHERE source = 'housing_fund' AND id_number = :p"
+    count = (
+        "SELECT COUNT(*) FROM verification_record WHERE source = 'housing_fund' AND id_number = :p"
+    )
     assert scalar(engine, count, p=ours) == 1
     assert scalar(engine, count, p=theirs) == 1  # the other county's record, loaded by its admin
 
     # 419901 resets the source: its own records go, the other county's stay.
-    r = await api.put("/admin/verification/housing_fund", json={"records": []}, headers=auth("admin"))
+    r = await api.put(
+        "/admin/verification/housing_fund", json={"records": []}, headers=auth("admin")
+    )
     assert r.status_code == 200
     assert scalar(engine, count, p=ours) == 0
     assert scalar(engine, count, p=theirs) == 1
     r = await api.put("/admin/verification/housing_fund", json={"records": []}, headers=other_admin)
     assert scalar(engine, count, p=theirs) == 0
+
+
+async def test_deaths_outside_the_area_are_refused_and_counted(
+    api: httpx.AsyncClient, engine: Engine
+) -> None:
+    """The reproduction: the admin of 419901 loaded a death for a beneficiary of 410882."""
+    ours = id_number(date(1940, 6, 1))
+    theirs = id_number(date(1940, 6, 1), area6="410882")
+    r = await api.post(
+        "/deaths",
+        json={
+            "records": [
+                {"id_number": theirs, "name": "外县人", "date_of_death": "2026-10-01"},
+                {"id_number": ours, "name": "本县人", "date_of_death": "2026-10-01"},
+            ]
+        },
+        headers=auth("admin"),
+    )
+    assert r.status_code == 201, r.text
+    assert r.json() == {
+        "loaded": 1,
+        "already_known": 0,
+        "refused_out_of_area": 1,
+        "refused": ["records.0.id_number"],
+    }
+    deaths = "SELECT COUNT(*) FROM death_record WHERE id_number = :p"
+    assert scalar(engine, deaths, p=theirs) == 0
+    assert scalar(engine, deaths, p=ours) == 1

@@ -14,6 +14,12 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.applications.membership import (
+    ReleaseMembers,
+    SettledMembers,
+    SettleMembers,
+    TransferMembers,
+)
 from activities.applications.notices import IssueNotice, NoticeRef
 from activities.deadlines import Deadline, DeadlineSpec
 from activities.policy import PolicyRequest
@@ -86,6 +92,21 @@ def issue_notice(req: IssueNotice) -> NoticeRef:
     )
 
 
+@activity.defn(name="membership_settle")
+def settle_members(req: SettleMembers) -> SettledMembers:
+    return SettledMembers()
+
+
+@activity.defn(name="membership_release")
+def release_members(req: ReleaseMembers) -> int:
+    return 0
+
+
+@activity.defn(name="membership_transfer")
+def transfer_members(req: TransferMembers) -> int:
+    return 0
+
+
 @pytest_asyncio.fixture
 async def queue(client: Client) -> AsyncIterator[str]:
     task_queue = f"app-branching-{uuid.uuid4().hex[:8]}"
@@ -101,6 +122,9 @@ async def queue(client: Client) -> AsyncIterator[str]:
             compute_deadline,
             post_outbox,
             issue_notice,
+            settle_members,
+            release_members,
+            transfer_members,
         ],
         activity_executor=ThreadPoolExecutor(4),
     ):

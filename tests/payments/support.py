@@ -47,6 +47,25 @@ class TruncatingBank(EmbeddedBank):
         result.write_text("\n".join(lines), encoding="utf-8")
 
 
+class CorrectedBank(TruncatingBank):
+    """Answers the first file with an unreadable result; a re-sent file gets a corrected answer
+    (the bank re-delivers it): lines it already credited are not credited again."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self.calls = 0
+
+    def submit(
+        self, batch_file: Path, heartbeat_every: int, progress: Callable[[int], None] | None = None
+    ) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            super().submit(batch_file, heartbeat_every, progress)
+            return
+        result_path_for(batch_file).unlink(missing_ok=True)
+        EmbeddedBank.submit(self, batch_file, heartbeat_every, progress)
+
+
 class GatedBank(EmbeddedBank):
     """The embedded bank, which processes a file only once the test releases it."""
 

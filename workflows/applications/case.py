@@ -25,13 +25,25 @@ from workflows.deadlines.book import DeadlineBook
 
 with workflow.unsafe.imports_passed_through():
     from activities.applications.checks import ApplicationActivities, AssessRequest, AssessResult
+    from activities.applications.membership import (
+        MembershipActivities,
+        ReleaseMembers,
+        SettleMembers,
+        TransferMembers,
+    )
     from activities.applications.notices import IssueNotice, NoticeActivities, NoticeRef
     from activities.applications.verification import SourceResult
     from activities.deadlines import Deadline
     from activities.policy import PolicyActivities, PolicyRequest
     from jiuzhu.contract import Actor
+    from jiuzhu.membership import HOUSEHOLD_PROGRAMMES, MemberClaim
     from jiuzhu.records import AuditRecord, TimelineEntry
-    from jiuzhu.refusals import RefusalKind, refuse, wrong_state
+    from jiuzhu.refusals import RefusalKind, conflict, refuse, wrong_state
+    from jiuzhu.versions import (
+        ONE_HOUSEHOLD_CLAIM,
+        ONE_HOUSEHOLD_RELEASE,
+        ONE_HOUSEHOLD_TRANSFER,
+    )
     from rules.household import Household
     from rules.periods import Period
     from rules.policy import Policy
@@ -212,6 +224,70 @@ class ApplicationCase:
         s.notices.append(ref)
         return ref
 
+    # --- one person, one active household per programme (jiuzhu.membership) ---------------
+    def _keeps_members(self, patch: str) -> bool:
+        """Household programmes, where the step runs with the ``one-household-*`` change
+        (``patch`` names the call site)."""
+        return self.state.programme in HOUSEHOLD_PROGRAMMES and workflow.patched(patch)
+
+    async def _claim_household(self, household: Household) -> None:
+        """An investigated household: claim every member for this case and release the ones it
+        no longer lists. A member held by another case refuses the step (409 naming that case
+        and ``household.members[i].id_number``) before anything is recorded."""
+        if not self._keeps_members(ONE_HOUSEHOLD_CLAIM):
+            return
+        s = self.state
+        settled = await call(
+            MembershipActivities.settle_members,
+            SettleMembers(
+                case_id=s.application_id,
+                programme=s.programme.value,
+                household_id=s.household_id,
+                members=[
+                    MemberClaim(
+                        id_number=m.id_number,
+                        name=m.name,
+                        field=f"household.members[{i}].id_number",
+                    )
+                    for i, m in enumerate(household.members)
+                ],
+            ),
+        )
+        if settled.clash is not None:
+            c = settled.clash
+            raise conflict(
+                c.message_zh(),
+                c.field,
+                other_case_id=c.other_case_id,
+                other_case_kind=c.other_case_kind,
+            )
+
+    async def _release_household(self) -> None:
+        """The case ended without approval: its members may apply again."""
+        if not self._keeps_members(ONE_HOUSEHOLD_RELEASE):
+            return
+        s = self.state
+        await call(
+            MembershipActivities.release_members,
+            ReleaseMembers(case_id=s.application_id, programme=s.programme.value),
+        )
+
+    async def _hand_household_to(self, entitlement_id: str | None) -> None:
+        """Approved: the entitlement holds the members from now on (released when nothing is
+        paid, i.e. no entitlement)."""
+        if not self._keeps_members(ONE_HOUSEHOLD_TRANSFER):
+            return
+        s = self.state
+        await call(
+            MembershipActivities.transfer_members,
+            TransferMembers(
+                case_id=s.application_id,
+                programme=s.programme.value,
+                entitlement_id=entitlement_id,
+                household_id=s.household_id,
+            ),
+        )
+
     async def _stop_verification(self) -> None:
         task, self._verification = self._verification, None
         if task is not None and not task.done():
@@ -310,6 +386,7 @@ class ApplicationCase:
         self.state.status = status
         if self.book.open():
             await self.book.cancel_all()
+        await self._release_household()
         self._rearm()
 
     # --- hooks one step module offers another -----------------------------------------------

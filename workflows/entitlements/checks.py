@@ -15,6 +15,7 @@ from workflows.entitlements.models import (
     EntitlementState,
     Investigation,
     InvestigationClose,
+    MoveOut,
     ReviewOutcome,
     ReviewOutcomeKind,
     WorkRefusal,
@@ -75,6 +76,21 @@ def check_work_refusal(state: EntitlementState, inp: WorkRefusal) -> None:
         raise invalid("member_id_number", "该身份证号码不是本户成员")
     if member.status is not ShareStatus.ACTIVE:
         raise wrong_state(f"该成员的救助份额状态为{member.status.value}")
+
+
+def check_move_out(state: EntitlementState, inp: MoveOut) -> None:
+    """成员迁出: a member of an open entitlement whose share is active or suspended; the
+    applicant (the payee) cannot move out of their own household here (the household is then
+    reviewed), and a single-person entitlement (特困) ends by termination instead."""
+    check_actor(state, inp.actor, INVESTIGATORS)
+    check_open(state)
+    member = state.member(inp.member_id_number)
+    if member is None:
+        raise invalid("member_id_number", "该身份证号码不是本户成员")
+    if member.status not in (ShareStatus.ACTIVE, ShareStatus.SUSPENDED):
+        raise wrong_state(f"该成员的救助份额状态为{member.status.value}，无需办理迁出")
+    if member.relation == "applicant" or state.single_person:
+        raise invalid("member_id_number", "申请人（户主）不能办理成员迁出，请办理变更或终止")
 
 
 def check_card_change(state: EntitlementState, inp: CardAccountChange) -> None:

@@ -40,6 +40,7 @@ REPORT_CHANGE = "report_change"
 CLOSE_INVESTIGATION = "close_investigation"
 RECORD_DEATH = "record_death"
 RECORD_WORK_REFUSAL = "record_work_refusal"
+RECORD_MOVE_OUT = "record_move_out"
 CHANGE_CARD_ACCOUNT = "change_card_account"
 RECORD_REVIEW_OUTCOME = "record_review_outcome"
 
@@ -65,6 +66,7 @@ class ShareStatus(StrEnum):
     SUSPENDED = "suspended"  # e.g. death reported, pending the household review
     CUT = "cut"  # work refusal (低保办法 Art. 34)
     DECEASED = "deceased"  # death confirmed by the review
+    MOVED_OUT = "moved_out"  # 分户/迁出: left the household (may join another one)
 
 
 class CardAccount(BaseModel):

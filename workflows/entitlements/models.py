@@ -258,6 +258,25 @@ class WorkRefusal(BaseModel):
     description_zh: str = Field(min_length=1, max_length=500)
 
 
+class MoveOut(BaseModel):
+    """成员迁出 (分户): a member has left the household — moved out, married into another
+    household, split off to apply on their own. Their share ends from next month and they may
+    then be a member of another household of the programme (one active household per person
+    and programme, issue 11 item 4; 低保办法 Art. 6, 32)."""
+
+    actor: Actor
+    member_id_number: str
+    moved_on: date | None = None
+    reason_zh: str = Field(min_length=1, max_length=500)
+
+
+class MoveOutResult(BaseModel):
+    id_number: str
+    next_amount: Decimal | None
+    effective_from: date
+    notice_id: str | None = None
+
+
 class WorkRefusalResult(BaseModel):
     unjustified_refusals: int
     share_cut: bool

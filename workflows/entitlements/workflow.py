@@ -56,6 +56,8 @@ with workflow.unsafe.imports_passed_through():
         EntitlementState,
         InvestigationClose,
         MemberShare,
+        MoveOut,
+        MoveOutResult,
         NoticeReason,
         NoticeRequest,
         ReviewKind,
@@ -310,6 +312,19 @@ class EntitlementWorkflow:
     @record_work_refusal.validator
     def _validate_work_refusal(self, inp: WorkRefusal) -> None:
         checks.check_work_refusal(self.state, inp)
+
+    @workflow.update
+    async def record_move_out(self, inp: MoveOut) -> MoveOutResult:
+        """成员迁出 (分户): the member's share ends and their household membership is released."""
+        await workflow.wait_condition(lambda: self.ready)
+        async with self.lock:
+            result = await changes.record_move_out(self, inp)
+            self._arm()
+            return result
+
+    @record_move_out.validator
+    def _validate_move_out(self, inp: MoveOut) -> None:
+        checks.check_move_out(self.state, inp)
 
     @workflow.update
     async def change_card_account(self, inp: CardAccountChange) -> None:

@@ -21,8 +21,10 @@ with workflow.unsafe.imports_passed_through():
         ReconcileRequest,
         ReconcileResult,
     )
+    from activities.records import RecordActivities
     from jiuzhu.contract import Role
-    from jiuzhu.records import OutboxItem
+    from jiuzhu.records import AuditRecord, OutboxItem, RecordStep
+    from workflows.payments.models import Resubmission, ResubmitBatch
 
 BANK_TIMEOUT = timedelta(minutes=30)
 
@@ -80,3 +82,31 @@ async def escalate_bank_error(
             due_at=workflow.now(),
         ),
     )
+
+
+async def record_resubmission(
+    *, case_id: str, inp: ResubmitBatch, number: int, after_error: str | None
+) -> Resubmission:
+    """Finance re-sends a batch after an unreadable answer: the audited step (who, when, why,
+    the error it follows), the ``number``-th re-send of the batch ``case_id``."""
+    done = Resubmission(
+        actor=inp.actor, at=workflow.now(), reason_zh=inp.reason_zh, after_error=after_error
+    )
+    workflow_id = workflow.info().workflow_id
+    await call(
+        RecordActivities.record_step,
+        RecordStep(
+            audit=[
+                AuditRecord(
+                    dedupe_key=f"{workflow_id}:resubmit:{number}",
+                    at=done.at,
+                    case_id=case_id,
+                    workflow_id=workflow_id,
+                    action="bank_resubmit",
+                    actor=inp.actor,
+                    detail={"reason_zh": inp.reason_zh, "after_error": after_error},
+                )
+            ]
+        ),
+    )
+    return done

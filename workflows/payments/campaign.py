@@ -2,7 +2,12 @@
 active entitlement of the chosen programmes in a county by a date, with the provincial and local
 shares recorded (e.g. 300 yuan, 6:4). Instructions are keyed (campaign, household, programme), so
 a re-run pays nobody twice; the list goes to the paying bank and is reconciled like the payroll.
-The credit deadline is kept in a ``DeadlineBook`` on the workflow's one ``Alarm``."""
+The credit deadline is kept in a ``DeadlineBook`` on the workflow's one ``Alarm``.
+
+An unreadable bank answer stops the campaign at ``bank_error`` with one escalation to finance;
+finance re-sends it with the audited Update ``resubmit`` (only from ``bank_error``): the lines
+still unanswered go again, the bank credits each reference once (patch ``campaign-resubmit``:
+campaigns started before it end at ``bank_error``)."""
 
 import asyncio
 from datetime import timedelta
@@ -12,8 +17,14 @@ from temporalio.exceptions import ActivityError
 
 from jiuzhu.calls import call
 from jiuzhu.timers import Alarm
+from jiuzhu.versions import CAMPAIGN_RESUBMIT
 from workflows.deadlines.book import DeadlineBook
-from workflows.payments.bank_step import bank_error_text, escalate_bank_error, send_and_reconcile
+from workflows.payments.bank_step import (
+    bank_error_text,
+    escalate_bank_error,
+    record_resubmission,
+    send_and_reconcile,
+)
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DeadlineSpec
@@ -27,9 +38,10 @@ with workflow.unsafe.imports_passed_through():
     from jiuzhu.clock import workflow_today
     from jiuzhu.contract import Role
     from rules.periods import calendar_days
-    from workflows.payments.checks import check_campaign_funding
+    from workflows.payments.checks import check_campaign_funding, check_campaign_resubmit
     from workflows.payments.contract import (
         CAMPAIGN_WORKFLOW_TYPE,
+        RESUBMIT,
         CampaignStatus,
         PaymentKind,
         campaign_workflow_id,
@@ -39,6 +51,8 @@ with workflow.unsafe.imports_passed_through():
         CampaignFundingResult,
         CampaignInput,
         CampaignState,
+        ResubmitBatch,
+        ResubmitResult,
     )
 
 LONG = timedelta(minutes=30)
@@ -71,6 +85,7 @@ class CampaignWorkflow:
         finally:
             self.finished = True
         await wakes
+        await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state
 
     async def _wake_loop(self) -> None:
@@ -134,21 +149,64 @@ class CampaignWorkflow:
                 await workflow.wait_condition(lambda: s.funded_at is not None)
             s.status = CampaignStatus.SENDING
             await self._save()
+            submit = BankSubmit(
+                batch_id=inp.campaign_id,
+                kind=PaymentKind.CAMPAIGN,
+                county_code=inp.county_code,
+                value_date=cut.credit,
+            )
             try:
                 s.bank, s.reconciled = await send_and_reconcile(
-                    BankSubmit(
-                        batch_id=inp.campaign_id,
-                        kind=PaymentKind.CAMPAIGN,
-                        county_code=inp.county_code,
-                        value_date=cut.credit,
-                    ),
-                    heartbeat=timedelta(minutes=1),
+                    submit, heartbeat=timedelta(minutes=1)
                 )
                 s.status = CampaignStatus.RECONCILED
             except ActivityError as exc:
                 await self._bank_failed(inp, exc)
+                if workflow.patched(CAMPAIGN_RESUBMIT):
+                    await self._until_resubmitted(inp, submit)
         await self.book.meet("campaign_credit")
         await self._save()
+
+    async def _until_resubmitted(self, inp: CampaignInput, submit: BankSubmit) -> None:
+        """Wait at ``bank_error`` for finance's ``resubmit``, then send again: the bank file
+        holds only the lines still unanswered (pending or sent), the bank credits each
+        reference once; another unreadable answer waits again."""
+        s = self.state
+        while s.status is CampaignStatus.BANK_ERROR:
+            await self._save()
+            handled = len(s.resubmissions)
+            await workflow.wait_condition(lambda n=handled: len(s.resubmissions) > n)  # type: ignore[misc]
+            await self._save()
+            try:
+                s.bank, s.reconciled = await send_and_reconcile(
+                    submit, heartbeat=timedelta(minutes=1)
+                )
+                s.bank_error = None
+                s.status = CampaignStatus.RECONCILED
+            except ActivityError as exc:
+                await self._bank_failed(inp, exc)
+
+    @workflow.update(name=RESUBMIT)
+    async def resubmit(self, inp: ResubmitBatch) -> ResubmitResult:
+        """County finance re-sends the campaign after an unreadable bank answer (only from
+        ``bank_error``; re-checked under the lock, so of racing Updates one is recorded and
+        the others are refused). Recorded with who, when, why and the error it follows."""
+        async with self.lock:
+            s = self.state
+            check_campaign_resubmit(s, inp)
+            done = await record_resubmission(
+                case_id=s.campaign_id,
+                inp=inp,
+                number=len(s.resubmissions) + 1,
+                after_error=s.bank_error,
+            )
+            s.resubmissions.append(done)
+            s.status = CampaignStatus.SENDING
+            return ResubmitResult(status=s.status.value, resubmission=len(s.resubmissions))
+
+    @resubmit.validator
+    def _validate_resubmit(self, inp: ResubmitBatch) -> None:
+        check_campaign_resubmit(self.state, inp)
 
     async def _bank_failed(self, inp: CampaignInput, exc: ActivityError) -> None:
         """A malformed bank answer (non-retryable): stop and tell county finance, once."""

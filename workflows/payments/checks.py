@@ -13,6 +13,7 @@ from workflows.payments.models import (
     CampaignState,
     FundingConfirmation,
     PayrollState,
+    ResubmitBatch,
 )
 
 
@@ -56,7 +57,9 @@ def check_funding(state: PayrollState, inp: FundingConfirmation) -> None:
     exactly the compiled total (焦民〔2022〕154号 第六条: 8日前拨付). Once recorded, the same
     confirmation is accepted again (idempotent) and any other is refused."""
     _finance_of(inp.actor, state.county_code)
-    expected = state.compiled.pending_total if state.compiled else None
+    expected = state.funded_amount
+    if expected is None:
+        expected = state.compiled.pending_total if state.compiled else None
     if same_funding(state.funding_reference, state.funded_at, expected, inp.reference, inp.amount):
         return
     if state.status is not PayrollStatus.AWAITING_FUNDING or state.compiled is None:
@@ -65,6 +68,28 @@ def check_funding(state: PayrollState, inp: FundingConfirmation) -> None:
         raise invalid(
             "amount", f"拨付金额{inp.amount}元与本月发放总额{state.compiled.pending_total}元不一致"
         )
+
+
+def check_adjusted_total(state: PayrollState, inp: FundingConfirmation) -> None:
+    """After the last re-check (deaths, suspensions, terminations and changed amounts since
+    compile, a person paid in two households: seed 002 stop paying the deceased; exact, once),
+    finance confirms exactly the adjusted total; any other amount — the old total included — is
+    refused naming the adjusted total and what was held."""
+    c = state.compiled
+    if c is None or inp.amount == c.pending_total:
+        return
+    held = state.recheck
+    since = (
+        f"发放名单编制后重新核对，新暂停发放{held.newly_held}笔（{held.newly_held_total}元），"
+        if held is not None and held.newly_held
+        else ""
+    )
+    raise invalid(
+        "amount",
+        f"拨付金额{inp.amount}元与本月应发放总额{c.pending_total}元不一致：{since}"
+        f"本月共暂停发放{c.held_count}笔（{c.held_total}元），"
+        f"请按调整后的总额{c.pending_total}元（{c.pending_count}笔）确认拨付",
+    )
 
 
 def check_campaign_funding(state: CampaignState, inp: CampaignFunding) -> None:
@@ -78,3 +103,26 @@ def check_campaign_funding(state: CampaignState, inp: CampaignFunding) -> None:
         raise wrong_state(f"一次性补贴当前状态为{state.status.value}，不在待拨付资金阶段")
     if inp.amount != state.compiled.total:
         raise invalid("amount", f"拨付金额{inp.amount}元与补贴总额{state.compiled.total}元不一致")
+
+
+def check_resubmit(county_code: str, status: str, what_zh: str, inp: ResubmitBatch) -> None:
+    """County finance of the batch's county re-sends it to the bank, only once the bank's
+    answer could not be read (``bank_error``, escalated to finance): the lines still unanswered
+    go again and the bank credits each reference once (焦民〔2022〕154号: 按时足额发放，不得重复
+    发放). Refused while it is being sent or once it was reconciled."""
+    if inp.actor.role is not Role.FINANCE:
+        raise forbidden("只有县级财政部门可以重新报送银行")
+    if not inp.actor.covers(county_code):
+        raise forbidden(f"县（市、区）{county_code}不在{inp.actor.area_code}的管辖范围内")
+    if status != "bank_error":
+        raise wrong_state(
+            f"{what_zh}当前状态为{status}，只有银行回盘无法读取（bank_error）时才能重新报送"
+        )
+
+
+def check_campaign_resubmit(state: CampaignState, inp: ResubmitBatch) -> None:
+    check_resubmit(state.county_code, state.status.value, "一次性补贴", inp)
+
+
+def check_payroll_resubmit(state: PayrollState, inp: ResubmitBatch) -> None:
+    check_resubmit(state.county_code, state.status.value, f"{state.period}救助金发放", inp)

@@ -4,10 +4,12 @@ instructions (the ``payment_instruction`` table, DOMAIN §5).
 
 Pure (no I/O, no workflow classes)."""
 
+from datetime import date
 from enum import StrEnum
 
 PAYROLL_WORKFLOW_TYPE = "PayrollWorkflow"
 CAMPAIGN_WORKFLOW_TYPE = "CampaignWorkflow"
+DAILY_BATCH_WORKFLOW_TYPE = "DailyBankBatchWorkflow"
 
 
 def payroll_workflow_id(county_code: str, year: int, month: int) -> str:
@@ -22,6 +24,17 @@ def payroll_schedule_id(county_code: str) -> str:
 
 def campaign_workflow_id(campaign_id: str) -> str:
     return f"campaign-{campaign_id}"
+
+
+def daily_batch_id(county_code: str, value_date: date) -> str:
+    """One daily bank batch of temporary assistance per county and value date (also its
+    workflow id): ``bank-daily-410881-20270215``."""
+    return f"bank-daily-{county_code}-{value_date:%Y%m%d}"
+
+
+def daily_batch_schedule_id(county_code: str) -> str:
+    """The county's daily Temporal Schedule that starts its bank batch of temporary aid."""
+    return f"bank-daily-schedule-{county_code}"
 
 
 class PaymentKind(StrEnum):
@@ -88,6 +101,32 @@ class CampaignStatus(StrEnum):
     BANK_ERROR = "bank_error"  # the bank's answer was malformed: escalated to finance
 
 
+# The instruction kinds the daily bank batch pays (temporary assistance: prepayments from the
+# reserve fund, county-funded awards and 一事一议 stages); payroll and campaign lines are paid by
+# their own batches.
+DAILY_BATCH_KINDS = (PaymentKind.PREPAYMENT, PaymentKind.TEMPORARY, PaymentKind.STAGED)
+
+
+class DailyBatchStatus(StrEnum):
+    STARTED = "started"
+    LAUNCHED = "launched"  # a scheduled run that started the day's batch and ended
+    SENDING = "sending"
+    RECONCILED = "reconciled"
+    NOTHING_TO_PAY = "nothing_to_pay"
+    BANK_ERROR = "bank_error"  # the bank's answer was malformed: escalated to finance
+
+
+# A daily batch in one of these states has lines assigned and may have moved money: its
+# record is never overwritten, a later run of the same batch id returns it as it stands.
+DAILY_BATCH_SETTLED = (
+    DailyBatchStatus.SENDING,
+    DailyBatchStatus.RECONCILED,
+    DailyBatchStatus.BANK_ERROR,
+)
+
+
 # Names of the messages the payroll workflow takes (kept as they were).
 CONFIRM_FUNDING = "confirm_funding"
 GET_STATE = "get_state"
+# Finance re-sends a campaign whose bank answer could not be read (only from bank_error).
+RESUBMIT = "resubmit"

@@ -10,16 +10,19 @@ from pydantic import BaseModel, Field
 
 from activities.deadlines import Deadline
 from activities.entitlements.death_check import DeathCheckResult
+from activities.payments.daily_batch import BankBatchRow, DailyAssigned
 from activities.payments.models import (
     BankSubmitResult,
     CampaignCompiled,
     CompileResult,
     Cutoffs,
     PayrollRunRow,
+    RecheckResult,
     ReconcileResult,
 )
+from activities.temporary.payloads import BankReturnsResult
 from jiuzhu.contract import Actor
-from workflows.payments.contract import CampaignStatus, PayrollStatus
+from workflows.payments.contract import CampaignStatus, DailyBatchStatus, PayrollStatus
 
 
 class PayrollInput(BaseModel):
@@ -39,6 +42,16 @@ class FundingConfirmation(BaseModel):
     actor: Actor
     amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
     reference: str = Field(min_length=1, max_length=100)
+
+
+class Resubmission(BaseModel):
+    """Finance re-sent a batch whose bank answer could not be read: who, when, why, and the
+    unreadable answer it followed (the audit of the step)."""
+
+    actor: Actor
+    at: datetime
+    reason_zh: str
+    after_error: str | None = None
 
 
 class PayrollState(BaseModel):
@@ -66,6 +79,13 @@ class PayrollState(BaseModel):
     rerun_of_existing: bool = False
     existing: PayrollRunRow | None = None
     bank_error: str | None = None  # a malformed bank answer, escalated to finance
+    # The last-moment re-checks (before funding, before the bank file): the latest result (held
+    # lines by reason), how many ran, deaths they applied, and the amount finance confirmed.
+    recheck: RecheckResult | None = None
+    rechecks: int = 0
+    late_deaths_applied: int = 0
+    resubmissions: list[Resubmission] = Field(default_factory=list)
+    funded_amount: Decimal | None = None
 
 
 class CampaignInput(BaseModel):
@@ -107,6 +127,21 @@ class CampaignState(BaseModel):
     funding_reference: str | None = None
     funded_at: datetime | None = None
     bank_error: str | None = None
+    resubmissions: list[Resubmission] = Field(default_factory=list)
+
+
+class ResubmitBatch(BaseModel):
+    """County finance re-sends a batch that ended ``bank_error`` (after checking the bank's
+    file and answer): only the lines still unanswered go again; the bank credits each
+    reference once."""
+
+    actor: Actor
+    reason_zh: str = Field(min_length=1, max_length=500)
+
+
+class ResubmitResult(BaseModel):
+    status: str  # the batch's status (a CampaignStatus or PayrollStatus value)
+    resubmission: int  # 1 for the first re-send
 
 
 class FundingResult(BaseModel):
@@ -124,3 +159,33 @@ class CampaignFundingResult(BaseModel):
     funded_at: datetime
     reference: str
     already_recorded: bool = False
+
+
+class DailyBatchInput(BaseModel):
+    """One county's daily bank batch of temporary assistance. A scheduled run leaves
+    ``value_date`` empty: the workflow takes the next working day after the day (Beijing) of
+    the schedule's action time and starts the batch of that value date."""
+
+    county_code: str = Field(pattern=r"^\d{6}$")
+    value_date: date | None = None
+    value_date_provisional: bool = False
+    heartbeat_seconds: int = Field(default=30, ge=1, le=600)
+
+
+class DailyBatchState(BaseModel):
+    county_code: str
+    batch_id: str | None = None
+    value_date: date | None = None
+    value_date_provisional: bool = False
+    status: DailyBatchStatus = DailyBatchStatus.STARTED
+    assigned: DailyAssigned | None = None
+    bank: BankSubmitResult | None = None
+    reconciled: ReconcileResult | None = None
+    credited_back: BankReturnsResult | None = None
+    bank_error: str | None = None  # a malformed bank answer, escalated to finance
+    launched_workflow_id: str | None = None
+    # A later run of a batch that has moved money: nothing is done, ``existing`` is the
+    # batch's record as it stands (never overwritten).
+    rerun_of_existing: bool = False
+    existing: BankBatchRow | None = None
+    revision: int = 0

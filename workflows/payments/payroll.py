@@ -6,8 +6,12 @@ started by the county's Temporal Schedule (DOMAIN §5 payment calendar, seed 002
    read model — 低保 monthly, dispersed 特困 quarterly in the quarter's first month where the
    county's policy says so, centralised 特困 to the institution — each instruction keyed
    (household, programme, period), so a re-run or retry never pays twice;
-3. by the funds cut-off (8th) finance confirms funding (an Update);
-4. by the credit cut-off (10th) hand the list to the paying bank and reconcile each line.
+3. by the funds cut-off (8th) finance confirms funding (an Update) — of the total as it stands
+   after a last re-check: the death check runs again and every line stopped since compile
+   (a death, a suspension, a termination, a changed amount, a person paid in two households)
+   is held with its reason, so finance confirms the adjusted total;
+4. by the credit cut-off (10th) re-check once more (deaths recorded after funding are held),
+   then hand the list to the paying bank and reconcile each line.
 
 Each cut-off is the Nth, or the last working day before it. A missed cut-off sends a reminder
 before and an escalation after (``DeadlineBook`` on the workflow's one ``Alarm``). The list lives
@@ -18,6 +22,7 @@ scheduled time and starts the month's payroll as a child with the canonical id, 
 trigger and backfill go through the schedule and a month is paid by one workflow."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
 from temporalio import workflow
@@ -35,7 +40,12 @@ from jiuzhu.calls import call
 from jiuzhu.publishing import CasePublisher
 from jiuzhu.timers import Alarm
 from workflows.deadlines.book import DeadlineBook
-from workflows.payments.bank_step import bank_error_text, escalate_bank_error, send_and_reconcile
+from workflows.payments.bank_step import (
+    bank_error_text,
+    escalate_bank_error,
+    record_resubmission,
+    send_and_reconcile,
+)
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DeadlineSpec
@@ -46,6 +56,8 @@ with workflow.unsafe.imports_passed_through():
         CompileRequest,
         CutoffRequest,
         PayrollRunRow,
+        RecheckRequest,
+        RecheckResult,
         ReconcileRequest,
     )
     from activities.payments.payroll import PayrollActivities
@@ -55,10 +67,15 @@ with workflow.unsafe.imports_passed_through():
     from rules.periods import calendar_days
     from rules.policy import PaymentFrequency
     from workflows.deadlines.contract import CALENDAR_CHANGED, CalendarChanged
-    from workflows.payments.checks import check_funding
+    from workflows.payments.checks import (
+        check_adjusted_total,
+        check_funding,
+        check_payroll_resubmit,
+    )
     from workflows.payments.contract import (
         PAYROLL_SETTLED,
         PAYROLL_WORKFLOW_TYPE,
+        RESUBMIT,
         PaymentKind,
         PayrollStatus,
         payroll_workflow_id,
@@ -68,12 +85,19 @@ with workflow.unsafe.imports_passed_through():
         FundingResult,
         PayrollInput,
         PayrollState,
+        ResubmitBatch,
+        ResubmitResult,
     )
 
 LONG = timedelta(minutes=30)
 # A month whose list was compiled is never paid or recorded again by a later run (re-run,
 # backfill, schedule catch-up): the run returns the month's record as it stands.
 IMMUTABLE_MONTH = "payroll-immutable-month"
+# Deaths and stops are checked at the last moment: in the funding Update (finance confirms the
+# adjusted total) and again just before the bank file is written (issue 11 item 3).
+RECHECK_BEFORE_PAYMENT = "payroll-recheck-before-payment"
+# After an unreadable bank answer the month waits at ``bank_error`` for finance's ``resubmit``.
+PAYROLL_RESUBMIT = "payroll-resubmit"
 SA_SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 CUTOFF_BASIS = "焦民〔2022〕154号 第六条：5日前录入、8日前拨付、10日前发放到卡，遇节假日提前"
 
@@ -208,6 +232,9 @@ class PayrollWorkflow:
         await workflow.wait_condition(lambda: s.funded_at is not None)
         async with self.lock:
             await self.book.meet("payroll_funds")
+        if workflow.patched(RECHECK_BEFORE_PAYMENT):
+            async with self.lock:
+                await self._recheck()
 
         s.status = PayrollStatus.SENDING
         await self._save()
@@ -216,7 +243,7 @@ class PayrollWorkflow:
             s.bank, s.status = bank, PayrollStatus.RECONCILING
             await self._save()
 
-        try:
+        async def send() -> None:
             s.bank, s.reconciled = await send_and_reconcile(
                 BankSubmit(
                     batch_id=s.payroll_id,
@@ -231,15 +258,85 @@ class PayrollWorkflow:
                 ),
                 after_send=reconciling,
             )
+
+        try:
+            await send()
         except ActivityError as exc:
             # Only a non-retryable failure gets here (a malformed bank answer): retrying reads
             # the same bytes, so the month stops and finance is told, once.
             await self._bank_failed(exc)
+            if not workflow.patched(PAYROLL_RESUBMIT):
+                return
+            await self._until_resubmitted(send)
             return
         async with self.lock:
             await self.book.meet("payroll_credit")
         s.status = PayrollStatus.RECONCILED
         await self._save()
+
+    async def _until_resubmitted(self, send: Callable[[], Awaitable[None]]) -> None:
+        """Wait at ``bank_error`` for finance's ``resubmit``, then send again: the file holds
+        only the lines still unanswered (pending or sent), the bank credits each reference
+        once; another unreadable answer waits again (this is the only way a month that moved
+        money is re-opened: explicitly, audited)."""
+        s = self.state
+        while s.status is PayrollStatus.BANK_ERROR:
+            handled = len(s.resubmissions)
+            await workflow.wait_condition(lambda n=handled: len(s.resubmissions) > n)  # type: ignore[misc]
+            await self._save()
+            try:
+                await send()
+            except ActivityError as exc:
+                await self._bank_failed(exc)
+                continue
+            s.bank_error = None
+            s.status = PayrollStatus.RECONCILED
+            await self._save()
+
+    async def _recheck(self) -> RecheckResult:
+        """Run the death check again (each entitlement suspends its deceased members' shares
+        and writes the read model), then hold the month's pending lines that no longer qualify
+        (``PayrollActivities.recheck_batch``); the compiled totals become the adjusted ones and
+        the month's record shows what is held."""
+        s = self.state
+        assert s.compiled is not None
+        try:
+            late = await workflow.execute_activity_method(
+                DeathCheckActivities.death_check,
+                DeathCheckRequest(county_code=s.county_code, checked_by=s.payroll_id),
+                start_to_close_timeout=LONG,
+                heartbeat_timeout=timedelta(minutes=2),
+                retry_policy=RetryPolicy(maximum_attempts=5),
+            )
+            s.late_deaths_applied += late.applied
+        except ActivityError:
+            workflow.logger.warning("death check failed; the re-check uses the register as is")
+        quarter = (s.month - 1) // 3 + 1
+        result = await workflow.execute_activity_method(
+            PayrollActivities.recheck_batch,
+            RecheckRequest(
+                payroll_id=s.payroll_id,
+                period_index=s.year * 12 + s.month - 1,
+                monthly_key=s.period,
+                quarterly_key=f"{s.year:04d}-Q{quarter}",
+                chunk_size=self.inp.chunk_size,
+            ),
+            start_to_close_timeout=LONG,
+            heartbeat_timeout=timedelta(seconds=self.inp.heartbeat_seconds),
+        )
+        s.recheck = result
+        s.rechecks += 1
+        s.compiled = s.compiled.model_copy(
+            update={
+                "pending_count": result.pending_count,
+                "pending_total": result.pending_total,
+                "by_programme": result.by_programme,
+                "held_count": result.held_count,
+                "held_total": result.held_total,
+            }
+        )
+        await self._save()
+        return result
 
     async def _bank_failed(self, exc: ActivityError) -> None:
         s = self.state
@@ -330,7 +427,9 @@ class PayrollWorkflow:
 
     @workflow.update
     async def confirm_funding(self, inp: FundingConfirmation) -> FundingResult:
-        """County finance confirms it funded the paying bank with the payroll's total. Once:
+        """County finance confirms it funded the paying bank with the payroll's total — the
+        total after the last re-check (deaths, stops and duplicates since compile are held
+        first; the old total is then refused naming the adjusted one). Once:
         the same reference again answers with the recorded confirmation, another reference
         is refused (409 naming the recorded one) — re-checked here, under the lock, since
         racing Updates may all pass the validator before the first is recorded."""
@@ -344,14 +443,40 @@ class PayrollWorkflow:
                     reference=s.funding_reference,
                     already_recorded=True,
                 )
+            if workflow.patched(RECHECK_BEFORE_PAYMENT):
+                await self._recheck()
+                check_adjusted_total(s, inp)
             s.funded_by = inp.actor
             s.funding_reference = inp.reference
+            s.funded_amount = inp.amount
             s.funded_at = workflow.now()
             return FundingResult(status=s.status, funded_at=s.funded_at, reference=inp.reference)
 
     @confirm_funding.validator
     def _validate_funding(self, inp: FundingConfirmation) -> None:
         check_funding(self.state, inp)
+
+    @workflow.update(name=RESUBMIT)
+    async def resubmit(self, inp: ResubmitBatch) -> ResubmitResult:
+        """County finance re-sends the month after an unreadable bank answer (only from
+        ``bank_error``; re-checked under the lock, so of racing Updates one is recorded and the
+        others are refused). Audited with who, when, why and the error it follows."""
+        async with self.lock:
+            s = self.state
+            check_payroll_resubmit(s, inp)
+            done = await record_resubmission(
+                case_id=s.payroll_id,
+                inp=inp,
+                number=len(s.resubmissions) + 1,
+                after_error=s.bank_error,
+            )
+            s.resubmissions.append(done)
+            s.status = PayrollStatus.SENDING
+            return ResubmitResult(status=s.status.value, resubmission=len(s.resubmissions))
+
+    @resubmit.validator
+    def _validate_resubmit(self, inp: ResubmitBatch) -> None:
+        check_payroll_resubmit(self.state, inp)
 
     @workflow.signal(name=CALENDAR_CHANGED)
     async def calendar_changed(self, _: CalendarChanged | None = None) -> None:
@@ -389,7 +514,9 @@ class PayrollWorkflow:
             failed_count=rec.failed_count if rec else 0,
             failed_total=rec.failed_total if rec else 0,
             flagged_count=rec.flagged_count if rec else 0,
-            deaths_found=s.deaths.found if s.deaths else 0,
+            deaths_found=(s.deaths.found if s.deaths else 0) + s.late_deaths_applied,
+            held_count=comp.held_count if comp else 0,
+            held_total=comp.held_total if comp else 0,
             revision=s.revision,
             run_id=workflow.info().run_id,
         )

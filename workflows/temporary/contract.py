@@ -156,6 +156,8 @@ CLOSE_CASE = "close_case"
 
 # The name of the prepayment's justification deadline in the case's deadline book.
 JUSTIFICATION_DEADLINE = "prepayment_justification"
+# The county's 一事一议 decision on a referred case (policy ``special_decision``).
+SPECIAL_DECISION_DEADLINE = "special_decision"
 
 
 def start_search_attributes() -> TypedSearchAttributes:

@@ -84,6 +84,7 @@ class ClosingSteps(ApplicationCase):
         s.status = ApplicationStatus.REFUSED
         for name in (DECISION, OVERALL, EDGE_RECOGNITION):
             await self.book.meet(name)
+        await self._release_household()
         ref = await self._issue(notices.refusal(s, policy, decision), inp.actor)
         await self._deadline(
             REFUSAL_NOTICE,

@@ -191,6 +191,10 @@ class DecisionSteps(ApplicationCase):
             entitlement = self._approved_case(decision, policy, can_work)
         else:
             entitlement = None
+        if s.status is ApplicationStatus.APPROVED:
+            await self._hand_household_to(
+                f"{s.household_id}-{s.programme.value}" if entitlement is not None else None
+            )
         if entitlement is not None and not self._light:
             # Legacy path: the child first, then the record (as recorded before light-history).
             await self._start_entitlement(entitlement)

@@ -71,6 +71,8 @@ class InvestigationSteps(ApplicationCase):
         async with self._step():
             on = self._checks().investigation(inp)
             s = self.state
+            if inp.household is not None:
+                await self._claim_household(inp.household)
             first = s.status is ApplicationStatus.ACCEPTED
             s.investigations.append(
                 InvestigationRecord(

@@ -5,13 +5,17 @@ suspends that member's share at once and opens the household review (due within 
 suitable work cuts that person's share from next month with a written notice (低保办法
 Art. 34); the county records a new card account. Workflow code only."""
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from temporalio import workflow
 
+from jiuzhu.calls import call
 from workflows.entitlements.steps import review
 
 with workflow.unsafe.imports_passed_through():
+    from activities.recoveries.activities import RecoveryActivities
+    from activities.recoveries.models import OpenRecoveryRequest, OpenRecoveryResult
     from jiuzhu.clock import workflow_today
     from jiuzhu.contract import Actor
     from rules.calendar import add_months
@@ -29,6 +33,9 @@ with workflow.unsafe.imports_passed_through():
         DeathResult,
         Investigation,
         InvestigationClose,
+        MemberShare,
+        MoveOut,
+        MoveOutResult,
         NoticeReason,
         ReviewKind,
         WorkRefusal,
@@ -39,6 +46,8 @@ if TYPE_CHECKING:
     from workflows.entitlements.workflow import EntitlementWorkflow
 
 DIBAO_BASIS = "《最低生活保障审核确认办法》（民发〔2021〕57号）"
+# A death dated before payments already made opens an overpayment receivable (issue 11 item 3).
+RECOVERY_ON_DEATH = "entitlement-recovery-on-death"
 
 
 async def report_change(case: "EntitlementWorkflow", inp: ChangeReport) -> ChangeReceipt:
@@ -124,11 +133,15 @@ async def record_death(case: "EntitlementWorkflow", inp: DeathNotification) -> D
 async def apply_death(
     case: "EntitlementWorkflow", inp: DeathNotification, actor: Actor | None
 ) -> str | None:
-    """Suspend the person's share at once and open (or extend) the household review."""
+    """Suspend the person's share at once and open (or extend) the household review; when
+    the household was paid for months after the month of death, open the receivable of what
+    was overpaid (``open_recovery``). Every death reaches an entitlement here once (the share
+    is active only the first time)."""
     s = case.state
     m = s.member(inp.id_number)
     if m is None or m.status is not ShareStatus.ACTIVE:
         return s.review.review_id if s.review else None
+    covered = sum(1 for x in s.members if x.status is ShareStatus.ACTIVE)
     m.status = ShareStatus.SUSPENDED
     m.note_zh = f"{inp.date_of_death:%Y-%m-%d}死亡（{inp.source}），暂停其份额"
     s.seen_deaths.append(inp.record_ref)
@@ -144,9 +157,50 @@ async def apply_death(
     reason = f"成员{m.name}死亡，家庭情况复核（3个月内）"
     await case.book.start(case.spec("death_review", "成员死亡家庭复核", s.death_review))
     if s.review is None:
-        return await review.open_review(case, ReviewKind.DEATH, reason, deadline=False)
-    s.review.reason_zh += f"；{reason}"
-    return s.review.review_id
+        review_id = await review.open_review(case, ReviewKind.DEATH, reason, deadline=False)
+    else:
+        s.review.reason_zh += f"；{reason}"
+        review_id = s.review.review_id
+    if workflow.patched(RECOVERY_ON_DEATH):
+        await open_recovery(case, inp, m, covered)
+    return review_id
+
+
+async def open_recovery(
+    case: "EntitlementWorkflow", inp: DeathNotification, m: MemberShare, covered: int
+) -> None:
+    """Payments made for months after the month of death are recovered: the activity opens
+    one receivable per household and death (``recovery-<household>-<id number>``, its own
+    workflow, so this entitlement's continue-as-new never waits for it) and the timeline
+    says so."""
+    s = case.state
+    card = s.card_account
+    opened: OpenRecoveryResult = await call(
+        RecoveryActivities.open_overpayment_recovery,  # type: ignore[arg-type]
+        OpenRecoveryRequest(
+            entitlement_id=s.entitlement_id,
+            household_id=s.household_id,
+            programme=s.programme.value,
+            area_code=s.area.code,
+            deceased_id_number=m.id_number,
+            deceased_name=m.name,
+            date_of_death=inp.date_of_death,
+            covered_members=max(covered, 1),
+            payee_name=s.institution_name
+            if s.centralised and s.institution_name
+            else card.holder_name,
+            record_ref=inp.record_ref,
+        ),
+        timeout=timedelta(minutes=1),
+    )
+    if opened.recovery_id is not None:
+        await case.record(
+            "recovery_opened",
+            None,
+            f"{m.name}死亡后多发救助金{opened.amount}元，已立案追回（{opened.recovery_id}）",
+            recovery_id=opened.recovery_id,
+            amount=str(opened.amount),
+        )
 
 
 async def record_work_refusal(case: "EntitlementWorkflow", inp: WorkRefusal) -> WorkRefusalResult:
@@ -196,6 +250,50 @@ async def record_work_refusal(case: "EntitlementWorkflow", inp: WorkRefusal) -> 
     )
     return WorkRefusalResult(
         unjustified_refusals=m.unjustified_refusals, share_cut=True, notice_id=notice_id
+    )
+
+
+async def record_move_out(case: "EntitlementWorkflow", inp: MoveOut) -> MoveOutResult:
+    """成员迁出 (分户): the member leaves the household; their share ends at once and the amount
+    follows from next month with a written notice (低保办法 Art. 32). Publishing the account
+    releases the member's place in the household-membership index, so another household of the
+    programme may then claim them (issue 11 item 4)."""
+    s = case.state
+    m = s.member(inp.member_id_number)
+    assert m is not None  # the validator checked
+    previous = s.payable_amount
+    m.status = ShareStatus.MOVED_OUT
+    moved_on = inp.moved_on or workflow_today()
+    m.note_zh = f"{moved_on:%Y年%m月%d日}迁出：{inp.reason_zh}"
+    effective = add_months(workflow_today().replace(day=1), 1)
+    s.next_amount = share_amount(s, s.next_monthly_amount or s.monthly_amount)
+    s.next_amount_from = effective
+    notice_id = await case.notice(
+        "reduction",
+        effective,
+        [
+            NoticeReason(
+                text_zh=f"家庭成员{m.name}已迁出本户（{inp.reason_zh}），不再计入保障人口",
+                basis=f"{DIBAO_BASIS}第三十二条",
+            )
+        ],
+        previous_amount=previous,
+        new_amount=s.next_amount,
+    )
+    await case.record(
+        "member_moved_out",
+        inp.actor,
+        f"{m.name}迁出本户（{inp.reason_zh}），自{effective:%Y年%m月}起本户每月发放"
+        f"{s.next_amount}元",
+        id_number=m.id_number,
+        moved_on=moved_on.isoformat(),
+        notice_id=notice_id,
+    )
+    return MoveOutResult(
+        id_number=m.id_number,
+        next_amount=s.next_amount,
+        effective_from=effective,
+        notice_id=notice_id,
     )
 
 

@@ -10,16 +10,17 @@ from decimal import Decimal
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
-from activities.deadlines import DeadlineActivities, OutboxItem
+from activities.deadlines import DeadlineActivities, DeadlineSpec, OutboxItem
 from activities.temporary.cases import TemporaryActivities
 from activities.temporary.payloads import PaymentOrder
 from jiuzhu.calls import call
 from jiuzhu.clock import start_of_day, workflow_today
 from jiuzhu.contract import Role
+from jiuzhu.versions import SPECIAL_DECISION_DEADLINE as SPECIAL_DECISION_PATCH
 from rules.money import format_yuan
 from workflows.payments.contract import PaymentKind
 from workflows.temporary.case import TemporaryCase
-from workflows.temporary.contract import stage_key
+from workflows.temporary.contract import SPECIAL_DECISION_DEADLINE, stage_key
 from workflows.temporary.models import (
     DecideSpecial,
     PaymentRecord,
@@ -36,7 +37,9 @@ PAYMENT_TIMEOUT = timedelta(seconds=30)
 
 
 async def refer_to_county(case: TemporaryCase, cmd: ReferToCounty) -> None:
-    """提请县级一事一议: record the referral and tell the county (a notice in the outbox)."""
+    """提请县级一事一议: record the referral, tell the county (a notice in the outbox) and start
+    the county's decision deadline (policy ``special_decision``, default 10 working days;
+    reminder to the county, escalation to the county's supervisors), met by the decision."""
     s = case.state
     s.referral = Referral(
         need_amount=cmd.need_amount,
@@ -60,6 +63,23 @@ async def refer_to_county(case: TemporaryCase, cmd: ReferToCounty) -> None:
             ),
         ),
     )
+    if workflow.patched(SPECIAL_DECISION_PATCH):
+        assert s.policy is not None
+        await case.book.start(
+            DeadlineSpec(
+                name=SPECIAL_DECISION_DEADLINE,
+                label_zh="县级一事一议决定",
+                start=workflow_today(),
+                period=s.policy.special_decision,
+                reminder_lead=s.policy.reminder_lead,
+                responsible_role=Role.COUNTY_OFFICER,
+                responsible_area=s.area.county,
+                escalation_role=Role.AUDITOR,
+                escalation_area=s.area.county,
+                basis="民发〔2018〕23号、晋民发〔2022〕38号二.7：数额较大的提交县级困难群众基本生活"
+                "保障工作协调机制一事一议；期限为本地政策参数",
+            )
+        )
     await case.record(
         "referral",
         cmd.actor,
@@ -75,6 +95,7 @@ async def decide_special(case: TemporaryCase, cmd: DecideSpecial) -> None:
     s = case.state
     signature = Signature(officer=cmd.actor, signed_at=workflow.now(), opinion_zh=cmd.reason_zh)
     if not cmd.approve:
+        await case.book.meet(SPECIAL_DECISION_DEADLINE)  # none if referred before the patch
         s.special_decision = SpecialDecision(
             approved=False,
             amount=Decimal("0.00"),
@@ -92,6 +113,7 @@ async def decide_special(case: TemporaryCase, cmd: DecideSpecial) -> None:
         )
     except ActivityError as err:
         raise business_refusal(err) from None
+    await case.book.meet(SPECIAL_DECISION_DEADLINE)
     plan = [(p.pay_on, p.amount) for p in cmd.stages] or [(workflow_today(), cmd.amount)]
     s.special_decision = SpecialDecision(
         approved=True,

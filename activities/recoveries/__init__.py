@@ -1,0 +1,1 @@
+"""Activities of overpayment recovery: open a receivable when a death is recorded."""

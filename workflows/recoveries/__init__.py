@@ -1,0 +1,1 @@
+"""Overpayment recovery (追回多发救助金): a receivable per household and death."""

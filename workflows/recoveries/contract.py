@@ -1,0 +1,44 @@
+"""The overpayment-recovery domain's contract, imported by the API, the worker and the
+activities: the workflow type, the receivable's id, its statuses, the payer kinds and the names
+of its messages. Pure (no I/O, no workflow classes)."""
+
+from enum import StrEnum
+
+RECOVERY_WORKFLOW_TYPE = "OverpaymentRecoveryWorkflow"
+
+# Names of the messages the recovery workflow takes.
+RECORD_REPAYMENT = "record_repayment"
+WRITE_OFF = "write_off"
+GET_STATE = "get_state"
+
+# The receivable's one deadline (policy ``overpayment_recovery``).
+RECOVERY_DEADLINE = "overpayment_recovery"
+
+
+def recovery_workflow_id(household_id: str, id_number: str) -> str:
+    """One receivable per household and death: ``recovery-<household>-<id number>``."""
+    return f"recovery-{household_id}-{id_number}"
+
+
+class RecoveryStatus(StrEnum):
+    """Where a receivable stands (stored in ``case_record.status``)."""
+
+    OPEN = "open"  # balance outstanding (nothing or part recovered)
+    RECOVERED = "recovered"  # recovered in full
+    WRITTEN_OFF = "written_off"  # the rest written off by a recorded county decision
+
+
+class PayerKind(StrEnum):
+    """Who repaid: the deceased's estate (遗产), a next of kin (近亲属), or the recipient of
+    the household's payments (the payee)."""
+
+    ESTATE = "estate"
+    NEXT_OF_KIN = "next_of_kin"
+    RECIPIENT = "recipient"
+
+
+PAYER_NAMES_ZH: dict[PayerKind, str] = {
+    PayerKind.ESTATE: "遗产",
+    PayerKind.NEXT_OF_KIN: "近亲属",
+    PayerKind.RECIPIENT: "领取人",
+}
