@@ -5,6 +5,7 @@ shares, paid once; roles and areas enforced; bad input 422 naming the field."""
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import httpx
 from sqlalchemy import Engine
@@ -177,6 +178,19 @@ async def test_campaign_pays_once_with_provincial_and_local_shares(
     r = await api.post("/campaigns", json=body, headers=headers)
     assert r.status_code == 201, r.text
     campaign_id = r.json()["campaign_id"]
+
+    async def awaiting_funding() -> dict[str, Any] | None:
+        got = await api.get(f"/campaigns/{campaign_id}/state", headers=auth("finance"))
+        state: dict[str, Any] = got.json()
+        return state if state["status"] == "awaiting_funding" else None
+
+    state = await wait_for(awaiting_funding, seconds=60, what="campaign awaiting funding")
+    r = await api.post(
+        f"/campaigns/{campaign_id}/funding",
+        json={"amount": state["compiled"]["total"], "reference": f"CZ-{campaign_id}"},
+        headers=auth("finance"),
+    )
+    assert r.status_code == 200, r.text
 
     async def reconciled() -> bool:
         got = await api.get(f"/campaigns/{campaign_id}", headers=auth("finance"))

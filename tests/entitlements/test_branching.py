@@ -23,6 +23,7 @@ from activities.entitlements.models import (
     SummaryRequest,
 )
 from activities.policy import PolicyActivities
+from activities.recoveries.models import OpenRecoveryRequest, OpenRecoveryResult
 from jiuzhu.clock import beijing_today
 from jiuzhu.contract import Role
 from jiuzhu.records import RecordStep
@@ -66,6 +67,10 @@ class StandIns:
     def payment_summary(self, req: SummaryRequest) -> PaymentSummary:
         return PaymentSummary(paid_count=7, paid_total=Decimal("4200.00"))
 
+    @activity.defn(name="open_overpayment_recovery")
+    def open_overpayment_recovery(self, req: OpenRecoveryRequest) -> OpenRecoveryResult:
+        return OpenRecoveryResult()  # nothing was paid after the death
+
 
 async def test_death_then_withdrawal_then_end(
     env: WorkflowEnvironment, client: Client, settings: Settings, engine: Engine
@@ -89,6 +94,7 @@ async def test_death_then_withdrawal_then_end(
             stand.issue_notice,
             stand.post_outbox,
             stand.payment_summary,
+            stand.open_overpayment_recovery,
         ],
     ):
         handle = await start_entitlement(client, queue, inp)
