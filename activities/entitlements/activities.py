@@ -3,6 +3,7 @@ and ``entitlement_member``, guarded by revision; the case list row and audit lin
 case publisher's ``record_step``), render and keep written notices, and summarise the payment
 history."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from html import escape
 
@@ -139,6 +140,9 @@ class EntitlementActivities:
             else:
                 for key, value in values.items():
                     setattr(row, key, value)
+            # The payroll's last-moment re-check looks only at accounts changed since it last
+            # looked (PayrollActivities.recheck_batch): every upsert moves this instant.
+            row.updated_at = datetime.now(UTC)
             session.add(row)
             existing = {
                 m.id_number: m

@@ -65,6 +65,9 @@ class RecheckRequest(BaseModel):
     monthly_key: str
     quarterly_key: str
     chunk_size: int = 5000
+    # Look at the lines only if a death was loaded or an entitlement account changed after
+    # this instant (UTC; the previous look, or the compile, less a margin): None = always.
+    since: datetime | None = None
 
 
 class HeldReason(BaseModel):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, bindparam, text
 from sqlmodel import Session
 from temporalio import activity
 
@@ -30,6 +30,7 @@ from activities.payments.models import (
 )
 from jiuzhu.calendar_store import working_calendar
 from jiuzhu.db.engine import unit_of_work
+from jiuzhu.db.models import UtcDateTime
 from jiuzhu.db.models_payments import Campaign, PayrollRun
 from workflows.payments.contract import PAYROLL_SETTLED, PaymentKind, PaymentStatus
 
@@ -146,7 +147,8 @@ class PayrollActivities:
         compiled, and return what remains to pay and everything held, by reason. Idempotent
         (a held line stays held; a repeat holds nothing new)."""
         before = self._held(req.payroll_id)
-        self.hold_stopped(req, lambda: activity.heartbeat())
+        if req.since is None or self._changed_since(req.since):
+            self.hold_stopped(req, lambda: activity.heartbeat())
         pending = self._pending(req.payroll_id, 0, 0)
         count, total = self._held(req.payroll_id)
         with Session(self.engine) as session:
@@ -170,6 +172,25 @@ class PayrollActivities:
                 HeldReason(reason=str(r[0] or ""), count=int(r[1]), total=_dec(r[2])) for r in rows
             ],
         )
+
+    def _changed_since(self, since: datetime) -> bool:
+        """Whether anything the re-check looks at was recorded after ``since``: a death loaded,
+        or an entitlement account (its status, amount or members' shares) written. Across
+        counties, since a person paid in two households may live in another county."""
+        with Session(self.engine) as session:
+            for table, column in (
+                ("death_record", "loaded_at"),
+                ("entitlement_account", "updated_at"),
+            ):
+                found = session.execute(
+                    text(f"SELECT 1 FROM {table} WHERE {column} > :t LIMIT 1").bindparams(
+                        bindparam("t", type_=UtcDateTime())
+                    ),
+                    {"t": since},
+                ).first()
+                if found is not None:
+                    return True
+        return False
 
     def _held(self, batch_id: str) -> tuple[int, Decimal]:
         with Session(self.engine) as session:

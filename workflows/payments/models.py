@@ -84,6 +84,9 @@ class PayrollState(BaseModel):
     recheck: RecheckResult | None = None
     rechecks: int = 0
     late_deaths_applied: int = 0
+    # When the lines were last looked at (the compile, then each re-check): the next re-check
+    # holds lines again only if a death or an account change was recorded after it.
+    looked_at: datetime | None = None
     resubmissions: list[Resubmission] = Field(default_factory=list)
     funded_amount: Decimal | None = None
 

@@ -98,6 +98,9 @@ IMMUTABLE_MONTH = "payroll-immutable-month"
 RECHECK_BEFORE_PAYMENT = "payroll-recheck-before-payment"
 # After an unreadable bank answer the month waits at ``bank_error`` for finance's ``resubmit``.
 PAYROLL_RESUBMIT = "payroll-resubmit"
+# A re-check looks at the lines again only if something was recorded since the previous look
+# (compile or re-check), less this margin for clocks of worker hosts running a little behind.
+RECHECK_CLOCK_MARGIN = timedelta(minutes=1)
 SA_SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 CUTOFF_BASIS = "焦民〔2022〕154号 第六条：5日前录入、8日前拨付、10日前发放到卡，遇节假日提前"
 
@@ -204,6 +207,7 @@ class PayrollWorkflow:
 
         index = s.year * 12 + s.month - 1
         quarter = (s.month - 1) // 3 + 1
+        s.looked_at = workflow.now()
         s.compiled = await workflow.execute_activity_method(
             PayrollActivities.compile_payroll,
             CompileRequest(
@@ -300,6 +304,8 @@ class PayrollWorkflow:
         the month's record shows what is held."""
         s = self.state
         assert s.compiled is not None
+        since = s.looked_at - RECHECK_CLOCK_MARGIN if s.looked_at is not None else None
+        s.looked_at = workflow.now()
         try:
             late = await workflow.execute_activity_method(
                 DeathCheckActivities.death_check,
@@ -320,6 +326,7 @@ class PayrollWorkflow:
                 monthly_key=s.period,
                 quarterly_key=f"{s.year:04d}-Q{quarter}",
                 chunk_size=self.inp.chunk_size,
+                since=since,
             ),
             start_to_close_timeout=LONG,
             heartbeat_timeout=timedelta(seconds=self.inp.heartbeat_seconds),
