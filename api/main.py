@@ -17,6 +17,7 @@ from starlette.datastructures import MutableHeaders, State
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
+from api.docs import install_offline_docs
 from api.errors import add_problem_responses, install_error_handlers
 from api.metrics import HttpMetrics, metrics_registry
 from api.routes.codec import codec_origins
@@ -110,7 +111,10 @@ def create_app(
         title="Jiuzhu 救助",
         summary="Social-assistance cases from application to payment",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    install_offline_docs(app)
     install_error_handlers(app)
     # Injected dependencies (tests) are usable at once, without running the lifespan.
     if settings is not None:
