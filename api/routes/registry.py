@@ -7,6 +7,7 @@ from api.routes import (
     bank_batches,
     calendar,
     campaigns,
+    cases,
     codec,
     deaths,
     eligibility,
@@ -28,6 +29,7 @@ from api.routes import (
 ROUTERS: list[APIRouter] = [
     health.router,
     applications.router,
+    cases.router,
     entitlements.router,
     payroll.router,
     campaigns.router,
