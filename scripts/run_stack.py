@@ -24,6 +24,7 @@ from jiuzhu.db.engine import make_engine  # noqa: E402
 from jiuzhu.db.migrate import upgrade  # noqa: E402
 from jiuzhu.logging import configure_logging, get_logger  # noqa: E402
 from jiuzhu.officers import DEMO_OFFICERS, seed_demo_officers  # noqa: E402
+from scripts.seed_demo import seed_demo_once  # noqa: E402
 from jiuzhu.policy_files import PolicyFileError  # noqa: E402
 from jiuzhu.settings import get_settings  # noqa: E402
 from jiuzhu.startup import check_startup  # noqa: E402
@@ -180,9 +181,15 @@ def main() -> int:
             "--no-access-log",
         ],
     )
-    for child in (worker, api):
-        child.start()
-        children.append(child)
+    worker.start()
+    children.append(worker)
+    write_pids(pid_file, children)
+    if tokens and settings.environment == "development":
+        # A fresh var/: the demo county is driven through the real workflows (in process,
+        # before the API listens), once; its cases are in var/demo-seeded.json.
+        seed_demo_once(settings, tokens)
+    api.start()
+    children.append(api)
     write_pids(pid_file, children)
     wait_for_port(settings.api_host, settings.api_port, 30)
     lines = [
