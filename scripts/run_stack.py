@@ -24,10 +24,10 @@ from jiuzhu.db.engine import make_engine  # noqa: E402
 from jiuzhu.db.migrate import upgrade  # noqa: E402
 from jiuzhu.logging import configure_logging, get_logger  # noqa: E402
 from jiuzhu.officers import DEMO_OFFICERS, seed_demo_officers  # noqa: E402
-from scripts.seed_demo import seed_demo_once  # noqa: E402
 from jiuzhu.policy_files import PolicyFileError  # noqa: E402
 from jiuzhu.settings import get_settings  # noqa: E402
 from jiuzhu.startup import check_startup  # noqa: E402
+from scripts.seed_demo import seed_demo_once  # noqa: E402
 
 log = get_logger("jiuzhu.run")
 
