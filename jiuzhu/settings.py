@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     # An officer's bearer token expires this many days after it was issued or rotated.
     token_lifetime_days: int = Field(default=90, ge=1, le=366)
     seed_demo_officers: bool = True
+    # A fresh development var/ also gets the demo county's cases (scripts/seed_demo.py).
+    seed_demo_cases: bool = True
 
     @model_validator(mode="after")
     def _no_demo_outside_development(self) -> "Settings":

@@ -184,7 +184,7 @@ def main() -> int:
     worker.start()
     children.append(worker)
     write_pids(pid_file, children)
-    if tokens and settings.environment == "development":
+    if tokens and settings.environment == "development" and settings.seed_demo_cases:
         # A fresh var/: the demo county is driven through the real workflows (in process,
         # before the API listens), once; its cases are in var/demo-seeded.json.
         seed_demo_once(settings, tokens)

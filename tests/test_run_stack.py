@@ -52,6 +52,7 @@ def stack_env(tmp_path: Path) -> tuple[dict[str, str], str]:
         "JIUZHU_DATABASE_URL": f"sqlite:///{tmp_path / 'jiuzhu.db'}",
         "JIUZHU_DEMO_TOKENS_FILE": str(tmp_path / "tokens.json"),
         "JIUZHU_TASK_QUEUE": "jiuzhu-stack-test",
+        "JIUZHU_SEED_DEMO_CASES": "false",
         "JIUZHU_WORKER_METRICS_PORT": str(free_port()),
         "JIUZHU_LOG_LEVEL": "WARNING",
     }
