@@ -74,6 +74,10 @@ async def main() -> None:
     log.info("payroll schedules ensured", counties=counties)
     counties = await ensure_daily_batch_schedules(client, settings.task_queue)
     log.info("daily bank batch schedules ensured", counties=counties)
+    from jiuzhu.spot_check_schedules import ensure_spot_check_schedules
+
+    counties = await ensure_spot_check_schedules(client, settings.task_queue)
+    log.info("spot-check schedules ensured", counties=counties)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -2,11 +2,11 @@
 working-day calendar (so a calendar loaded later never changes a replay), and write reminders
 and escalations to the outbox exactly once (DOMAIN §8)."""
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 from pydantic import BaseModel
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio import activity
 
 from jiuzhu.calendar_store import working_calendar
@@ -19,7 +19,7 @@ from rules.periods import Period
 
 REMINDER_HOUR = time(9, 0)
 
-__all__ = ["Deadline", "DeadlineActivities", "DeadlineSpec", "OutboxItem", "compute"]
+__all__ = ["Deadline", "DeadlineActivities", "DeadlineSpec", "OutboxItem", "VoidOutbox", "compute"]
 
 
 class DeadlineSpec(BaseModel):
@@ -52,6 +52,10 @@ class Deadline(BaseModel):
     reminded_at: datetime | None = None
     escalated_at: datetime | None = None
     met_at: datetime | None = None
+    # The act's paper date when a step entered after the fact met the deadline.
+    met_on: date | None = None
+    # When the reminder/escalation posted for it were withdrawn (met on paper in time).
+    voided_at: datetime | None = None
     cancelled_at: datetime | None = None
 
     @property
@@ -64,6 +68,14 @@ class Deadline(BaseModel):
 
     def is_overdue(self, now: datetime) -> bool:
         return self.is_open and now >= self.due_at
+
+
+class VoidOutbox(BaseModel):
+    """Withdraw the reminders and escalations with these dedupe keys (a deadline met on paper
+    in time); keys never posted are ignored."""
+
+    dedupe_keys: list[str]
+    voided_reason_zh: str
 
 
 def compute(spec: DeadlineSpec, cal: WorkingCalendar) -> Deadline:
@@ -104,3 +116,27 @@ class DeadlineActivities:
             "outbox message",
             extra={"case_id": item.case_id, "kind": item.kind, "deadline": item.deadline_name},
         )
+
+    @activity.defn
+    def void_outbox(self, request: VoidOutbox) -> int:
+        """Mark the messages void (``voided_at``, reason) once; a retry changes nothing. Returns
+        how many were voided now. ``GET /me/messages`` hides void messages by default."""
+        if not request.dedupe_keys:
+            return 0
+        now = datetime.now(UTC)
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(OutboxMessage).where(
+                    col(OutboxMessage.dedupe_key).in_(request.dedupe_keys),
+                    col(OutboxMessage.voided_at).is_(None),
+                )
+            ).all()
+            for row in rows:
+                row.voided_at = now
+                row.voided_reason_zh = request.voided_reason_zh
+                session.add(row)
+            session.commit()
+            count = len(rows)
+        if count:
+            activity.logger.info("outbox messages voided", extra={"count": count})
+        return count

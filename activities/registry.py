@@ -13,14 +13,18 @@ from activities.applications.verification import VerificationActivities
 from activities.deadlines import DeadlineActivities
 from activities.entitlements.activities import EntitlementActivities
 from activities.entitlements.death_check import DeathCheckActivities
+from activities.monitoring.warnings import WarningActivities
 from activities.payments.bank import BankActivities, bank_dir_for
 from activities.payments.daily_batch import DailyBatchActivities
 from activities.payments.payroll import PayrollActivities
 from activities.policy import PolicyActivities
 from activities.records import RecordActivities
 from activities.recoveries.activities import RecoveryActivities
+from activities.referrals.activities import ReferralActivities
+from activities.supervision.activities import SupervisionActivities
 from activities.temporary.cases import TemporaryActivities
 from activities.temporary.reserve_fund import ReserveFundActivities
+from jiuzhu.codec import key_ring
 from jiuzhu.settings import Settings
 
 
@@ -35,10 +39,13 @@ def build_activities(
     temporary = TemporaryActivities(engine)
     entitlements = EntitlementActivities(engine)
     payroll = PayrollActivities(engine)
-    bank = BankActivities(engine, bank_dir_for(settings.database_url))
+    bank = BankActivities(engine, bank_dir_for(settings.database_url), ring=key_ring(settings))
     daily_batch = DailyBatchActivities(engine)
     death_check = DeathCheckActivities(engine, client)
     recoveries = RecoveryActivities(engine, client)
+    supervision = SupervisionActivities(engine, client)
+    warnings = WarningActivities(client)
+    referrals = ReferralActivities(engine)
     application = ApplicationActivities(engine)
     verification = VerificationActivities(engine)
     application_notices = NoticeActivities(engine)
@@ -47,6 +54,7 @@ def build_activities(
         records.record_step,
         deadlines.compute_deadline,
         deadlines.post_outbox,
+        deadlines.void_outbox,
         policy.policy_in_force,
         entitlements.publish_account,
         entitlements.issue_notice,
@@ -66,6 +74,11 @@ def build_activities(
         daily_batch.save_bank_batch,
         death_check.death_check,
         recoveries.open_overpayment_recovery,
+        supervision.spot_check_population,
+        supervision.record_draw,
+        supervision.reopen_case,
+        warnings.open_change_investigation,
+        referrals.record_referral,
         reserve_fund.debit_prepayment,
         reserve_fund.credit_recovery,
         reserve_fund.credit_back_failed,

@@ -114,6 +114,7 @@ async def current_officer(
     if actor is None:
         raise HTTPException(401, "invalid bearer token", headers={"WWW-Authenticate": "Bearer"})
     structlog.contextvars.bind_contextvars(officer_id=actor.officer_id, role=actor.role.value)
+    request.state.actor = actor  # whose role masks the answer (api/masking.py)
     return actor
 
 

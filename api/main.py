@@ -19,6 +19,7 @@ from temporalio.client import Client
 
 from api.docs import install_offline_docs
 from api.errors import add_problem_responses, install_error_handlers
+from api.masking import MaskPersonalData
 from api.metrics import HttpMetrics, metrics_registry
 from api.routes.codec import codec_origins
 from api.routes.registry import ROUTERS
@@ -130,6 +131,9 @@ def create_app(
         lambda: app.state.engine, configured.metrics_cache_s
     )
     app.add_middleware(HttpMetrics, registry=app.state.metrics_registry)
+    # ID numbers and accounts masked by role in every JSON answer; unmasked reads of a person's
+    # file recorded in the access log (api/masking.py).
+    app.add_middleware(MaskPersonalData)
     app.add_middleware(RequestContext)
     # The Temporal Web UI calls the codec endpoint from its own origin, with credentials (the
     # operator's codec cookie, scoped to /codec): only its origins are admitted.

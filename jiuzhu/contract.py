@@ -53,6 +53,12 @@ class CaseKind(StrEnum):
     TEMPORARY = "temporary"
     RECOVERY = "recovery"  # an overpayment receivable (追回多发救助金)
     BANK_BATCH = "bank_batch"  # a daily bank batch of temporary assistance
+    SPOT_CHECK = "spot_check"  # a county's monthly spot check of decisions (抽查)
+    COMPLAINT = "complaint"  # a complaint or report (投诉举报)
+    WARNING = "warning"  # a monitoring warning's home visit (动态监测预警)
+    REFERRAL = "referral"  # a referral to another department (一户一条救助链)
+    CAMPAIGN = "campaign"  # a one-off subsidy campaign (一次性补贴发放), set by its starter
+    LAUNCHER = "launcher"  # a scheduled run that only starts the period's canonical workflow
 
 
 def household_id_for(applicant_id_number: str, area_code: str) -> str:
@@ -73,6 +79,9 @@ SA_HOUSEHOLD = SearchAttributeKey.for_keyword("HouseholdId")
 SA_NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
 SA_OVERDUE = SearchAttributeKey.for_bool("Overdue")
 SA_PROVISIONAL = SearchAttributeKey.for_bool("HasProvisionalDeadline")
+# The decision outcome once a case reaches it (approved, refused, withdrawn, lapsed, …), so the
+# Web UI tells outcomes apart instead of showing every closed case as COMPLETED (issue 13 item 6).
+SA_OUTCOME = SearchAttributeKey.for_keyword("DecisionOutcome")
 
 ALL_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (  # type: ignore[type-arg]
     SA_CASE_KIND,
@@ -85,6 +94,7 @@ ALL_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (  # type: ignore[type-a
     SA_NEXT_DEADLINE,
     SA_OVERDUE,
     SA_PROVISIONAL,
+    SA_OUTCOME,
 )
 
 

@@ -24,8 +24,11 @@ from temporalio.client import (
     ScheduleSpec,
     ScheduleState,
 )
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from jiuzhu.clock import ZONE_NAME, at_beijing
+from jiuzhu.console import launcher_static
+from jiuzhu.contract import SA_CASE_KIND, SA_COUNTY, CaseKind
 from rules.areas import AREAS, AreaLevel
 from workflows.payments.contract import (
     DAILY_BATCH_WORKFLOW_TYPE,
@@ -44,13 +47,28 @@ def known_counties() -> list[str]:
     return sorted(code for code, area in AREAS.items() if area.level is AreaLevel.COUNTY)
 
 
+def launcher_search_attributes(county_code: str) -> TypedSearchAttributes:
+    """A scheduled run only starts the period's canonical workflow (its own fixed id) and ends:
+    ``CaseKind = 'launcher'``, so ``CaseKind = 'payroll'`` finds one workflow per month."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(SA_CASE_KIND, CaseKind.LAUNCHER.value),
+            SearchAttributePair(SA_COUNTY, county_code),
+        ]
+    )
+
+
 def payroll_schedule(county_code: str, task_queue: str) -> Schedule:
+    payroll_text = launcher_static("月度救助金发放", county_code)
     return Schedule(
         action=ScheduleActionStartWorkflow(
             PAYROLL_WORKFLOW_TYPE,
             PayrollInput(county_code=county_code),
             id=f"payroll-scheduled-{county_code}",
             task_queue=task_queue,
+            typed_search_attributes=launcher_search_attributes(county_code),
+            static_summary=payroll_text.summary,
+            static_details=payroll_text.details,
         ),
         spec=ScheduleSpec(
             calendars=[
@@ -124,12 +142,16 @@ def daily_batch_schedule(county_code: str, task_queue: str) -> Schedule:
     """Every day at 17:00 Beijing the county's pending temporary-aid instructions (prepayments,
     awards, 一事一议 stages) go into a bank batch for the next working day; the workflow takes
     the value date from the calendar and completes quietly when there is nothing to pay."""
+    batch_text = launcher_static("临时救助每日代发批次", county_code)
     return Schedule(
         action=ScheduleActionStartWorkflow(
             DAILY_BATCH_WORKFLOW_TYPE,
             DailyBatchInput(county_code=county_code),
             id=f"bank-daily-scheduled-{county_code}",
             task_queue=task_queue,
+            typed_search_attributes=launcher_search_attributes(county_code),
+            static_summary=batch_text.summary,
+            static_details=batch_text.details,
         ),
         spec=ScheduleSpec(
             calendars=[

@@ -25,6 +25,14 @@ ONE_HOUSEHOLD_CLAIM = "one-household-claim"
 ONE_HOUSEHOLD_RELEASE = "one-household-release"
 ONE_HOUSEHOLD_TRANSFER = "one-household-transfer"
 
+# 2026-11 (issue 13 item 6): a case that reaches its outcome upserts the ``DecisionOutcome``
+# search attribute; cases that reached it before replay without that upsert.
+DECISION_OUTCOME = "decision-outcome-search-attribute"
+# 2026-11 (issue 13 item 1): a deadline met on paper on or before its due day withdraws the
+# reminder and escalation already posted for it (``void_outbox``); cases that met a deadline
+# before replay without that activity.
+PAPER_MEET_VOID = "paper-meet-void"
+
 
 def light_history() -> bool:
     """True for executions started with this change (memoised by the SDK per execution)."""

@@ -16,6 +16,14 @@ in this module (no file reads).
 ``Notice`` is a discriminated union on ``kind``; ``NOTICE_ADAPTER`` validates raw data into it.
 ``render_notice_html`` gives a full HTML document; ``render_notice_body_html`` only the body
 (used for PDF). Autoescaping is on: every value is escaped.
+
+Every notice is fit for a file (issue 13 item 8): its legal basis is exactly the documents and
+articles of ``rules.legal_basis`` for its kind and programme, each once; the authorities are
+named from the area registry (``rules.authorities``); no internal id is printed (``case_id`` and
+``policy_version_id`` stay in the record; a 文号 ``document_number`` is printed when there is
+one); the signature carries a seal area (盖章); and a decision — approval, refusal, reduction,
+suspension, termination — ends with a delivery receipt (送达回证) for the township that delivers
+it (低保办法 Art. 21: delivered through the township).
 """
 
 from collections.abc import Callable, Mapping
@@ -30,13 +38,21 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from rules.household import CARE_TIER_NAMES_ZH, CareTier
 from rules.id_number import mask_id_number, mask_name
+from rules.legal_basis import (
+    ADVERSE_KINDS,
+    citation_lines,
+    legal_basis,
+    local_documents,
+)
 from rules.money import Money, format_yuan
 from rules.periods import Period, calendar_days, months, working_days
 from rules.programmes import Programme, programme_name_zh
 from rules.reasons import Reason
 
 __all__ = [
+    "DECISION_KINDS",
     "NOTICE_ADAPTER",
+    "TEMPLATE_PARTIALS",
     "ApprovalNotice",
     "EdgeRecognitionNotice",
     "MissingDocumentsNotice",
@@ -45,8 +61,11 @@ __all__ = [
     "PublicityRow",
     "ReductionNotice",
     "RefusalNotice",
+    "StatedReason",
     "SuspensionNotice",
     "TerminationNotice",
+    "notice_basis",
+    "notice_matter",
     "notice_title",
     "render_notice_body_html",
     "render_notice_html",
@@ -56,16 +75,43 @@ REVIEW_LAW = "《中华人民共和国行政复议法》第二十条"
 LAWSUIT_LAW = "《中华人民共和国行政诉讼法》第四十六条"
 
 
+DECISION_KINDS: frozenset[str] = frozenset(
+    {"approval", "refusal", "reduction", "suspension", "termination", *ADVERSE_KINDS}
+)
+"""Notices that are decisions: these end with a delivery receipt (送达回证)."""
+
+
 class _Document(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    case_id: str = Field(min_length=1, description="Case, application or list reference")
+    case_id: str = Field(
+        min_length=1, description="Case, application or list reference (kept, never printed)"
+    )
     authority: str = Field(min_length=1, description="Issuing authority, e.g. 演示县民政局")
     issued_on: date
+    document_number: str | None = Field(
+        default=None,
+        min_length=1,
+        description="文号 printed on the notice, e.g. 演民救〔2026〕12号 (internal ids never are)",
+    )
 
 
 class _Letter(_Document):
     applicant_name: str = Field(min_length=1)
+
+
+class StatedReason(BaseModel):
+    """A reason without a machine code (e.g. three unjustified refusals of suitable work, a
+    member's death): its words and, where known, the rule it rests on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text_zh: str = Field(min_length=1)
+    basis: str | None = None
+
+
+NoticeReason = Reason | StatedReason
+"""A coded reason (``rules.reasons``) or a stated one; a dict with ``code`` is a ``Reason``."""
 
 
 class _AppealRights(BaseModel):
@@ -99,8 +145,17 @@ class ApprovalNotice(_Letter):
     members_covered: int = Field(ge=1)
     start_month: date
     decided_on: date
-    policy_basis: str = Field(min_length=1)
-    policy_version_id: str = Field(min_length=1)
+    policy_basis: str = Field(
+        default="",
+        description='Documents of the policy layers ("；"-joined); only the local ones are '
+        "printed, as the basis of the standard — the national basis comes from the table",
+    )
+    policy_version_id: str | None = Field(
+        default=None, description="The policy version the case ran under (kept, never printed)"
+    )
+    township: str | None = Field(
+        default=None, description="Township authority told of changes: 演示县城关镇人民政府"
+    )
     payment_channel: str = "社会保障卡（一卡通）"
     payment_day: int = Field(default=10, ge=1, le=28)
     care_tier: CareTier | None = None
@@ -115,7 +170,7 @@ class RefusalNotice(_Letter, _AppealRights):
     single_person: bool = False
     applied_on: date
     decided_on: date
-    reasons: list[Reason] = Field(min_length=1)
+    reasons: list[NoticeReason] = Field(min_length=1)
 
 
 class ReductionNotice(_Letter, _AppealRights):
@@ -126,7 +181,7 @@ class ReductionNotice(_Letter, _AppealRights):
     previous_amount: Money
     new_amount: Money
     effective_month: date
-    reasons: list[Reason] = Field(min_length=1)
+    reasons: list[NoticeReason] = Field(min_length=1)
 
 
 class SuspensionNotice(_Letter, _AppealRights):
@@ -135,7 +190,7 @@ class SuspensionNotice(_Letter, _AppealRights):
     kind: Literal["suspension"] = "suspension"
     programme: Programme
     effective_month: date
-    reasons: list[Reason] = Field(min_length=1)
+    reasons: list[NoticeReason] = Field(min_length=1)
 
 
 class TerminationNotice(_Letter, _AppealRights):
@@ -145,7 +200,7 @@ class TerminationNotice(_Letter, _AppealRights):
     kind: Literal["termination"] = "termination"
     programme: Programme
     effective_month: date
-    reasons: list[Reason] = Field(min_length=1)
+    reasons: list[NoticeReason] = Field(min_length=1)
     withdrawal_until: date | None = None
     referral: str | None = None
 
@@ -159,6 +214,7 @@ class EdgeRecognitionNotice(_Letter):
     offered_programme: Literal[Programme.DIBAO_EDGE, Programme.RIGID_EXPENSE]
     recognition_period: Period = Field(default_factory=lambda: working_days(3))
     reply_by: date | None = None
+    township: str | None = Field(default=None, description="The township authority to reply to")
     benefits: list[str] = Field(
         default_factory=lambda: ["医疗救助", "教育救助", "住房救助", "就业救助", "临时救助"]
     )
@@ -252,6 +308,43 @@ def notice_title(notice: Notice) -> str:
     return f"{_programme(notice.programme)}公示"
 
 
+def _programme_of(notice: Notice) -> Programme:
+    if isinstance(notice, EdgeRecognitionNotice):
+        return notice.offered_programme
+    return notice.programme
+
+
+def notice_basis(notice: Notice) -> str:
+    """The legal basis line: the table's citations for the notice's kind and programme
+    (``rules.legal_basis``), each document once."""
+    withdrawal = isinstance(notice, TerminationNotice) and notice.withdrawal_until is not None
+    return citation_lines(legal_basis(notice.kind, _programme_of(notice), withdrawal=withdrawal))
+
+
+def notice_matter(notice: Notice) -> str:
+    """案由 on the delivery receipt: what the decision is about, in words (no ids)."""
+    programme = _programme(_programme_of(notice))
+    if isinstance(notice, (ApprovalNotice, RefusalNotice)):
+        return f"{notice.applicant_name}申请{programme}"
+    if isinstance(notice, (ReductionNotice, SuspensionNotice, TerminationNotice)):
+        return f"{notice.applicant_name}家庭{programme}待遇变更"
+    return programme
+
+
+def _context(notice: Notice) -> dict[str, object]:
+    context: dict[str, object] = {
+        "n": notice,
+        "title": notice_title(notice),
+        "basis": notice_basis(notice),
+        "decision": notice.kind in DECISION_KINDS,
+        "matter": notice_matter(notice),
+        "recipient": getattr(notice, "applicant_name", ""),
+    }
+    if isinstance(notice, ApprovalNotice):
+        context["local_basis"] = "、".join(local_documents([notice.policy_basis]))
+    return context
+
+
 # Templates ---------------------------------------------------------------------------------
 
 _LAYOUT = """<!DOCTYPE html>
@@ -265,6 +358,10 @@ body { font-family: "Noto Serif SC", "Source Han Serif SC", "SimSun", serif; max
 h1 { text-align: center; font-size: 1.6em; }
 .ref { text-align: right; }
 .sign { text-align: right; margin-top: 3em; }
+.seal { float: right; width: 42mm; height: 42mm; margin: -30mm 8mm 0 0; border: 1px dashed #c00;
+        border-radius: 50%; color: #c00; text-align: center; line-height: 42mm; opacity: 0.6; }
+.receipt { page-break-before: always; break-before: page; clear: both; }
+.receipt th { width: 28%; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border: 1px solid #333; padding: 0.3em 0.6em; text-align: center; }
 </style>
@@ -276,25 +373,44 @@ th, td { border: 1px solid #333; padding: 0.3em 0.6em; text-align: center; }
 """
 
 _HEADER = """<h1 align="center">{{ title }}</h1>
-<p class="ref" align="right">编号：{{ n.case_id }}</p>
+{% if n.document_number %}<p class="ref" align="right">{{ n.document_number }}</p>
+{% endif %}"""
+
+# The basis line, the signature with its seal area (盖章) and, for decisions, the delivery
+# receipt (送达回证) on a page of its own.
+_SIGNATURE = """<p class="basis">法律依据：{{ basis }}。</p>
+<p class="sign" align="right">{{ n.authority }}（盖章）<br>{{ n.issued_on | date_zh }}</p>
+<div class="seal" title="{{ n.authority }}">印章</div>
+{% if decision %}{% include "receipt" %}{% endif %}"""
+
+_RECEIPT = """<div class="receipt">
+<h2 align="center">送达回证</h2>
+<table class="receipt" width="100%">
+<tr><th width="28%">送达文书</th><td width="72%">{{ title }}\
+{% if n.document_number %}（{{ n.document_number }}）{% endif %}</td></tr>
+<tr><th>案由</th><td>{{ matter }}</td></tr>
+<tr><th>受送达人</th><td>{{ recipient }}</td></tr>
+<tr><th>送达机关</th><td>{{ n.authority }}</td></tr>
+<tr><th>送达地点</th><td>　</td></tr>
+<tr><th>送达方式</th><td>□直接送达　□留置送达　□邮寄送达　□委托送达　□电子送达</td></tr>
+<tr><th>送达日期</th><td>　　　　年　　月　　日</td></tr>
+<tr><th>受送达人签名</th><td>　　　　年　　月　　日</td></tr>
+<tr><th>送达人签名</th><td>　　　　年　　月　　日</td></tr>
+<tr><th>见证人签名</th><td>　　　　年　　月　　日</td></tr>
+<tr><th>备注</th><td>受送达人拒绝签收的，送达人应当在本回证上注明拒收事由和日期，\
+由送达人、见证人签名，把文书留在受送达人的住所，即视为送达。</td></tr>
+</table>
+</div>
 """
 
-_SIGNATURE = """<p class="sign" align="right">{{ n.authority }}<br>{{ n.issued_on | date_zh }}</p>
+_APPEAL = """<p>如对本决定不服，可以自知道或者应当知道该行政行为之日起\
+{{ n.review_period | period }}内向{{ n.review_authority }}申请行政复议，\
+或者自知道或者应当知道该行政行为之日起{{ n.lawsuit_period | period }}内\
+向{{ n.court }}提起行政诉讼。</p>
 """
-
-_APPEAL = (
-    """<p>如对本决定不服，可以自知道或者应当知道该行政行为之日起{{ n.review_period | period }}内向\
-{{ n.review_authority }}申请行政复议，或者自知道或者应当知道该行政行为之日起\
-{{ n.lawsuit_period | period }}内向{{ n.court }}提起行政诉讼（"""
-    + REVIEW_LAW
-    + "、"
-    + LAWSUIT_LAW
-    + """）。</p>
-"""
-)
 
 _REASONS = """<ol>
-{% for r in n.reasons %}<li>{{ r.text_zh }}（依据：{{ r.basis }}）</li>
+{% for r in n.reasons %}<li>{{ r.text_zh }}{% if r.basis %}（依据：{{ r.basis }}）{% endif %}</li>
 {% endfor %}</ol>
 """
 
@@ -305,11 +421,11 @@ _TEMPLATES: Mapping[str, str] = MappingProxyType(
         "signature": _SIGNATURE,
         "appeal": _APPEAL,
         "reasons": _REASONS,
+        "receipt": _RECEIPT,
         "missing_documents": """{% include "header" %}
 <p>{{ n.applicant_name }}：</p>
 <p>你于{{ n.received_on | date_zh }}向{{ n.township }}提出的{{ n.programme | programme }}申请，\
-经审查，申请材料不齐全。根据《最低生活保障审核确认办法》第十条，现一次性告知你需要补齐的\
-全部材料如下：</p>
+经审查，申请材料不齐全。现一次性告知你需要补齐的全部材料如下：</p>
 <ol>
 {% for doc in n.missing_documents %}<li>{{ doc }}</li>
 {% endfor %}</ol>
@@ -326,8 +442,8 @@ _TEMPLATES: Mapping[str, str] = MappingProxyType(
 每月{{ n.monthly_amount | yuan }}{% if n.care_tier %}（生活自理能力评估：\
 {{ n.care_tier | care_tier }}）{% endif %}。</p>
 <p>救助金每月{{ n.payment_day }}日前发放至{{ n.payment_channel }}，逢法定节假日提前发放。</p>
-<p>依据：{{ n.policy_basis }}（政策版本：{{ n.policy_version_id }}）。</p>
-<p>家庭人口、收入、财产状况发生变化的，请及时告知乡镇人民政府（街道办事处）。\
+{% if local_basis %}<p>保障标准依据：{{ local_basis }}。</p>{% endif %}
+<p>家庭人口、收入、财产状况发生变化的，请及时告知{{ n.township or n.authority }}。\
 {% if n.review_period %}民政部门将每{{ n.review_period | period }}对你家情况进行核查。{% endif %}\
 以虚报、隐瞒、伪造等手段骗取救助资金的，将依法追回并追究责任。</p>
 {% include "signature" %}""",
@@ -367,15 +483,14 @@ _TEMPLATES: Mapping[str, str] = MappingProxyType(
 <p>{{ n.applicant_name }}：</p>
 <p>你提出的{{ n.refused_programme | programme }}申请经审核不符合条件，但你家符合\
 {{ n.offered_programme | programme }}认定条件。经你同意后，我们将在\
-{{ n.recognition_period | period }}内予以认定（豫政办〔2022〕103号）。</p>
+{{ n.recognition_period | period }}内予以认定。</p>
 <p>认定后，可按规定享受以下救助帮扶：{{ n.benefits | join("、") }}。</p>
 {% if n.reply_by %}<p>如同意认定，请于{{ n.reply_by | date_zh }}前\
-告知乡镇人民政府（街道办事处）。</p>\
+告知{{ n.township or n.authority }}。</p>\
 {% endif %}
 {% include "signature" %}""",
         "publicity": """{% include "header" %}
-<p>根据《最低生活保障审核确认办法》有关规定，现将{{ n.village }}\
-{{ n.programme | programme }}对象予以公示。</p>
+<p>现将{{ n.village }}{{ n.programme | programme }}对象审核意见予以公示。</p>
 <p>公示期：{{ n.period_start | date_zh }}至{{ n.period_end | date_zh }}。</p>
 <table width="100%">
 <thead><tr><th width="8%">序号</th><th width="17%">姓名</th>\
@@ -422,14 +537,21 @@ def _environment() -> Environment:
     return environment
 
 
+TEMPLATE_PARTIALS: Mapping[str, str] = MappingProxyType(
+    {key: _TEMPLATES[key] for key in ("layout", "header", "signature", "appeal", "receipt")}
+)
+"""The shared parts (layout, header, signature with seal area and basis, appeal, receipt) for
+notices rendered elsewhere with the same look (``activities.applications.notices``)."""
+
+
 def render_notice_body_html(notice: Notice) -> str:
-    """The notice's HTML body (title, text, signature) without the surrounding document."""
-    template = _environment().get_template(notice.kind)
-    return template.render(n=notice, title=notice_title(notice))
+    """The notice's HTML body (title, text, basis, signature, receipt) without the surrounding
+    document."""
+    return _environment().get_template(notice.kind).render(**_context(notice))
 
 
 def render_notice_html(notice: Notice) -> str:
     """A complete UTF-8 HTML document for ``notice`` (values escaped)."""
     environment = _environment()
-    body = environment.get_template(notice.kind).render(n=notice, title=notice_title(notice))
+    body = environment.get_template(notice.kind).render(**_context(notice))
     return environment.get_template("layout").render(title=notice_title(notice), body=Markup(body))

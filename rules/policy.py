@@ -257,8 +257,32 @@ class Policy(BaseModel):
     withdrawal_period_max: Period = Field(default_factory=lambda: months(6))
     death_review: Period = Field(default_factory=lambda: months(3))
     monitoring_after_exit: Period = Field(default_factory=lambda: months(24))
+    warning_home_visit: Period = Field(
+        default_factory=lambda: working_days(10),
+        description="动态监测预警: the township visits the household of a warning and records "
+        "the outcome within this period (豫政办〔2022〕103号 三(三) names the visit, not the "
+        "period: local policy)",
+    )
+    warning_income_ratio: Decimal = Field(
+        default=Decimal("1.0"),
+        gt=0,
+        description="动态监测预警: a recorded monthly income of a 低保/特困 household member at or "
+        "above this × the rural 低保标准 raises a warning (local indicator; 豫政办〔2022〕103号 "
+        "三(三): 合理设置预警指标)",
+    )
+    warning_medical_expense: Money = Field(
+        default=Decimal("10000.00"),
+        description="动态监测预警: recorded out-of-pocket hospital costs at or above this (yuan) "
+        "raise a warning (支出型困难; local indicator, 豫政办〔2022〕103号 二(一)4, 三(三))",
+    )
     administrative_review_period: Period = Field(default_factory=lambda: calendar_days(60))
     lawsuit_period: Period = Field(default_factory=lambda: months(6))
+    referral_feedback: Period = Field(
+        default_factory=lambda: working_days(15),
+        description="A department to which a case was referred (医疗/教育/住房/就业救助, 残联, "
+        "防返贫) feeds its answer back within this period (local policy; seed 001 二(二)1(3): "
+        "各相关部门要及时将救助帮扶信息反馈…形成一户（人）一条救助链 — no period fixed)",
+    )
     work_refusal_limit: int = Field(default=3, ge=1)
 
     # Payment and supervision -----------------------------------------------------------
@@ -268,6 +292,24 @@ class Policy(BaseModel):
     tekun_dispersed_payment_frequency: PaymentFrequency = PaymentFrequency.MONTHLY
     spot_check_rate: Rate = Field(default=Decimal("0.30"))
     spot_check_rate_relatives: Rate = Field(default=Decimal("0.60"))
+    spot_check_completion: Period = Field(
+        default_factory=lambda: working_days(20),
+        description="A case sampled in the county's monthly spot check is checked (confirmed "
+        "or reversed) within this period from the draw (local policy; 焦民〔2022〕154号 第五条 "
+        "sets the duty and the rates, not the period)",
+    )
+    complaint_reply: Period = Field(
+        default_factory=lambda: calendar_days(60),
+        description="A complaint or report (投诉举报) is investigated and answered within this "
+        "period from intake (《信访工作条例》(2022): settled within 60 days of acceptance; "
+        "焦民〔2022〕154号 第十二条 requires the register and the handling; locally often shorter)",
+    )
+    complaint_follow_up: Period = Field(
+        default_factory=lambda: calendar_days(30),
+        description="After the reply is delivered the complainant may ask for a review within "
+        "this period (《信访工作条例》(2022): within 30 days of the written reply); then the "
+        "complaint closes",
+    )
     temporary_one_off_floor_is_rural_standard: bool = Field(
         default=False, description="一次性临时救助金不低于当地农村低保月标准 (晋民发〔2022〕38号)"
     )
@@ -429,8 +471,12 @@ class PolicyLayer(BaseModel):
     withdrawal_period_max: Period | None = None
     death_review: Period | None = None
     monitoring_after_exit: Period | None = None
+    warning_home_visit: Period | None = None
+    warning_income_ratio: Decimal | None = Field(default=None, gt=0)
+    warning_medical_expense: Money | None = None
     administrative_review_period: Period | None = None
     lawsuit_period: Period | None = None
+    referral_feedback: Period | None = None
     work_refusal_limit: int | None = Field(default=None, ge=1)
 
     payment_data_day: int | None = Field(default=None, ge=1, le=28)
@@ -439,6 +485,9 @@ class PolicyLayer(BaseModel):
     tekun_dispersed_payment_frequency: PaymentFrequency | None = None
     spot_check_rate: Rate | None = None
     spot_check_rate_relatives: Rate | None = None
+    spot_check_completion: Period | None = None
+    complaint_reply: Period | None = None
+    complaint_follow_up: Period | None = None
     temporary_one_off_floor_is_rural_standard: bool | None = None
     complaints_hotline: str | None = Field(default=None, min_length=1)
 

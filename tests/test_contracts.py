@@ -12,12 +12,19 @@ from workflows.applications.workflow import ApplicationWorkflow
 from workflows.deadlines.contract import CALENDAR_CHANGED
 from workflows.entitlements import contract as entitlements
 from workflows.entitlements.workflow import EntitlementWorkflow
+from workflows.monitoring import contract as monitoring
+from workflows.monitoring.workflow import MonitoringWarningWorkflow
 from workflows.payments import contract as payments
 from workflows.payments.campaign import CampaignWorkflow
 from workflows.payments.daily_batch import DailyBankBatchWorkflow
 from workflows.payments.payroll import PayrollWorkflow
 from workflows.recoveries import contract as recoveries
 from workflows.recoveries.workflow import OverpaymentRecoveryWorkflow
+from workflows.referrals import contract as referrals
+from workflows.referrals.workflow import ReferralWorkflow
+from workflows.supervision import contract as supervision
+from workflows.supervision.complaint import ComplaintWorkflow
+from workflows.supervision.spot_check import SpotCheckRoundWorkflow
 from workflows.temporary import contract as temporary
 from workflows.temporary.workflow import TemporaryCaseWorkflow
 
@@ -77,6 +84,34 @@ CASES: list[tuple[type[Any], str, set[str], set[str], set[str]]] = [
         recoveries.RECOVERY_WORKFLOW_TYPE,
         {recoveries.RECORD_REPAYMENT, recoveries.WRITE_OFF},
         {recoveries.GET_STATE},
+        {CALENDAR_CHANGED},
+    ),
+    (
+        ReferralWorkflow,
+        referrals.REFERRAL_WORKFLOW_TYPE,
+        {referrals.RECORD_ANSWER, referrals.WITHDRAW},
+        {referrals.GET_STATE},
+        {CALENDAR_CHANGED},
+    ),
+    (
+        MonitoringWarningWorkflow,
+        monitoring.WARNING_WORKFLOW_TYPE,
+        {monitoring.RECORD_VISIT},
+        {monitoring.GET_STATE},
+        {CALENDAR_CHANGED},
+    ),
+    (
+        SpotCheckRoundWorkflow,
+        supervision.SPOT_CHECK_WORKFLOW_TYPE,
+        {supervision.RECORD_SPOT_CHECK},
+        {supervision.GET_STATE},
+        {CALENDAR_CHANGED},
+    ),
+    (
+        ComplaintWorkflow,
+        supervision.COMPLAINT_WORKFLOW_TYPE,
+        {supervision.RECORD_FINDINGS, supervision.RECORD_REPLY, supervision.RECORD_FOLLOW_UP},
+        {supervision.GET_STATE},
         {CALENDAR_CHANGED},
     ),
 ]  # fmt: skip

@@ -26,6 +26,7 @@ PASSTHROUGH_MODULES: tuple[str, ...] = (
     "jiuzhu.refusals",
     "jiuzhu.areas",
     "jiuzhu.clock",
+    "jiuzhu.console",
     # activities are referenced for their names and payload models
     "activities",
     # each domain's contract, models and pure checks
@@ -51,6 +52,17 @@ PASSTHROUGH_MODULES: tuple[str, ...] = (
     "workflows.recoveries.contract",
     "workflows.recoveries.models",
     "workflows.recoveries.checks",
+    "workflows.supervision.contract",
+    "workflows.supervision.models",
+    "workflows.supervision.checks",
+    "workflows.supervision.sampling",
+    "workflows.monitoring.contract",
+    "workflows.monitoring.models",
+    "workflows.monitoring.checks",
+    "workflows.monitoring.rules",
+    "workflows.referrals.contract",
+    "workflows.referrals.models",
+    "workflows.referrals.checks",
 )
 
 

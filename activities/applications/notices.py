@@ -10,8 +10,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from fpdf import FPDF
-from fpdf.fonts import FontFace
 from jinja2 import DictLoader, Environment, StrictUndefined, select_autoescape
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,12 +20,12 @@ from temporalio.exceptions import ApplicationError
 
 from jiuzhu.contract import Actor
 from jiuzhu.db.models_application import ApplicationNotice
-from jiuzhu.notices_pdf import FONT_FAMILY, font_path, render_notice_pdf
+from jiuzhu.notices_pdf import render_document_pdf, render_notice_pdf
+from rules.legal_basis import citation_lines, legal_basis
 from rules.money import format_yuan
 from rules.notices import (
-    LAWSUIT_LAW,
     NOTICE_ADAPTER,
-    REVIEW_LAW,
+    TEMPLATE_PARTIALS,
     date_zh,
     notice_title,
     render_notice_html,
@@ -52,9 +50,10 @@ LOCAL_KINDS = ("review_terminated", "temporary_refusal")
 class _LocalNotice(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    case_id: str = Field(min_length=1)
+    case_id: str = Field(min_length=1, description="The case (kept, never printed)")
     authority: str = Field(min_length=1)
     issued_on: date
+    document_number: str | None = Field(default=None, min_length=1, description="文号")
     applicant_name: str = Field(min_length=1)
     review_authority: str = Field(min_length=1)
     court: str = Field(min_length=1)
@@ -105,41 +104,19 @@ class DeliveryRecord(BaseModel):
 
 # --- local kinds --------------------------------------------------------------------------
 _LOCAL_TEMPLATES = {
-    "layout": """<!DOCTYPE html>
-<html lang="zh-CN">
-<head><meta charset="utf-8"><title>{{ title }}</title>
-<style>body { font-family: "Noto Serif SC", "SimSun", serif; max-width: 46em; margin: 2em auto;
-line-height: 1.8; } h1 { text-align: center; } .ref, .sign { text-align: right; }</style>
-</head>
-<body>
-{{ body }}
-</body>
-</html>
-""",
-    "appeal": """<p>如对本决定不服，可以自知道或者应当知道该行政行为之日起\
-{{ n.review_period | period }}内向{{ n.review_authority }}申请行政复议，\
-或者自知道或者应当知道该行政行为之日起\
-{{ n.lawsuit_period | period }}内向{{ n.court }}提起行政诉讼（"""
-    + REVIEW_LAW
-    + "、"
-    + LAWSUIT_LAW
-    + """）。</p>
-""",
-    "review_terminated": """<h1 align="center">{{ title }}</h1>
-<p class="ref" align="right">编号：{{ n.case_id }}</p>
+    **TEMPLATE_PARTIALS,
+    "review_terminated": """{% include "header" %}
 <p>{{ n.applicant_name }}：</p>
 <p>你于{{ n.applied_on | date_zh }}提出的{{ n.programme | programme }}申请，因申请家庭\
-拒不配合家庭经济状况调查或信息核对，依据{{ n.basis }}，于{{ n.ended_on | date_zh }}终止审核确认。\
+拒不配合家庭经济状况调查或信息核对，于{{ n.ended_on | date_zh }}终止审核确认。\
 具体情形如下：</p>
 <ol>
 {% for g in n.grounds_zh %}<li>{{ g }}</li>
 {% endfor %}</ol>
 <p>如家庭情况确有困难，可在配合调查核实的前提下重新提出申请。</p>
 {% include "appeal" %}
-<p class="sign" align="right">{{ n.authority }}<br>{{ n.issued_on | date_zh }}</p>
-""",
-    "temporary_refusal": """<h1 align="center">{{ title }}</h1>
-<p class="ref" align="right">编号：{{ n.case_id }}</p>
+{% include "signature" %}""",
+    "temporary_refusal": """{% include "header" %}
 <p>{{ n.applicant_name }}：</p>
 <p>你于{{ n.applied_on | date_zh }}提出的临时救助申请\
 {% if n.requested_amount is not none %}（申请金额{{ n.requested_amount | yuan }}）{% endif %}，\
@@ -148,8 +125,7 @@ line-height: 1.8; } h1 { text-align: center; } .ref, .sign { text-align: right; 
 {% for r in n.reasons_zh %}<li>{{ r }}</li>
 {% endfor %}</ol>
 {% include "appeal" %}
-<p class="sign" align="right">{{ n.authority }}<br>{{ n.issued_on | date_zh }}</p>
-""",
+{% include "signature" %}""",
 }
 
 _LOCAL_TITLES = {
@@ -183,9 +159,30 @@ def _local(kind: str, payload: dict[str, Any]) -> LocalNotice:
     return TemporaryRefusalNotice.model_validate(payload)
 
 
+def _local_basis(notice: LocalNotice) -> str:
+    """The table's citations (``rules.legal_basis``): 低保办法 Art. 29 for an ended review,
+    the temporary-assistance documents for a refusal of temporary aid, with appeal rights."""
+    if isinstance(notice, ReviewTerminatedNotice):
+        return citation_lines(legal_basis(notice.kind, notice.programme))
+    return citation_lines(legal_basis(notice.kind, Programme.TEMPORARY))
+
+
+def _local_matter(notice: LocalNotice) -> str:
+    if isinstance(notice, ReviewTerminatedNotice):
+        return f"{notice.applicant_name}申请{programme_name_zh(notice.programme)}"
+    return f"{notice.applicant_name}申请临时救助"
+
+
 def _local_body(notice: LocalNotice) -> str:
     env = _environment()
-    return env.get_template(notice.kind).render(n=notice, title=_LOCAL_TITLES[notice.kind])
+    return env.get_template(notice.kind).render(
+        n=notice,
+        title=_LOCAL_TITLES[notice.kind],
+        basis=_local_basis(notice),
+        decision=True,
+        matter=_local_matter(notice),
+        recipient=notice.applicant_name,
+    )
 
 
 def title_of(kind: str, payload: dict[str, Any]) -> str:
@@ -212,27 +209,14 @@ def render(kind: str, payload: dict[str, Any]) -> tuple[str, str]:
 
 
 def render_pdf(kind: str, payload: dict[str, Any]) -> bytes:
-    """The PDF of a notice payload (A4, CJK font embedded)."""
+    """The PDF of a notice payload (A4, CJK fonts embedded); ``MissingGlyphs`` (naming the
+    payload's fields) if a character cannot be printed."""
     if kind not in LOCAL_KINDS:
         return render_notice_pdf(NOTICE_ADAPTER.validate_python(payload))
     notice = _local(kind, payload)
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_title(_LOCAL_TITLES[kind])
-    pdf.set_author(notice.authority)
-    pdf.set_creator("Jiuzhu")
-    pdf.set_lang("zh-CN")
-    for style in ("", "B", "I", "BI"):
-        pdf.add_font(FONT_FAMILY, style, str(font_path()))
-    pdf.set_font(FONT_FAMILY, size=12)
-    pdf.set_margins(left=25, top=25, right=25)
-    pdf.add_page()
-    pdf.write_html(
-        _local_body(notice),
-        font_family=FONT_FAMILY,
-        tag_styles={"h1": FontFace(family=FONT_FAMILY, color="#000000", size_pt=20)},
-        li_prefix_color="#000000",
+    return render_document_pdf(
+        _LOCAL_TITLES[kind], notice.authority, _local_body(notice), notice.model_dump(mode="json")
     )
-    return bytes(pdf.output())
 
 
 def html_for(engine: Engine, notice_id: str) -> str | None:

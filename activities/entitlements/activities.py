@@ -5,7 +5,7 @@ history."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from html import escape
+from typing import Any
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
@@ -13,87 +13,45 @@ from temporalio import activity
 
 from activities.entitlements.models import (
     AccountSnapshot,
+    NoticeReason,
     NoticeRef,
     NoticeRequest,
     PaymentSummary,
     SummaryRequest,
 )
-from jiuzhu.areas import AreaRef
 from jiuzhu.db.engine import unit_of_work
 from jiuzhu.db.models import OutboxMessage, PaymentInstruction
 from jiuzhu.db.models_payments import EntitlementAccount, EntitlementMember, EntitlementNotice
 from jiuzhu.membership import HeldMember, sync_entitlement
+from rules import notices as rules_notices
 from rules.areas import AREAS, full_name
+from rules.authorities import county_bureau_name, county_court_name, county_government_name
+from rules.reasons import REASON_BASIS, Reason
 from workflows.payments.contract import PaymentKind, PaymentStatus
-
-try:  # rules.notices is being finished by another engineer; fall back to a minimal notice
-    from rules import notices as rules_notices
-    from rules.reasons import REASON_BASIS, Reason
-except ImportError:  # pragma: no cover - only while rules.notices is absent
-    rules_notices = None  # type: ignore[assignment]
 
 
 def _authorities(area_code: str) -> tuple[str, str, str]:
-    """(issuing authority, administrative-review authority, court) for a county."""
-    county = AreaRef.of(area_code).county
-    name = AREAS[county].name if county in AREAS else f"{county}县"
-    return f"{name}民政局", f"{name}人民政府", f"{name}人民法院"
-
-
-TITLES = {
-    "termination": "终止{programme}通知书",
-    "reduction": "{programme}减发通知书",
-    "suspension": "{programme}停发通知书",
-}
-
-
-def _fallback_html(req: NoticeRequest, title: str, authority: str) -> str:
-    """A minimal written notice where ``rules.notices`` has no matching reason code (e.g. work
-    refusal, death): reasons, effective month, appeal rights (低保办法 Art. 32, 38)."""
-    _, review_authority, court = _authorities(req.area_code)
-    reasons = "".join(
-        f"<li>{escape(r.text_zh)}{'（依据：' + escape(r.basis) + '）' if r.basis else ''}</li>"
-        for r in req.reasons
-    )
-    month = f"{req.effective_month.year}年{req.effective_month.month}月"
-    amounts = ""
-    if req.previous_amount is not None and req.new_amount is not None:
-        amounts = (
-            f"<p>救助金由每月{req.previous_amount:,.2f}元调整为每月{req.new_amount:,.2f}元。</p>"
-        )
-    withdrawal = ""
-    if req.withdrawal_until is not None:
-        w = req.withdrawal_until
-        withdrawal = f"<p>根据渐退期规定，救助金继续发放至{w.year}年{w.month}月。</p>"
-    referral = f"<p>{escape(req.referral)}</p>" if req.referral else ""
-    issued = f"{req.issued_on.year}年{req.issued_on.month}月{req.issued_on.day}日"
+    """(issuing authority, administrative-review authority, court) for a county, named from the
+    area registry (``rules.authorities``)."""
     return (
-        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title></head><body>"
-        f'<h1 align="center">{escape(title)}</h1><p align="right">编号：{escape(req.case_id)}</p>'
-        f"<p>{escape(req.applicant_name)}：</p><p>经核查，自{month}起作出如下决定。理由如下：</p>"
-        f"<ol>{reasons}</ol>{amounts}{withdrawal}{referral}"
-        f"<p>如对本决定不服，可以自知道该行政行为之日起60日内向{escape(review_authority)}申请"
-        f"行政复议，或者自知道该行政行为之日起6个月内向{escape(court)}提起行政诉讼。</p>"
-        f'<p align="right">{escape(authority)}<br>{issued}</p></body></html>'
+        county_bureau_name(area_code),
+        county_government_name(area_code),
+        county_court_name(area_code),
     )
 
 
-def render_notice(req: NoticeRequest) -> tuple[str, str]:
-    """(title, html) of a notice; through ``rules.notices`` when every reason has a code."""
-    from rules.programmes import PROGRAMME_NAMES_ZH
+def _reason(r: NoticeReason) -> Reason | rules_notices.StatedReason:
+    if r.code is not None:
+        return Reason(code=r.code, text_zh=r.text_zh, basis=r.basis or REASON_BASIS[r.code])
+    return rules_notices.StatedReason(text_zh=r.text_zh, basis=r.basis)
 
+
+def build_notice(req: NoticeRequest) -> rules_notices.Notice:
+    """The ``rules.notices`` document of a reduction, suspension or termination (低保办法
+    Art. 32; 特困办法 Art. 24–27): reasons (coded or stated), legal basis, appeal rights, seal
+    area and delivery receipt."""
     authority, review_authority, court = _authorities(req.area_code)
-    title = TITLES[req.kind].format(programme=PROGRAMME_NAMES_ZH[req.programme])
-    coded = rules_notices is not None and all(r.code is not None for r in req.reasons)
-    if not coded:
-        return title, _fallback_html(req, title, authority)
-    reasons = [
-        Reason(code=r.code, text_zh=r.text_zh, basis=r.basis or REASON_BASIS[r.code])
-        for r in req.reasons
-        if r.code is not None
-    ]
-    common = {
+    common: dict[str, Any] = {
         "case_id": req.case_id,
         "authority": authority,
         "issued_on": req.issued_on,
@@ -102,21 +60,24 @@ def render_notice(req: NoticeRequest) -> tuple[str, str]:
         "court": court,
         "programme": req.programme,
         "effective_month": req.effective_month,
-        "reasons": reasons,
+        "reasons": [_reason(r) for r in req.reasons],
     }
-    notice: rules_notices.Notice
     if req.kind == "termination":
-        notice = rules_notices.TerminationNotice(
+        return rules_notices.TerminationNotice(
             **common, withdrawal_until=req.withdrawal_until, referral=req.referral
         )
-    elif req.kind == "reduction":
-        notice = rules_notices.ReductionNotice(
+    if req.kind == "reduction":
+        return rules_notices.ReductionNotice(
             **common,
             previous_amount=req.previous_amount or Decimal("0.00"),
             new_amount=req.new_amount or Decimal("0.00"),
         )
-    else:
-        notice = rules_notices.SuspensionNotice(**common)
+    return rules_notices.SuspensionNotice(**common)
+
+
+def render_notice(req: NoticeRequest) -> tuple[str, str]:
+    """(title, html) of an entitlement notice."""
+    notice = build_notice(req)
     return rules_notices.notice_title(notice), rules_notices.render_notice_html(notice)
 
 

@@ -27,7 +27,12 @@ line checked against the file format (``bankfile.line_problem``; a line that can
 and the bytes written, so a retry after a kill resumes where the last heartbeat left off. The
 embedded bank and the reconciliation read files line by line, and the reconciliation commits
 and heartbeats per chunk of answers. A bank answer that cannot be parsed fails the activity
-non-retryably (``MalformedBankAnswer``): the workflow escalates instead of retrying forever."""
+non-retryably (``MalformedBankAnswer``): the workflow escalates instead of retrying forever.
+
+Personal data at rest (PIPL Art. 51; ``jiuzhu/at_rest.py``): every file here is created 0600 in a
+0700 directory; once a batch is reconciled the bank file and the result file are sealed
+(encrypted under the payload key ring) and the clear files removed — the reconciliation report,
+accounts masked to their last 4, stays for download."""
 
 import csv
 import fcntl
@@ -53,6 +58,8 @@ from activities.payments.models import (
     ReconcileRequest,
     ReconcileResult,
 )
+from jiuzhu.at_rest import files_ring, open_private, private_dir, seal, unseal
+from jiuzhu.codec import KeyRing
 from jiuzhu.db.engine import unit_of_work
 from jiuzhu.db.models_payments import BankBatch
 from workflows.payments.contract import PaymentStatus
@@ -77,10 +84,10 @@ def bank_dir_for(database_url: str) -> Path:
 def _atomic_write(path: Path, lines: Iterator[str]) -> str:
     """Write via a temporary file and rename, so a crash never leaves half a file; returns the
     content's sha256."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_suffix(path.suffix + ".tmp")
     digest = hashlib.sha256()
-    with tmp.open("w", encoding="utf-8", newline="\n") as fh:
+    with open_private(tmp, "w", encoding="utf-8", newline="\n") as fh:
         for line in lines:
             fh.write(line)
             digest.update(line.encode())
@@ -142,6 +149,11 @@ def result_path_for(batch_file: Path) -> Path:
     return batch_file.with_name(batch_file.stem + ".result.txt")
 
 
+def bank_file_for(result_file: Path) -> Path:
+    """The bank file a result file answers (``result_path_for`` reversed)."""
+    return result_file.with_name(result_file.name.removesuffix(".result.txt") + ".txt")
+
+
 def _heartbeat(*details: Any) -> None:
     if activity.in_activity():
         activity.heartbeat(*details)
@@ -200,7 +212,7 @@ class EmbeddedBank:
             if progress is not None:
                 progress(paid_n + failed_n)
 
-        with tmp.open("w", encoding="utf-8", newline="\n") as out:
+        with open_private(tmp, "w", encoding="utf-8", newline="\n") as out:
             for number, line in _lines(batch_file):
                 fields = line.split("|")
                 if number == 1:
@@ -237,10 +249,18 @@ class EmbeddedBank:
 
 
 class BankActivities:
-    def __init__(self, engine: Engine, bank_dir: Path, bank: BankAdapter | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        bank_dir: Path,
+        bank: BankAdapter | None = None,
+        ring: KeyRing | None = None,
+    ) -> None:
+        """``ring``: the payload key ring that seals reconciled files (``jiuzhu/at_rest.py``)."""
         self.engine = engine
         self.bank_dir = bank_dir
         self.bank: BankAdapter = bank or EmbeddedBank(engine)
+        self.ring = files_ring(ring)
 
     def batch_file(self, county: str, batch_id: str) -> Path:
         return self.bank_dir / county / f"{batch_id}.txt"
@@ -254,7 +274,7 @@ class BankActivities:
         from those details. Then hand the file to the bank. Safe to repeat: the same lines make
         the same file and the bank credits each reference once."""
         path = self.batch_file(req.county_code, req.batch_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         with path.with_suffix(".lock").open("a") as lock:
             try:  # one submission of a batch at a time (a zombie attempt may still be running)
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -308,7 +328,7 @@ class BankActivities:
     def _write_file(self, req: BankSubmit, path: Path, resume: tuple[Any, ...]) -> tuple[int, int]:
         """The detail lines into ``<file>.body`` page by page, then header + body + trailer
         into the file (atomically). Returns (line count, total in cents)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         body = path.with_suffix(".body")
         last_id = offset = count = cents = 0
         if resume and resume[4] == FILE_PHASE and body.exists():
@@ -322,7 +342,7 @@ class BankActivities:
             "WHERE payroll_id = :b AND status IN (:pending, :sent) AND id > :after "
             "ORDER BY id LIMIT :n"
         )
-        with body.open("r+b" if offset else "wb") as out:
+        with open_private(body, "r+b" if offset else "wb") as out:
             out.truncate(offset)
             out.seek(offset)
             while True:
@@ -362,7 +382,7 @@ class BankActivities:
                 _heartbeat(last_id, out.tell(), count, cents, FILE_PHASE)
         tmp = path.with_suffix(path.suffix + ".tmp")
         total = _yuan(cents)
-        with tmp.open("wb") as out:
+        with open_private(tmp) as out:
             out.write(
                 f"H|{FILE_MAGIC}|{req.batch_id}|{req.county_code}|"
                 f"{req.value_date:%Y%m%d}|{count}|{total}\n".encode()
@@ -382,6 +402,8 @@ class BankActivities:
         per chunk and resumes from those details; a malformed answer fails non-retryably.
         Writes the reconciliation report (CSV) beside the bank file."""
         result = Path(req.result_path)
+        bank_file = bank_file_for(result)
+        unseal(result, self.ring)  # a retry after the files were sealed reads them again
         details = activity.info().heartbeat_details if activity.in_activity() else ()
         done_line, paid_n, failed_n = (int(v) for v in details[:3]) if details else (1, 0, 0)
         step = max(1, req.chunk_size)
@@ -450,6 +472,10 @@ class BankActivities:
             }
         report = result.with_name(result.name.replace(".result.txt", ".reconciliation.csv"))
         write_report(report, self._report_rows(req.batch_id, step))
+        # Reconciled: the bank file and the bank's answer are sealed (PIPL Art. 51), the clear
+        # files removed; finance downloads the bank file decrypted (api/routes/payroll.py).
+        seal(result, self.ring)
+        seal(bank_file, self.ring)
         zero = (0, Decimal("0.00"))
         flagged = totals.get(PaymentStatus.FLAGGED.value, zero)
         failed_t = totals.get(PaymentStatus.FAILED.value, zero)
@@ -505,9 +531,9 @@ REPORT_HEADER = [
 
 def write_report(path: Path, rows: Iterable[Sequence[Any]]) -> None:
     """The reconciliation report: one CSV line per instruction (account masked to 4 digits)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
+    with open_private(tmp, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(REPORT_HEADER)
         for r in rows:

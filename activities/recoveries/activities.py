@@ -25,6 +25,8 @@ from activities.recoveries.models import (
     OverpaidLine,
     RecoveryInput,
 )
+from jiuzhu.console import case_static
+from jiuzhu.contract import CaseKind
 from workflows.payments.contract import PaymentKind, PaymentStatus
 from workflows.recoveries.contract import RECOVERY_WORKFLOW_TYPE, recovery_workflow_id
 
@@ -112,6 +114,13 @@ class RecoveryActivities:
             amount=amount,
             **req.model_dump(),
         )
+        text = case_static(
+            CaseKind.RECOVERY,
+            area_code=req.area_code,
+            programme=req.programme,
+            applicant_name=req.deceased_name,
+            subject_zh="死亡后多发救助金",
+        )
         try:
             await self.client.start_workflow(
                 RECOVERY_WORKFLOW_TYPE,
@@ -119,6 +128,8 @@ class RecoveryActivities:
                 id=recovery_id,
                 task_queue=activity.info().task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                static_summary=text.summary,
+                static_details=text.details,
             )
         except WorkflowAlreadyStartedError:
             return OpenRecoveryResult(recovery_id=recovery_id, amount=amount, opened=False)

@@ -34,6 +34,7 @@ from api.deps import (
 )
 from api.idempotency import keyed_step, request_hash, reserve, update_id
 from api.idempotency import release as release_key
+from api.routes.policies import unprocessable
 from api.schemas.applications import (
     AcceptBody,
     ApplicationCreate,
@@ -58,10 +59,12 @@ from api.schemas.applications import (
     WithdrawBody,
 )
 from api.validators import Limit, Offset
+from jiuzhu.console import case_static
 from jiuzhu.contract import Actor, CaseKind, Role, household_id_for
 from jiuzhu.db.models import CaseRecord
 from jiuzhu.db.models_application import ApplicationNotice
 from jiuzhu.membership import MemberClaim, applies_to, claim, release
+from jiuzhu.notices_pdf import MissingGlyphs, glyph_message
 from jiuzhu.read_model import upsert_case
 from jiuzhu.records import CaseSnapshot
 from jiuzhu.refusals import Refusal, RefusalError, RefusalKind
@@ -233,6 +236,12 @@ async def create_application(
     )
     workflow_id = application_workflow_id(application_id)
     claimed = await claim_household(db, actor, body, inp, fresh, idempotency_key, digest)
+    text = case_static(
+        CaseKind.APPLICATION,
+        area_code=body.area_code,
+        programme=body.programme.value,
+        applicant_name=applicant.name,
+    )
     try:
         # A duplicate starts it too (the reserver may have failed before starting it): the
         # same id with USE_EXISTING is the same workflow.
@@ -244,6 +253,8 @@ async def create_application(
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=initial_search_attributes(inp, ApplicationStatus.SUBMITTED.value),
+            static_summary=text.summary,
+            static_details=text.details,
         )
     except WorkflowAlreadyStartedError:
         pass  # a retry of an application whose workflow has already closed
@@ -816,7 +827,8 @@ def get_notice(
     engine: EngineDep,
     format: Annotated[Literal["html", "pdf"] | None, Query()] = None,
 ) -> Response:
-    """A notice as issued: HTML, or PDF with ``?format=pdf`` or ``Accept: application/pdf``."""
+    """A notice as issued: HTML, or PDF with ``?format=pdf`` or ``Accept: application/pdf``
+    (422 naming the notice's field when a character of it cannot be printed)."""
     case_row(session, actor, application_id)
     row = session.get(ApplicationNotice, notice_id)
     if row is None or row.case_id != application_id:
@@ -827,7 +839,10 @@ def get_notice(
     if not wants_pdf:
         html = row.html or html_for(engine, notice_id)
         return HTMLResponse(html or "")
-    pdf = pdf_for(engine, notice_id)
+    try:
+        pdf = pdf_for(engine, notice_id)
+    except MissingGlyphs as exc:  # a character no embedded font has: never silently dropped
+        raise unprocessable([(loc, glyph_message(chars)) for loc, chars in exc.problems]) from None
     if pdf is None:
         raise HTTPException(404, f"notice {notice_id} not found")
     return Response(

@@ -16,7 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from temporalio.client import WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -33,7 +37,8 @@ from api.errors import ProblemError
 from api.idempotency import request_hash, reserve
 from api.validators import PositiveMoney, ShortText
 from jiuzhu.clock import beijing_today
-from jiuzhu.contract import Actor, Role
+from jiuzhu.console import case_static
+from jiuzhu.contract import SA_CASE_KIND, SA_COUNTY, Actor, CaseKind, Role
 from jiuzhu.db.models_payments import Campaign
 from rules.areas import AreaLevel, get_area, is_known_area
 from workflows.payments.campaign import CampaignWorkflow
@@ -156,6 +161,7 @@ async def create_campaign(
             created_by=actor.officer_id,
         ),
     )
+    text = case_static(CaseKind.CAMPAIGN, area_code=row.county_code, subject_zh=row.name)
     try:
         await client.start_workflow(
             CampaignWorkflow.run,
@@ -173,6 +179,14 @@ async def create_campaign(
             id=campaign_workflow_id(campaign_id),
             task_queue=settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(SA_CASE_KIND, CaseKind.CAMPAIGN.value),
+                    SearchAttributePair(SA_COUNTY, row.county_code),
+                ]
+            ),
+            static_summary=text.summary,
+            static_details=text.details,
         )
     except WorkflowAlreadyStartedError:
         pass

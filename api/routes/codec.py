@@ -27,6 +27,7 @@ from google.protobuf import json_format
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.api.common.v1 import Payloads
 
+from api.access import record_read
 from jiuzhu.codec import CodecKeyError, EncryptionCodec, key_ring
 from jiuzhu.contract import Actor, Role
 from jiuzhu.officers import officer_for_token
@@ -132,6 +133,14 @@ async def _decode(request: Request, body: CodecBody, actor: Actor, namespace: st
         namespace=namespace,
         workflow_id=_workflow_of(request),
         payloads=len(decoded),
+    )
+    await record_read(  # the access log (PIPL Art. 55): who decoded which workflow, why
+        request.scope,
+        actor,
+        kind="codec_decode",
+        case_id=None,
+        area_code=actor.area_code,
+        workflow_id=_workflow_of(request),
     )
     return _answer(decoded)
 

@@ -37,12 +37,16 @@ async def my_messages(
     kind: Annotated[str | None, Query(pattern=r"^(reminder|escalation|notice)$")] = None,
     case_id: Annotated[str | None, Query(max_length=100)] = None,
     unacknowledged: bool | None = None,
+    include_void: bool = False,
     offset: Offset = 0,
     limit: Annotated[Limit, Query(le=200)] = 50,
 ) -> MessagePage:
     """Reminders (before a deadline, to the responsible role) and escalations (after it, to the
-    supervising level), newest first."""
-    return await db.read(message_page, actor, kind, case_id, unacknowledged, offset, limit)
+    supervising level), newest first. Withdrawn ones (the deadline was met on paper in time,
+    ``voided_at``) only with ``include_void=true``."""
+    return await db.read(
+        message_page, actor, kind, case_id, unacknowledged, offset, limit, include_void
+    )
 
 
 def message_page(
@@ -53,8 +57,11 @@ def message_page(
     unacknowledged: bool | None,
     offset: int,
     limit: int,
+    include_void: bool = False,
 ) -> MessagePage:
     query = _mine(actor)
+    if not include_void:
+        query = query.where(col(OutboxMessage.voided_at).is_(None))
     if kind:
         query = query.where(OutboxMessage.kind == kind)
     if case_id:

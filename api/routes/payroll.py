@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import text
 from sqlmodel import col, select
@@ -17,9 +17,12 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import SessionDep, SettingsDep, TemporalClientDep, ensure_area, require_roles
 from api.errors import field_error
+from api.masking import Disclosure, disclosure, mask_bank_line
 from api.routes.entitlements import run_update
 from api.validators import Limit, Offset, PayrollPeriod, PositiveMoney, ShortText
+from jiuzhu.at_rest import files_ring, read_clear
 from jiuzhu.clock import beijing_today
+from jiuzhu.codec import CodecKeyError, key_ring
 from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models_payments import PayrollRun
 from jiuzhu.schedules import backfill_month, trigger_now
@@ -271,12 +274,36 @@ def _file(session: SessionDep, county: str, period: str, attr: str) -> Path:
 
 
 @router.get("/{county_code}/{period}/bank-file")
-def bank_file(county_code: str, period: str, actor: Reader, session: SessionDep) -> FileResponse:
+def bank_file(
+    county_code: str, period: str, actor: Reader, session: SessionDep, settings: SettingsDep
+) -> Response:
     """The bank file handed to the paying bank (format in activities/bank.py): the month's
-    lines and total."""
+    lines and total. Sealed at rest once reconciled (``jiuzhu/at_rest.py``) and decrypted here;
+    accounts and ID numbers in clear for finance only, masked for every other reader (PIPL
+    Art. 28, 51; ``api/masking.py``)."""
     county_checked(actor, county_code)
-    path = _file(session, county_code, period, "bank_file")
-    return FileResponse(path, media_type="text/plain; charset=utf-8", filename=path.name)
+    y, m = period_checked(period)
+    run = run_row(session, payroll_workflow_id(county_code, y, m))
+    if run is None or not run.bank_file:
+        raise HTTPException(404, f"no such file yet for {county_code} {period}")
+    path = Path(run.bank_file)
+    try:
+        raw = read_clear(path, files_ring(key_ring(settings)))
+    except FileNotFoundError as exc:
+        raise HTTPException(404, f"no such file yet for {county_code} {period}") from exc
+    except CodecKeyError as exc:
+        raise HTTPException(
+            410, f"银行代发文件{path.name}已加密存档，无法解密，请联系管理员"
+        ) from exc
+    seen = Disclosure(True, True) if actor.role is Role.FINANCE else disclosure(actor)
+    text_ = raw.decode("utf-8")
+    if not seen.everything:
+        text_ = "\n".join(mask_bank_line(line, seen) for line in text_.split("\n"))
+    return Response(
+        text_,
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{path.name}"'},
+    )
 
 
 @router.get("/{county_code}/{period}/reconciliation")

@@ -45,6 +45,7 @@ from api.schemas.temporary import (
     TemporaryCaseSummary,
 )
 from api.validators import Limit, Offset
+from jiuzhu.console import applicant_name, case_static
 from jiuzhu.contract import Actor, CaseKind, Role, household_id_for
 from jiuzhu.db.models import CaseRecord
 from jiuzhu.db.models_temporary import TemporaryPrepayment
@@ -229,6 +230,12 @@ async def create_case(
         registered_at=datetime.now(UTC),
     )
     workflow_id = temporary_workflow_id(case_id)
+    text = case_static(
+        CaseKind.TEMPORARY,
+        area_code=inp.area_code,
+        programme="temporary",
+        applicant_name=applicant_name(inp.members),
+    )
     try:
         await client.start_workflow(
             TemporaryCaseWorkflow.run,
@@ -238,6 +245,8 @@ async def create_case(
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=start_search_attributes(),
+            static_summary=text.summary,
+            static_details=text.details,
         )
     except WorkflowAlreadyStartedError:
         pass  # a retry of a case whose workflow has already closed

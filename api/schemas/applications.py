@@ -362,6 +362,8 @@ class MessageOut(BaseModel):
     due_at: datetime | None
     created_at: datetime
     acknowledged_at: datetime | None
+    voided_at: datetime | None = None  # withdrawn: the deadline was met on paper in time
+    voided_reason_zh: str | None = None
 
 
 class MessagePage(BaseModel):

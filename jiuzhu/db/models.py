@@ -132,6 +132,9 @@ class OutboxMessage(SQLModel, table=True):
     acknowledged_at: datetime | None = Field(
         default=None, sa_column=Column(UtcDateTime(), nullable=True)
     )
+    # Withdrawn: the deadline was met on paper in time (a step entered after the fact).
+    voided_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    voided_reason_zh: str | None = None
 
 
 class CalendarYear(SQLModel, table=True):

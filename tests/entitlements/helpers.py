@@ -13,12 +13,15 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 
+from jiuzhu.at_rest import read_clear
+from jiuzhu.codec import KeyRing
 from jiuzhu.contract import Actor, Role, household_id_for
 from jiuzhu.db.models import PaymentInstruction
 from jiuzhu.db.models_payments import EntitlementAccount
 from rules.household import Household, Hukou, Member, Relation
 from rules.id_number import make_id_number
 from rules.programmes import Programme
+from tests.conftest import TEST_CODEC_KEYS
 from workflows.entitlements.contract import (
     CardAccount,
     entitlement_workflow_id,
@@ -257,4 +260,6 @@ def seed_accounts(
 
 
 def read_text(path: str) -> str:
-    return Path(path).read_text(encoding="utf-8")
+    """A bank file's text, also once reconciled and sealed (``jiuzhu/at_rest.py``) under the
+    tests' key ring."""
+    return read_clear(Path(path), KeyRing.parse_env(TEST_CODEC_KEYS)).decode("utf-8")

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
+from jiuzhu.at_rest import sealed_path
 from jiuzhu.contract import Role
 from jiuzhu.schedules import backfill_month
 from jiuzhu.settings import Settings
@@ -27,7 +28,8 @@ RUN_COLUMNS = (
 
 
 def _exists(path: str) -> bool:
-    return Path(path).exists()
+    """The file is there: in clear, or sealed once reconciled (``jiuzhu/at_rest.py``)."""
+    return Path(path).exists() or sealed_path(Path(path)).exists()
 
 
 async def _runs(client: Client, pid: str) -> list[Any]:

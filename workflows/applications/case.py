@@ -48,7 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from rules.periods import Period
     from rules.policy import Policy
     from workflows.applications.checks import StepChecks
-    from workflows.applications.contract import ApplicationStatus
+    from workflows.applications.contract import OUTCOMES, ApplicationStatus
     from workflows.applications.models import (
         ApplicationState,
         ClosingRecord,
@@ -368,7 +368,11 @@ class ApplicationCase:
     async def _write(self, audit: list[AuditRecord]) -> None:
         """Search attributes first (only those that changed), then the read model and audit."""
         self.state.revision += 1
-        self.publisher.dynamic(status=self.state.status.value, book=self.book)
+        self.publisher.dynamic(
+            status=self.state.status.value,
+            book=self.book,
+            outcome=OUTCOMES.get(self.state.status),
+        )
         snapshot = case_snapshot(
             self.state,
             self.policy,

@@ -107,6 +107,18 @@ STATUS_ZH: dict[ApplicationStatus, str] = {
     ApplicationStatus.LAPSED: "逾期未补齐材料",
 }
 
+# The Web UI's current details (``jiuzhu.console``): every status in Chinese.
+STATUS_LABELS_ZH: dict[ApplicationStatus, str] = STATUS_ZH
+
+# The ``DecisionOutcome`` search attribute of a closed application (issue 13 item 6).
+OUTCOMES: dict[ApplicationStatus, str] = {
+    ApplicationStatus.APPROVED: "approved",
+    ApplicationStatus.REFUSED: "refused",
+    ApplicationStatus.WITHDRAWN: "withdrawn",
+    ApplicationStatus.TERMINATED: "terminated",
+    ApplicationStatus.LAPSED: "lapsed",
+}
+
 
 class ApplicantMember(BaseModel):
     """A member as listed on the written application (before any investigation)."""

@@ -113,6 +113,7 @@ def approval(
         decided_on=decision.on,
         policy_basis="；".join([measures(state.programme), *policy.legal_basis]),
         policy_version_id=policy.version_id,
+        township=township_government(state.area),
         payment_day=policy.payment_credit_day,
         care_tier=CareTier(decision.care_tier) if decision.care_tier else None,
         review_period=policy.review_period(can_work=can_work),
@@ -165,6 +166,7 @@ def edge_recognition(
         offered_programme=offered,
         recognition_period=policy.edge_recognition,
         reply_by=reply_by,
+        township=township_government(state.area),
     )
 
 

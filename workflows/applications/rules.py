@@ -12,7 +12,13 @@ from activities.deadlines import DeadlineSpec
 from jiuzhu.areas import AreaRef
 from jiuzhu.contract import ROLE_NAMES_ZH, Actor, Role
 from jiuzhu.refusals import forbidden, invalid
-from rules.areas import AREAS
+from rules.authorities import (
+    county_bureau_name,
+    county_court_name,
+    county_government_name,
+    township_authority_name,
+)
+from rules.authorities import village_name as registry_village_name
 from rules.means_test import Assessment, ProgrammeAssessment
 from rules.periods import Period
 from rules.policy import Policy
@@ -193,29 +199,24 @@ def measures(programme: Programme) -> str:
     return DIBAO_MEASURES
 
 
-# --- names of authorities -------------------------------------------------------------------
-def _name(code: str) -> str:
-    known = AREAS.get(code)
-    return known.name if known is not None else code
-
-
+# --- names of authorities (from the area registry, rules.authorities) -----------------------
 def county_bureau(area: AreaRef) -> str:
-    return f"{_name(area.county)}民政局"
+    """``演示县民政局``."""
+    return county_bureau_name(area.code)
 
 
 def township_government(area: AreaRef) -> str:
-    if len(area.township) < 9:  # a case registered above township level
-        return county_bureau(area)
-    return f"{_name(area.township)}人民政府"
+    """``演示县城关镇人民政府`` or ``…街道办事处``; the county bureau above township level."""
+    return township_authority_name(area.code)
 
 
 def review_authority(area: AreaRef) -> str:
-    return f"{_name(area.county)}人民政府"
+    return county_government_name(area.code)
 
 
 def court(area: AreaRef) -> str:
-    return f"{_name(area.county)}人民法院"
+    return county_court_name(area.code)
 
 
 def village_name(area: AreaRef) -> str:
-    return _name(area.code if len(area.code) >= 12 else area.township)
+    return registry_village_name(area.code)

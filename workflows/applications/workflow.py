@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.applications.contract import (
         GET_STATE,
         GET_STATUS,
+        STATUS_LABELS_ZH,
         WORKFLOW_TYPE,
         ApplicationStatus,
     )
@@ -90,7 +91,7 @@ class ApplicationWorkflow(
         self.book = DeadlineBook(
             self.state.deadlines, inp.application_id, self._deadlines_changed, self.alarm
         )
-        self.publisher = CasePublisher(CaseKind.APPLICATION)
+        self.publisher = CasePublisher(CaseKind.APPLICATION, STATUS_LABELS_ZH)
         self.policy = None
         self._lock = asyncio.Lock()
         self._ready = False

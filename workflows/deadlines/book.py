@@ -8,20 +8,25 @@ keys ``deadline:<name>`` in the case's ``Alarm`` (``jiuzhu/timers.py``): the wor
 timer, so meeting a deadline or taking a step costs no timer command unless the earliest
 wake-up changes. A reminder and an escalation each go out once across worker and server
 restarts. Executions recorded before ``light-history`` replay with their per-deadline watcher
-tasks (``_legacy_*``)."""
+tasks (``_legacy_*``).
+
+A step entered after the fact meets its deadline on its paper date (``meet(name, on=...)``): on
+or before the due day it counts as met in time, and a reminder or escalation the book already
+posted for it is withdrawn — marked void in the outbox (issue 13 item 1; 低保办法 Art. 15–21
+count the periods from the acts themselves, not from their entry in the system)."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 
 from temporalio import workflow
 
 from jiuzhu.calls import call
 from jiuzhu.timers import Alarm
-from jiuzhu.versions import light_history
+from jiuzhu.versions import PAPER_MEET_VOID, light_history
 
 with workflow.unsafe.imports_passed_through():
-    from activities.deadlines import Deadline, DeadlineActivities, DeadlineSpec
+    from activities.deadlines import Deadline, DeadlineActivities, DeadlineSpec, VoidOutbox
     from jiuzhu.contract import ROLE_NAMES_ZH
     from jiuzhu.records import OutboxItem
 
@@ -79,14 +84,47 @@ class DeadlineBook:
         await self._on_change()
         return deadline
 
-    async def meet(self, name: str) -> Deadline | None:
+    async def meet(self, name: str, on: date | None = None) -> Deadline | None:
+        """Meet an open deadline now; ``on`` is the act's paper date (a step entered after the
+        fact). Met on paper on or before the due day, it was met in time: the reminder and the
+        escalation already posted for it are withdrawn (void in the outbox); met later on
+        paper, they stand."""
         d = self.get(name)
         if d is None or not d.is_open:
             return None
         d.met_at = workflow.now()
+        d.met_on = on
         self.alarm.clear(KEY_PREFIX + name)
+        if (
+            on is not None
+            and on <= d.due_date
+            and (d.reminded_at is not None or d.escalated_at is not None)
+            and workflow.patched(PAPER_MEET_VOID)
+        ):
+            await call(
+                DeadlineActivities.void_outbox,
+                VoidOutbox(dedupe_keys=self._posted_keys(d), voided_reason_zh=self._void_reason(d)),
+            )
+            d.voided_at = workflow.now()
         await self._on_change()
         return d
+
+    def _void_reason(self, d: Deadline) -> str:
+        on = d.met_on.isoformat() if d.met_on else ""
+        due = d.due_date.isoformat()
+        return f"「{d.spec.label_zh}」已于{on}按期办理（到期日{due}），本提醒/督办撤回。"
+
+    def _posted_keys(self, d: Deadline) -> list[str]:
+        """Every outbox key the book may have used for this deadline (each generation, each
+        kind); the activity voids those that exist."""
+        return [
+            self._key(d, generation, kind)
+            for generation in range(d.generation + 1)
+            for kind in ("reminder", "escalation")
+        ]
+
+    def _key(self, d: Deadline, generation: int, kind: str) -> str:
+        return f"{workflow.info().workflow_id}:{d.name}:{d.spec.start}:{generation}:{kind}"
 
     async def cancel(self, name: str) -> None:
         d = self.get(name)
@@ -204,7 +242,7 @@ class DeadlineBook:
             )
         info = workflow.info()
         item = OutboxItem(
-            dedupe_key=f"{info.workflow_id}:{d.name}:{d.spec.start}:{d.generation}:{kind}",
+            dedupe_key=self._key(d, d.generation, kind),
             kind=kind,
             recipient_role=role,
             recipient_area=area,

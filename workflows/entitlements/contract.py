@@ -60,6 +60,15 @@ class EntitlementStatus(StrEnum):
 
 PAYING_STATUSES = (EntitlementStatus.ACTIVE, EntitlementStatus.WITHDRAWAL)
 
+# The Web UI's current details (``jiuzhu.console``): every status in Chinese.
+STATUS_LABELS_ZH: dict[EntitlementStatus, str] = {
+    EntitlementStatus.ACTIVE: "享受待遇中",
+    EntitlementStatus.SUSPENDED: "暂停发放，待核查决定",
+    EntitlementStatus.WITHDRAWAL: "渐退期",
+    EntitlementStatus.TERMINATING: "拟终止供养公示中",
+    EntitlementStatus.ENDED: "待遇已终止",
+}
+
 
 class ShareStatus(StrEnum):
     ACTIVE = "active"

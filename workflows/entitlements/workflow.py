@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.entitlements.contract import (
         ENTITLEMENT_WORKFLOW_TYPE,
         GET_STATE,
+        STATUS_LABELS_ZH,
         EntitlementStatus,
         initial_search_attributes,
     )
@@ -126,7 +127,7 @@ class EntitlementWorkflow:
         self.book = DeadlineBook(
             self.state.deadlines, self.state.entitlement_id, self._publish, self.alarm
         )
-        self.publisher = CasePublisher(CaseKind.ENTITLEMENT)
+        self.publisher = CasePublisher(CaseKind.ENTITLEMENT, STATUS_LABELS_ZH)
         self.lock = asyncio.Lock()
         self.continue_requested = False
         self._account: AccountSnapshot | None = None
@@ -447,7 +448,12 @@ class EntitlementWorkflow:
         s = self.state
         s.revision += 1
         also = self._next_review_at()
-        self.publisher.dynamic(status=s.status.value, book=self.book, also_due=also)
+        self.publisher.dynamic(
+            status=s.status.value,
+            book=self.book,
+            also_due=also,
+            outcome="ended" if s.status is EntitlementStatus.ENDED else None,
+        )
         wf_id = workflow.info().workflow_id
         account = account_snapshot(s, wf_id)
         if self._account is None or self._account.model_dump(

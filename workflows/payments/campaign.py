@@ -16,6 +16,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 from jiuzhu.calls import call
+from jiuzhu.publishing import publish_details
 from jiuzhu.timers import Alarm
 from jiuzhu.versions import CAMPAIGN_RESUBMIT
 from workflows.deadlines.book import DeadlineBook
@@ -40,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from rules.periods import calendar_days
     from workflows.payments.checks import check_campaign_funding, check_campaign_resubmit
     from workflows.payments.contract import (
+        CAMPAIGN_STATUS_LABELS_ZH,
         CAMPAIGN_WORKFLOW_TYPE,
         RESUBMIT,
         CampaignStatus,
@@ -251,6 +253,7 @@ class CampaignWorkflow:
 
     async def _save(self) -> None:
         s = self.state
+        publish_details(CAMPAIGN_STATUS_LABELS_ZH[s.status], self.book)
         c, r = s.compiled, s.reconciled
         await call(
             PayrollActivities.save_campaign,

@@ -130,3 +130,33 @@ CONFIRM_FUNDING = "confirm_funding"
 GET_STATE = "get_state"
 # Finance re-sends a campaign whose bank answer could not be read (only from bank_error).
 RESUBMIT = "resubmit"
+
+
+# The Web UI's current details (``jiuzhu.console``): every status in Chinese.
+PAYROLL_STATUS_LABELS_ZH: dict[PayrollStatus, str] = {
+    PayrollStatus.STARTED: "已启动",
+    PayrollStatus.LAUNCHED: "已按计划启动当月发放",
+    PayrollStatus.COMPILING: "编制发放名单中",
+    PayrollStatus.AWAITING_FUNDING: "待财政拨付资金",
+    PayrollStatus.SENDING: "银行代发中",
+    PayrollStatus.RECONCILING: "银行回盘对账中",
+    PayrollStatus.RECONCILED: "已发放并对账",
+    PayrollStatus.NOTHING_TO_PAY: "本月无应发",
+    PayrollStatus.BANK_ERROR: "银行回盘异常，待财政处理",
+}
+CAMPAIGN_STATUS_LABELS_ZH: dict[CampaignStatus, str] = {
+    CampaignStatus.STARTED: "已启动",
+    CampaignStatus.AWAITING_FUNDING: "待财政拨付资金",
+    CampaignStatus.SENDING: "银行代发中",
+    CampaignStatus.RECONCILED: "已发放并对账",
+    CampaignStatus.NOTHING_TO_PAY: "无应发对象",
+    CampaignStatus.BANK_ERROR: "银行回盘异常，待财政处理",
+}
+DAILY_BATCH_STATUS_LABELS_ZH: dict[DailyBatchStatus, str] = {
+    DailyBatchStatus.STARTED: "已启动",
+    DailyBatchStatus.LAUNCHED: "已按计划启动当日批次",
+    DailyBatchStatus.SENDING: "银行代发中",
+    DailyBatchStatus.RECONCILED: "已发放并对账",
+    DailyBatchStatus.NOTHING_TO_PAY: "当日无应发",
+    DailyBatchStatus.BANK_ERROR: "银行回盘异常，待财政处理",
+}

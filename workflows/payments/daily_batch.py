@@ -29,6 +29,7 @@ from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 from jiuzhu.calls import call
+from jiuzhu.publishing import publish_details
 from workflows.payments.bank_step import bank_error_text, escalate_bank_error, send_and_reconcile
 
 with workflow.unsafe.imports_passed_through():
@@ -42,9 +43,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.temporary.payloads import BankReturns
     from activities.temporary.reserve_fund import ReserveFundActivities
     from jiuzhu.clock import to_beijing
+    from jiuzhu.console import case_static
     from jiuzhu.contract import SA_CASE_KIND, SA_COUNTY, SA_STATUS, CaseKind
     from workflows.payments.contract import (
         DAILY_BATCH_SETTLED,
+        DAILY_BATCH_STATUS_LABELS_ZH,
         DAILY_BATCH_WORKFLOW_TYPE,
         DailyBatchStatus,
         PaymentKind,
@@ -160,6 +163,11 @@ class DailyBankBatchWorkflow:
             s.value_date, s.value_date_provisional = found.value_date, found.provisional
         assert s.value_date is not None
         s.batch_id = daily_batch_id(s.county_code, s.value_date)
+        text = case_static(
+            CaseKind.BANK_BATCH,
+            area_code=s.county_code,
+            subject_zh=f"{s.value_date.isoformat()}入账批次",
+        )
         try:
             await workflow.start_child_workflow(
                 DailyBankBatchWorkflow.run,
@@ -179,11 +187,14 @@ class DailyBankBatchWorkflow:
                         SearchAttributePair(SA_STATUS, DailyBatchStatus.STARTED.value),
                     ]
                 ),
+                static_summary=text.summary,
+                static_details=text.details,
             )
         except WorkflowAlreadyStartedError:
             pass  # the day's batch is already running: nothing to do
         s.launched_workflow_id = s.batch_id
         s.status = DailyBatchStatus.LAUNCHED
+        workflow.set_current_details(f"**已启动**：{s.value_date}代发批次（{s.batch_id}）")
         return s
 
     def _static_search_attributes(self) -> None:
@@ -202,6 +213,7 @@ class DailyBankBatchWorkflow:
 
     def _publish_status(self) -> None:
         workflow.upsert_search_attributes([SA_STATUS.value_set(self.state.status.value)])
+        publish_details(DAILY_BATCH_STATUS_LABELS_ZH[self.state.status])
 
     async def _save(self) -> None:
         """Search attributes and the ``bank_batch`` read-model row, together."""

@@ -63,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.payments.payroll import PayrollActivities
     from activities.policy import PolicyActivities, PolicyRequest
     from jiuzhu.clock import to_beijing, workflow_today
+    from jiuzhu.console import case_static
     from jiuzhu.contract import SA_CASE_KIND, SA_COUNTY, SA_STATUS, CaseKind, Role
     from rules.periods import calendar_days
     from rules.policy import PaymentFrequency
@@ -74,6 +75,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.payments.contract import (
         PAYROLL_SETTLED,
+        PAYROLL_STATUS_LABELS_ZH,
         PAYROLL_WORKFLOW_TYPE,
         RESUBMIT,
         PaymentKind,
@@ -136,7 +138,7 @@ class PayrollWorkflow:
         self.book = DeadlineBook(
             self.state.deadlines, self.state.payroll_id, self._save, self.alarm
         )
-        self.publisher = CasePublisher(CaseKind.PAYROLL)
+        self.publisher = CasePublisher(CaseKind.PAYROLL, PAYROLL_STATUS_LABELS_ZH)
         self.lock = asyncio.Lock()
         self.finished = False
 
@@ -375,6 +377,9 @@ class PayrollWorkflow:
         """A scheduled (or triggered, or backfilled) run: start the month's payroll."""
         s = self.state
         child_input = inp.model_copy(update={"year": s.year, "month": s.month})
+        text = case_static(
+            CaseKind.PAYROLL, area_code=s.county_code, subject_zh=f"{s.period}月度救助金发放"
+        )
         try:
             await workflow.start_child_workflow(
                 PayrollWorkflow.run,
@@ -389,11 +394,14 @@ class PayrollWorkflow:
                         SearchAttributePair(SA_STATUS, PayrollStatus.STARTED.value),
                     ]
                 ),
+                static_summary=text.summary,
+                static_details=text.details,
             )
         except WorkflowAlreadyStartedError:
             pass  # this month's payroll is already running: nothing to do
         s.launched_workflow_id = s.payroll_id
         s.status = PayrollStatus.LAUNCHED
+        workflow.set_current_details(f"**已启动**：{s.period}月度发放（{s.payroll_id}）")
         return s
 
     def _static_search_attributes(self) -> None:

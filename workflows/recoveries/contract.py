@@ -28,6 +28,14 @@ class RecoveryStatus(StrEnum):
     WRITTEN_OFF = "written_off"  # the rest written off by a recorded county decision
 
 
+# The Web UI's current details (``jiuzhu.console``): every status in Chinese.
+STATUS_LABELS_ZH: dict[RecoveryStatus, str] = {
+    RecoveryStatus.OPEN: "待追回",
+    RecoveryStatus.RECOVERED: "已全额追回",
+    RecoveryStatus.WRITTEN_OFF: "余额已核销",
+}
+
+
 class PayerKind(StrEnum):
     """Who repaid: the deceased's estate (遗产), a next of kin (近亲属), or the recipient of
     the household's payments (the payee)."""

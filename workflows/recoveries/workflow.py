@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         RECORD_REPAYMENT,
         RECOVERY_DEADLINE,
         RECOVERY_WORKFLOW_TYPE,
+        STATUS_LABELS_ZH,
         WRITE_OFF,
         RecoveryStatus,
     )
@@ -77,7 +78,7 @@ class OverpaymentRecoveryWorkflow:
         )
         self.alarm = Alarm()
         self.book = DeadlineBook(self.state.deadlines, inp.recovery_id, self._publish, self.alarm)
-        self.publisher = CasePublisher(CaseKind.RECOVERY)
+        self.publisher = CasePublisher(CaseKind.RECOVERY, STATUS_LABELS_ZH)
         self.lock = asyncio.Lock()
         self.ready = False
 

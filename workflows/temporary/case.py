@@ -19,6 +19,7 @@ from rules.programmes import Programme
 from workflows.deadlines.book import DeadlineBook
 from workflows.temporary.contract import (
     JUSTIFICATION_DEADLINE,
+    STATUS_LABELS_ZH,
     PrepaymentStatus,
     TemporaryOutcome,
     TemporaryProcedure,
@@ -36,7 +37,7 @@ class TemporaryCase:
         self.state = state
         self.lock = asyncio.Lock()
         self.alarm = Alarm()
-        self.publisher = CasePublisher(CaseKind.TEMPORARY)
+        self.publisher = CasePublisher(CaseKind.TEMPORARY, STATUS_LABELS_ZH)
         self.book = DeadlineBook(state.deadlines, state.case_id, self.publish, self.alarm)
         self._register_row: PrepaymentRow | None = None
 
@@ -100,7 +101,11 @@ class TemporaryCase:
         s = self.state
         s.status = self.derive_status()
         s.revision += 1
-        self.publisher.dynamic(status=s.status.value, book=self.book)
+        self.publisher.dynamic(
+            status=s.status.value,
+            book=self.book,
+            outcome=s.outcome.value if s.outcome is not None else None,
+        )
         await self.publisher.write(self.snapshot(), audit)
         row = self.prepayment_row()
         if row is not None and (

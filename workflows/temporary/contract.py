@@ -118,6 +118,9 @@ STATUS_NAMES_ZH: dict[TemporaryStatus, str] = {
     TemporaryStatus.CLOSED: "已办结",
 }
 
+# The Web UI's current details (``jiuzhu.console``): every status in Chinese.
+STATUS_LABELS_ZH: dict[TemporaryStatus, str] = STATUS_NAMES_ZH
+
 
 class TemporaryOutcome(StrEnum):
     AIDED = "aided"  # money paid and every part settled

@@ -83,7 +83,7 @@ class ClosingSteps(ApplicationCase):
         s.decision = decision
         s.status = ApplicationStatus.REFUSED
         for name in (DECISION, OVERALL, EDGE_RECOGNITION):
-            await self.book.meet(name)
+            await self.book.meet(name, on=on)
         await self._release_household()
         ref = await self._issue(notices.refusal(s, policy, decision), inp.actor)
         await self._deadline(
@@ -142,7 +142,7 @@ class ClosingSteps(ApplicationCase):
             notice.delivered_on = on
             notice.delivery_method = inp.method.value
             if notice.kind in REFUSAL_KINDS:
-                await self.book.meet(REFUSAL_NOTICE)
+                await self.book.meet(REFUSAL_NOTICE, on=on)
             self._rearm()
             await self._record(
                 "notice_delivered",

@@ -15,7 +15,8 @@ from workflows.applications.case import ApplicationCase
 
 with workflow.unsafe.imports_passed_through():
     from activities.applications.checks import AssessResult
-    from jiuzhu.contract import Actor, Role
+    from jiuzhu.console import applicant_name, case_static
+    from jiuzhu.contract import Actor, CaseKind, Role
     from jiuzhu.refusals import invalid
     from rules.policy import Policy
     from rules.programmes import PROGRAMME_SHORT_NAMES_ZH, Programme
@@ -179,7 +180,7 @@ class DecisionSteps(ApplicationCase):
         if inp.card_account is not None:
             s.card_account = inp.card_account
         for name in (DECISION, OVERALL, EDGE_RECOGNITION):
-            await self.book.meet(name)
+            await self.book.meet(name, on=on)
         if temporary and inp.actor.role is Role.TOWNSHIP_OFFICER:
             s.status = ApplicationStatus.AWAITING_FILING
         else:
@@ -259,6 +260,12 @@ class DecisionSteps(ApplicationCase):
         """Hand the approved case to its entitlement (``workflows.entitlements.contract``): a
         child workflow that outlives the application (parent-close policy ABANDON)."""
         child_id = entitlement_workflow_id(approved.household_id, approved.programme.value)
+        text = case_static(
+            CaseKind.ENTITLEMENT,
+            area_code=self.state.area_code,
+            programme=approved.programme.value,
+            applicant_name=applicant_name(self.state.members),
+        )
         try:
             await workflow.start_child_workflow(
                 ENTITLEMENT_WORKFLOW_TYPE,
@@ -267,6 +274,8 @@ class DecisionSteps(ApplicationCase):
                 task_queue=workflow.info().task_queue,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                static_summary=text.summary,
+                static_details=text.details,
             )
         except WorkflowAlreadyStartedError:
             workflow.logger.warning(

@@ -13,7 +13,8 @@ from jiuzhu.clock import end_of_day
 from workflows.applications.case import ApplicationCase
 
 with workflow.unsafe.imports_passed_through():
-    from jiuzhu.contract import Actor
+    from jiuzhu.console import applicant_name, case_static
+    from jiuzhu.contract import Actor, CaseKind
     from rules.programmes import PROGRAMME_SHORT_NAMES_ZH, Programme
     from workflows.applications.contract import (
         WORKFLOW_TYPE,
@@ -91,6 +92,12 @@ class FollowOnSteps(ApplicationCase):
                 consented_by=actor,
             ),
         )
+        text = case_static(
+            CaseKind.APPLICATION,
+            area_code=child.area_code,
+            programme=child.programme.value,
+            applicant_name=applicant_name(child.members),
+        )
         try:
             await workflow.start_child_workflow(
                 WORKFLOW_TYPE,
@@ -102,6 +109,8 @@ class FollowOnSteps(ApplicationCase):
                 search_attributes=initial_search_attributes(
                     child, ApplicationStatus.AWAITING_DECISION.value
                 ),
+                static_summary=text.summary,
+                static_details=text.details,
             )
         except WorkflowAlreadyStartedError:
             workflow.logger.warning("follow-on case already started", extra={"case": follow_id})

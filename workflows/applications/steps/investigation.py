@@ -92,7 +92,7 @@ class InvestigationSteps(ApplicationCase):
             if inp.card_account is not None:
                 s.card_account = inp.card_account
             if first:
-                await self.book.meet(INVESTIGATION_START)
+                await self.book.meet(INVESTIGATION_START, on=on)
             if s.programme is Programme.TEMPORARY:
                 s.status = ApplicationStatus.AWAITING_OPINION
             else:

@@ -95,8 +95,8 @@ class PublicitySteps(ApplicationCase):
                     note_zh=inp.note_zh,
                 )
             )
-            await self.book.meet(INITIAL_OPINION)
-            await self.book.meet(OBJECTION_OPINION)
+            await self.book.meet(INITIAL_OPINION, on=on)
+            await self.book.meet(OBJECTION_OPINION, on=on)
             approve = inp.recommendation is Recommendation.APPROVE
             if approve:
                 posted_on = self._checks().publicity_posted(inp, on)

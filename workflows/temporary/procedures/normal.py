@@ -14,6 +14,8 @@ from activities.temporary.cases import TemporaryActivities
 from activities.temporary.payloads import PaymentOrder
 from jiuzhu.calls import call
 from jiuzhu.clock import workflow_today
+from jiuzhu.console import applicant_name, case_static
+from jiuzhu.contract import CaseKind
 from jiuzhu.refusals import refusal_of
 from rules.money import format_yuan
 from rules.programmes import Programme
@@ -65,6 +67,12 @@ async def run_application(case: TemporaryCase) -> None:
         requested_amount=s.requested_amount,
         linked_case_id=s.case_id,
     )
+    text = case_static(
+        CaseKind.APPLICATION,
+        area_code=s.area.code,
+        programme=Programme.TEMPORARY.value,
+        applicant_name=applicant_name(s.members),
+    )
     child = await workflow.start_child_workflow(
         APPLICATION_WORKFLOW_TYPE,
         child_input,
@@ -72,6 +80,8 @@ async def run_application(case: TemporaryCase) -> None:
         result_type=ApplicationState,
         search_attributes=initial_search_attributes(child_input, "submitted"),
         parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
+        static_summary=text.summary,
+        static_details=text.details,
     )
     async with case.lock:
         s.application = ChildApplication(

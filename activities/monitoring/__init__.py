@@ -1,0 +1,1 @@
+"""Activities of the monitoring population, warnings and public listings."""

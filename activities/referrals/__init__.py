@@ -1,0 +1,1 @@
+"""Activities of referrals: the referral register and its read model."""

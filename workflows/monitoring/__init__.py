@@ -1,0 +1,1 @@
+"""Low-income population monitoring and warnings (动态监测预警)."""
