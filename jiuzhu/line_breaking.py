@@ -69,8 +69,12 @@ def units(text: str) -> list[str]:
             continue
         atom = pending_open + atom
         pending_open = ""
-        if atom[0] in CLOSING and glued and not _is_space(glued[-1]):
-            glued[-1] += atom
+        if atom[0] in CLOSING and any(not _is_space(g) for g in glued):
+            # closing punctuation never starts a line, even after a space: it and the spaces
+            # before it go with the last unit that is not a space
+            last = max(i for i, g in enumerate(glued) if not _is_space(g))
+            glued[last] += "".join(glued[last + 1 :]) + atom
+            del glued[last + 1 :]
         else:
             glued.append(atom)
     if pending_open:
