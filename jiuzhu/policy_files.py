@@ -5,7 +5,9 @@ Each file in ``policies/`` is one ``rules.policy.PolicyLayer``, named
 state the same ``area_code`` and ``effective_from``. ``version_id`` defaults to the file's stem
 and ``source`` is set to the file's path (a file may not set it). Unquoted YAML floats are read
 through their shortest decimal form (``0.3`` → ``Decimal("0.3")``); quoting money is preferred.
-Any problem raises ``PolicyFileError`` naming the file, the field and the reason.
+Every file, the national one included, must keep the statutory bounds
+(``rules.statutory_bounds``: publicity exactly 7 days, deadlines no longer than the national
+measures'). Any problem raises ``PolicyFileError`` naming the file, the field and the reason.
 """
 
 import re
@@ -105,6 +107,13 @@ def load_policy_file(path: Path) -> PolicyLayer:
             f"文件内容为{layer_version_id(layer.area_code, layer.effective_from)}，与文件名不符 / "
             f"content says {layer_version_id(layer.area_code, layer.effective_from)}, file name "
             f"says {path.stem}",
+        )
+    if statutory := layer.statutory_problems():
+        # The first parameter names the field; the reason lists every bound broken.
+        raise PolicyFileError(
+            shown,
+            statutory[0].field,
+            "; ".join(f"{p.field}: {p.message}" for p in statutory),
         )
     return layer
 

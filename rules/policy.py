@@ -34,8 +34,10 @@ from rules.household import CareTier, Hukou, RigidExpenditureKind
 from rules.money import ZERO, Money, Rate, RoundingMode
 from rules.periods import Period, PeriodUnit, calendar_days, months, working_days
 from rules.programmes import Programme
+from rules.statutory_bounds import STATUTORY_BOUNDS, StatutoryBound, bound_problems
 
 __all__ = [
+    "STATUTORY_BOUNDS",
     "NoPolicyInForce",
     "PaymentFrequency",
     "Period",
@@ -45,6 +47,7 @@ __all__ = [
     "PolicyInvalid",
     "PolicyLayer",
     "PolicyProblem",
+    "StatutoryBound",
     "check_layers",
     "layer_version_id",
     "layers_for",
@@ -516,6 +519,16 @@ class PolicyLayer(BaseModel):
             if getattr(self, name) is not None
         }
 
+    def statutory_problems(self) -> list[PolicyProblem]:
+        """Each parameter this layer sets outside its statutory bound (``STATUTORY_BOUNDS``,
+        rules/statutory_bounds.py: publicity exactly 7 days, 低保办法 Art. 19; deadlines no
+        longer than the national ones, 低保办法 Art. 15–22, 特困办法 Art. 13–18), the national
+        layer included; empty if none. A local layer may only be stricter."""
+        return [
+            PolicyProblem(field=name, message=reason)
+            for name, reason in bound_problems(self.parameters())
+        ]
+
 
 PARAMETER_FIELDS: tuple[str, ...] = tuple(
     name for name in Policy.model_fields if name not in _IDENTITY_FIELDS
@@ -606,17 +619,22 @@ def check_layers(layers: Sequence[PolicyLayer]) -> list[PolicyInvalid]:
     """Check a set of layers as a whole: there is a national layer, and for every non-national
     layer the policy of its area merges validly on every effective date in the set from the
     layer's own date on (dates before any national layer is in force are skipped). Returns the
-    problems found (empty = consistent). Raises ``PolicyConflict`` for duplicate (area, date)."""
+    problems found (empty = consistent). Every layer is also checked against its statutory
+    bounds (``PolicyLayer.statutory_problems``), reported under its own version id. Raises
+    ``PolicyConflict`` for duplicate (area, date)."""
     _check_conflicts(layers)
+    found: dict[str, PolicyInvalid] = {}
+    for layer in layers:
+        if statutory := layer.statutory_problems():
+            found[layer.version_id] = PolicyInvalid(layer.version_id, statutory)
     national = [layer.effective_from for layer in layers if layer.area_code == NATIONAL]
     if not national:
         problem = PolicyProblem(field="area_code", message="no national (CN) layer")
-        return [PolicyInvalid(NATIONAL, [problem])]
+        return [*found.values(), PolicyInvalid(NATIONAL, [problem])]
     first_national = min(national)
     dates = sorted(
         {layer.effective_from for layer in layers if layer.effective_from >= first_national}
     )
-    found: dict[str, PolicyInvalid] = {}
     for layer in layers:
         if layer.area_code == NATIONAL:
             continue

@@ -39,6 +39,7 @@ from rules.policy import (
     PolicyConflict,
     PolicyInvalid,
     PolicyLayer,
+    PolicyProblem,
     check_layers,
     layer_version_id,
     layers_for,
@@ -180,6 +181,24 @@ def _in_force(layers: Sequence[PolicyLayer], area_code: str, on: date) -> set[st
         return set()
 
 
+def _backdated(effective_from: date) -> list[PolicyProblem]:
+    """A new version takes effect today or later (Beijing time), never before: a case runs
+    under the policy in force when it was accepted (DOMAIN §9), so a back-dated version would
+    silently change the rules of cases already decided or under way."""
+    today = today_shanghai()
+    if effective_from >= today:
+        return []
+    return [
+        PolicyProblem(
+            field="effective_from",
+            message=f"新政策版本的生效日期不得早于今天（北京时间{today.isoformat()}），"
+            f"不得追溯至{effective_from.isoformat()}：已受理的案件按受理时有效的政策办理 / "
+            f"effective_from may not be before today ({today.isoformat()}, Beijing time), got "
+            f"{effective_from.isoformat()}",
+        )
+    ]
+
+
 @router.get("/{area_code}", response_model=Policy)
 def get_policy(
     area_code: str,
@@ -233,10 +252,14 @@ def add_policy_version(
 ) -> PolicyVersionCreated:
     """A new version of the area's policy from ``effective_from`` on (admin, inside their area).
 
-    It is checked by merging with the layers above it on its date and on every later date in
-    force (a bad or incomplete policy → 422 naming the field); the same area and date twice →
-    409. Older versions stay and keep applying to earlier dates (DOMAIN §9: a case runs under
-    the version in force when it was accepted)."""
+    It may not take effect before today (Beijing time; 422 naming ``effective_from``), every
+    period it sets must keep its statutory bound (``rules.statutory_bounds``: publicity exactly
+    7 days, 低保办法 Art. 19; deadlines no longer than 低保办法 Art. 15–22 and 特困办法 allow;
+    422 naming the parameter, the bound and its source), and it is checked by merging with the
+    layers above it on its date and on every later date in force (a bad or incomplete policy →
+    422 naming the field); the same area and date twice → 409. Nothing is written on refusal.
+    Older versions stay and keep applying to earlier dates (DOMAIN §9: a case runs under the
+    version in force when it was accepted)."""
     known_area(area_code)
     ensure_area(actor, area_code)
     data = body.model_dump()
@@ -254,6 +277,9 @@ def add_policy_version(
         raise unprocessable(
             [(("body", *e["loc"]), str(e["msg"])) for e in exc.errors(include_url=False)]
         ) from None
+    refused = [*_backdated(effective_from), *layer.statutory_problems()]
+    if refused:
+        raise unprocessable([(("body", p.field), p.message) for p in refused])
     layers, rows = policy_layers(session, settings)
     for existing in layers:
         if (existing.area_code, existing.effective_from) == (area_code, effective_from):

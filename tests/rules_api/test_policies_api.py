@@ -108,7 +108,7 @@ def new_version(**extra: Any) -> dict[str, Any]:
         "name": "西山乡山区补充政策（测试）",
         "legal_basis": ["西山乡人民政府关于山区低保标准的通知（测试）"],
         "dibao_standard_rural": "600.00",
-        "investigation_start": {"value": 5, "unit": "working_days"},
+        "investigation_start": {"value": 2, "unit": "working_days"},
         **extra,
     }
 
@@ -123,7 +123,7 @@ async def test_admin_adds_a_version(api: httpx.AsyncClient, engine: Engine) -> N
     assert version["created_by"] == "officer-admin"
     assert version["parameters"] == {
         "dibao_standard_rural": "600.00",
-        "investigation_start": {"value": 5, "unit": "working_days"},
+        "investigation_start": {"value": 2, "unit": "working_days"},
     }
     assert policy["version_id"] == f"{V2027}+{NEW_AREA}@{NEW_DATE}"
     assert policy["dibao_standard_rural"] == "600.00"
@@ -133,7 +133,7 @@ async def test_admin_adds_a_version(api: httpx.AsyncClient, engine: Engine) -> N
     village = f"{NEW_AREA}001"
     r = await api.get(f"/policies/{village}", params={"on": NEW_DATE}, headers=auth("village"))
     assert r.json()["version_id"].endswith(f"+{NEW_AREA}@{NEW_DATE}")
-    assert r.json()["investigation_start"] == {"value": 5, "unit": "working_days"}
+    assert r.json()["investigation_start"] == {"value": 2, "unit": "working_days"}
     r = await api.get(f"/policies/{village}", params={"on": "2040-02-29"}, headers=auth("village"))
     assert r.json()["version_id"] == V2027
     r = await api.get("/policies/419901002001", params={"on": NEW_DATE}, headers=auth("village"))
