@@ -11,12 +11,17 @@
 - The read model and the audit log: a step's snapshot and its audit lines (who, what, when, on
   which evidence, under which policy version) are written together by the ``record_step``
   activity, idempotently (revision guard, audit dedupe key).
+- ``CaseSteps``: the step recording the newer case workflows share (a timeline entry, its audit
+  line, the write), so each of them states only its own snapshot.
 
 Workflow code only."""
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from temporalio import workflow
 
@@ -41,7 +46,7 @@ with workflow.unsafe.imports_passed_through():
         Actor,
         CaseKind,
     )
-    from jiuzhu.records import AuditRecord, CaseSnapshot, RecordStep
+    from jiuzhu.records import AuditRecord, CaseSnapshot, RecordStep, TimelineEntry
     from jiuzhu.versions import DECISION_OUTCOME
 
 if TYPE_CHECKING:
@@ -209,3 +214,132 @@ def publish_details(
             outcome_zh=OUTCOME_NAMES_ZH.get(outcome, outcome) if outcome else None,
         )
     )
+
+
+class RecordedState(Protocol):
+    """What ``CaseSteps`` reads and writes in a case's state model: its timeline, its
+    read-model revision, its status and the policy version it runs under."""
+
+    timeline: list[TimelineEntry]
+    revision: int
+
+    @property
+    def status(self) -> Enum: ...
+
+    @property
+    def policy_version_id(self) -> str | None: ...
+
+
+S = TypeVar("S", bound=RecordedState)
+
+
+class CaseSteps(Generic[S]):
+    """Mixin of a case workflow that takes and records each step the same way: a handler's turn
+    once the case has opened, under the case lock (``_step``); a timeline entry, its audit line
+    and the write of the read model (``_record``); a write without a step when a deadline moves
+    (``_publish``, the deadline book's ``on_change``).
+
+    The workflow sets ``state`` (its state model, ``S``), ``publisher``, ``book`` (opened with
+    the case id, which the audit lines and the snapshot carry), ``lock`` and ``ready`` (true
+    once ``run`` has opened the case) in its ``__init__`` and says only what is its own:
+    ``_snapshot`` (the read-model row, usually through ``_case_snapshot``), and where it
+    differs ``_evidence`` (the audit lines' evidence) and ``_store`` (a domain activity writing
+    more than the case row in the same transaction).
+
+    One place, so that every such case issues the same commands in the same order for a step
+    — the dynamic search attributes (if changed), then the one write activity — and a fix to
+    the order or the audit line reaches them all."""
+
+    state: S
+    publisher: CasePublisher
+    book: "DeadlineBook"
+    lock: asyncio.Lock
+    ready: bool
+
+    @asynccontextmanager
+    async def _step(self) -> AsyncIterator[None]:
+        """A handler's turn: ``async with self._step():`` waits until the case has opened,
+        then holds the case lock, so steps and wake-ups never interleave."""
+        await workflow.wait_condition(lambda: self.ready)
+        async with self.lock:
+            yield
+
+    # --- what the workflow says ------------------------------------------------------------
+    def _snapshot(self) -> CaseSnapshot:
+        """The case's read-model row as of now."""
+        raise NotImplementedError
+
+    def _evidence(self) -> list[Any] | None:
+        """The evidence every audit line of the case names (none by default)."""
+        return None
+
+    async def _store(self, snapshot: CaseSnapshot, audit: list[AuditRecord]) -> None:
+        """Write the row and the audit lines together (the kernel's ``record_step``)."""
+        await self.publisher.write(snapshot, audit)
+
+    # --- recording ---------------------------------------------------------------------
+    async def _publish(self) -> None:
+        """Refresh search attributes and read model without a step (a deadline moved)."""
+        await self._write([])
+
+    async def _record(
+        self, action: str, actor: Actor | None, note_zh: str, **detail: object
+    ) -> None:
+        """One step: its timeline entry, its audit line (``detail`` with ``note_zh``; the
+        timeline length makes the dedupe key) and the write."""
+        s = self.state
+        s.timeline.append(
+            TimelineEntry(at=workflow.now(), action=action, actor=actor, note_zh=note_zh)
+        )
+        audit = self.publisher.audit(
+            case_id=self.book.case_id,
+            seq=len(s.timeline),
+            action=action,
+            actor=actor,
+            policy_version_id=s.policy_version_id,
+            evidence=self._evidence(),
+            detail={"note_zh": note_zh, **detail},
+        )
+        await self._write([audit])
+
+    async def _write(self, audit: list[AuditRecord]) -> None:
+        """Next revision, dynamic search attributes (only those changed), then the row and
+        ``audit`` in one write."""
+        s = self.state
+        s.revision += 1
+        self.publisher.dynamic(status=s.status.value, book=self.book)
+        await self._store(self._snapshot(), audit)
+
+    def _case_snapshot(
+        self,
+        *,
+        programme: str,
+        area_code: str,
+        household_id: str,
+        applicant_name: str,
+        applicant_id_number: str,
+        household_size: int,
+        linked_case_id: str | None = None,
+        detail: dict[str, Any],
+    ) -> CaseSnapshot:
+        """A ``CaseSnapshot`` whose common fields come from the case (id, workflow, kind,
+        status, policy version, next deadline, overdue, revision); the rest as given."""
+        s = self.state
+        return CaseSnapshot(
+            case_id=self.book.case_id,
+            workflow_id=workflow.info().workflow_id,
+            case_kind=self.publisher.kind.value,
+            programme=programme,
+            status=s.status.value,
+            area_code=area_code,
+            household_id=household_id,
+            applicant_name=applicant_name,
+            applicant_id_number=applicant_id_number,
+            household_size=household_size,
+            policy_version_id=s.policy_version_id,
+            next_deadline=self.book.next_due(),
+            overdue=self.book.overdue(),
+            revision=s.revision,
+            linked_case_id=linked_case_id,
+            detail=detail,
+        )

@@ -11,7 +11,8 @@ falls at the same instant — no "one second earlier" tricks.
 Workflow code only. The wake-ups live in workflow state (rebuilt from it after continue-as-new),
 so a restart of worker or server changes nothing: the timer is durable on the server."""
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from temporalio import workflow
@@ -65,3 +66,22 @@ class Alarm:
             )
         except TimeoutError:
             pass
+
+    async def serve(
+        self,
+        done: Callable[[], bool],
+        lock: asyncio.Lock,
+        on_due: Callable[[list[str]], Awaitable[None]],
+    ) -> None:
+        """The case's wake loop, until ``done()`` holds: sleep (``sleep``), take the keys that
+        have come (``pop_due``) and hand them to ``on_due`` under the case's ``lock`` (so a
+        wake-up never interleaves with a step). Usually ``on_due`` is the deadline book's
+        ``on_wake``; a workflow with wake-ups of its own acts on its keys first, then hands
+        them on. One place for the loop, so every case issues the same commands in the same
+        order (a wake with nothing due costs nothing)."""
+        while not done():
+            await self.sleep(done)
+            due = self.pop_due()
+            if due:
+                async with lock:
+                    await on_due(due)

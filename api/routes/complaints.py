@@ -22,7 +22,6 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from api.db import Database, DatabaseDep
 from api.deps import (
@@ -32,7 +31,7 @@ from api.deps import (
     ensure_area,
     require_roles,
 )
-from api.idempotency import keyed_step, update_id
+from api.updates import case_row, case_state, run_case_step
 from api.validators import (
     FreeText,
     Limit,
@@ -433,11 +432,9 @@ async def complaint_statistics(
 
 
 def complaint_row(session: Session, actor: Actor, complaint_id: str) -> CaseRecord:
-    row = session.get(CaseRecord, complaint_id)
-    if row is None or row.case_kind != CaseKind.COMPLAINT.value:
-        raise HTTPException(404, f"complaint {complaint_id} not found")
-    ensure_area(actor, row.area_code)
-    return row
+    return case_row(
+        session, actor, CaseKind.COMPLAINT, complaint_id, f"complaint {complaint_id} not found"
+    )
 
 
 @router.get("/{complaint_id}", response_model=ComplaintState)
@@ -449,12 +446,9 @@ async def get_complaint(
     handle = client.get_workflow_handle_for(
         ComplaintWorkflow.run, complaint_workflow_id(complaint_id)
     )
-    try:
-        state: ComplaintState = await handle.query(ComplaintWorkflow.get_state)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise HTTPException(404, f"complaint {complaint_id} not found") from exc
-        raise
+    state: ComplaintState = await case_state(
+        handle, ComplaintWorkflow.get_state, f"complaint {complaint_id} not found"
+    )
     return state
 
 
@@ -486,30 +480,21 @@ async def run_step(
     idempotency_key: str | None,
 ) -> ComplaintStepResult:
     await db.read(complaint_row, actor, complaint_id)
-    step = getattr(update, "__name__", "step")
-    structlog.contextvars.bind_contextvars(complaint_id=complaint_id, step=step)
-    scope = f"step:{complaint_id}:{step}"
     handle = client.get_workflow_handle_for(
         ComplaintWorkflow.run, complaint_workflow_id(complaint_id)
     )
-
-    async def execute() -> ComplaintStepResult:
-        try:
-            result: ComplaintStepResult = await handle.execute_update(
-                update,  # type: ignore[call-overload]
-                arg,
-                id=update_id(actor, scope, idempotency_key) if idempotency_key else None,
-            )
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise RefusalError(
-                    Refusal(kind=RefusalKind.WRONG_STATE, message_zh="投诉举报已办结")
-                ) from None
-            raise
-        return result
-
-    return await keyed_step(
-        db, actor, scope, idempotency_key, body, complaint_id, execute, ComplaintStepResult
+    return await run_case_step(
+        db,
+        actor,
+        handle,
+        complaint_id,
+        update,
+        arg,
+        body,
+        idempotency_key,
+        ComplaintStepResult,
+        closed_zh="投诉举报已办结",
+        log_as="complaint_id",
     )
 
 

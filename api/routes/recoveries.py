@@ -8,21 +8,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-import structlog
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
 from api.db import Database, DatabaseDep
 from api.deps import IdempotencyKeyHeader, TemporalClientDep, ensure_area, require_roles
-from api.idempotency import keyed_step, update_id
+from api.updates import case_row, case_state, run_case_step
 from api.validators import FreeText, Limit, Offset, PaperDate, PersonName, PositiveMoney, ShortText
 from jiuzhu.contract import Actor, CaseKind, Role
 from jiuzhu.db.models import CaseRecord
-from jiuzhu.refusals import Refusal, RefusalError, RefusalKind
 from workflows.recoveries.contract import PayerKind, RecoveryStatus
 from workflows.recoveries.models import (
     RecordRepayment,
@@ -81,11 +78,9 @@ class WriteOffIn(BaseModel):
 
 
 def recovery_row(session: Session, actor: Actor, recovery_id: str) -> CaseRecord:
-    row = session.get(CaseRecord, recovery_id)
-    if row is None or row.case_kind != CaseKind.RECOVERY.value:
-        raise HTTPException(404, f"recovery {recovery_id} not found")
-    ensure_area(actor, row.area_code)
-    return row
+    return case_row(
+        session, actor, CaseKind.RECOVERY, recovery_id, f"recovery {recovery_id} not found"
+    )
 
 
 def recovery_page(
@@ -144,12 +139,9 @@ async def list_recoveries(
 
 async def live_state(client: Client, recovery_id: str) -> RecoveryState:
     handle = client.get_workflow_handle_for(OverpaymentRecoveryWorkflow.run, recovery_id)
-    try:
-        state: RecoveryState = await handle.query(OverpaymentRecoveryWorkflow.get_state)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise HTTPException(404, f"recovery {recovery_id} not found") from exc
-        raise
+    state: RecoveryState = await case_state(
+        handle, OverpaymentRecoveryWorkflow.get_state, f"recovery {recovery_id} not found"
+    )
     return state
 
 
@@ -175,28 +167,19 @@ async def run_step(
     """Check the officer may see the receivable, then run one Update once per
     ``Idempotency-Key``; a receivable already closed answers 409."""
     await db.read(recovery_row, actor, recovery_id)
-    step = getattr(update, "__name__", "step")
-    structlog.contextvars.bind_contextvars(recovery_id=recovery_id, step=step)
-    scope = f"step:{recovery_id}:{step}"
     handle = client.get_workflow_handle_for(OverpaymentRecoveryWorkflow.run, recovery_id)
-
-    async def execute() -> RecoveryStepResult:
-        try:
-            result: RecoveryStepResult = await handle.execute_update(
-                update,  # type: ignore[call-overload]
-                arg,
-                id=update_id(actor, scope, idempotency_key) if idempotency_key else None,
-            )
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise RefusalError(
-                    Refusal(kind=RefusalKind.WRONG_STATE, message_zh="追回事项已办结")
-                ) from None
-            raise
-        return result
-
-    return await keyed_step(
-        db, actor, scope, idempotency_key, body, recovery_id, execute, RecoveryStepResult
+    return await run_case_step(
+        db,
+        actor,
+        handle,
+        recovery_id,
+        update,
+        arg,
+        body,
+        idempotency_key,
+        RecoveryStepResult,
+        closed_zh="追回事项已办结",
+        log_as="recovery_id",
     )
 
 

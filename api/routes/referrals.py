@@ -31,7 +31,8 @@ from api.deps import (
     ensure_area,
     require_roles,
 )
-from api.idempotency import keyed_step, request_hash, reserve, update_id
+from api.idempotency import request_hash, reserve
+from api.updates import case_state, run_case_step
 from api.validators import (
     FreeText,
     IdNumber,
@@ -320,12 +321,9 @@ def referral_row(session: Session, actor: Actor, referral_id: str) -> Referral:
 
 async def live_state(client: Client, referral_id: str) -> ReferralState:
     handle = client.get_workflow_handle_for(ReferralWorkflow.run, referral_workflow_id(referral_id))
-    try:
-        state: ReferralState = await handle.query(ReferralWorkflow.get_state)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise HTTPException(404, f"referral {referral_id} not found") from exc
-        raise
+    state: ReferralState = await case_state(
+        handle, ReferralWorkflow.get_state, f"referral {referral_id} not found"
+    )
     return state
 
 
@@ -428,28 +426,19 @@ async def run_step(
     idempotency_key: str | None,
 ) -> ReferralStepResult:
     await db.read(referral_row, actor, referral_id)
-    step = getattr(update, "__name__", "step")
-    structlog.contextvars.bind_contextvars(referral_id=referral_id, step=step)
-    scope = f"step:{referral_id}:{step}"
     handle = client.get_workflow_handle_for(ReferralWorkflow.run, referral_workflow_id(referral_id))
-
-    async def execute() -> ReferralStepResult:
-        try:
-            result: ReferralStepResult = await handle.execute_update(
-                update,  # type: ignore[call-overload]
-                arg,
-                id=update_id(actor, scope, idempotency_key) if idempotency_key else None,
-            )
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise RefusalError(
-                    Refusal(kind=RefusalKind.WRONG_STATE, message_zh="转介已办结")
-                ) from None
-            raise
-        return result
-
-    return await keyed_step(
-        db, actor, scope, idempotency_key, body, referral_id, execute, ReferralStepResult
+    return await run_case_step(
+        db,
+        actor,
+        handle,
+        referral_id,
+        update,
+        arg,
+        body,
+        idempotency_key,
+        ReferralStepResult,
+        closed_zh="转介已办结",
+        log_as="referral_id",
     )
 
 

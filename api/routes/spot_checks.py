@@ -20,7 +20,6 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from activities.supervision.models import SampledDecision
 from api.db import DatabaseDep
@@ -31,7 +30,7 @@ from api.deps import (
     ensure_area,
     require_roles,
 )
-from api.idempotency import keyed_step, update_id
+from api.updates import case_row, case_state, run_case_step
 from api.validators import FreeText, Limit, Offset, PaperDate, PayrollPeriod
 from jiuzhu.clock import beijing_today
 from jiuzhu.console import case_static
@@ -226,11 +225,9 @@ async def list_rounds(
 
 
 def round_row(session: Session, actor: Actor, round_id: str) -> CaseRecord:
-    row = session.get(CaseRecord, round_id)
-    if row is None or row.case_kind != CaseKind.SPOT_CHECK.value:
-        raise HTTPException(404, f"spot check {round_id} not found")
-    ensure_area(actor, row.area_code)
-    return row
+    return case_row(
+        session, actor, CaseKind.SPOT_CHECK, round_id, f"spot check {round_id} not found"
+    )
 
 
 @router.get("/{round_id}", response_model=SpotCheckState)
@@ -240,12 +237,9 @@ async def get_round(
     """The live round: population, seed, strata, the sampled tasks with their deadlines."""
     await db.read(round_row, actor, round_id)
     handle = client.get_workflow_handle_for(SpotCheckRoundWorkflow.run, round_id)
-    try:
-        state: SpotCheckState = await handle.query(SpotCheckRoundWorkflow.get_state)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise HTTPException(404, f"spot check {round_id} not found") from exc
-        raise
+    state: SpotCheckState = await case_state(
+        handle, SpotCheckRoundWorkflow.get_state, f"spot check {round_id} not found"
+    )
     return state
 
 
@@ -298,24 +292,18 @@ async def record_finding(
     await db.read(round_row, actor, round_id)
     structlog.contextvars.bind_contextvars(round_id=round_id, case_id=case_id)
     cmd = RecordSpotCheck(actor=actor, case_id=case_id, **body.model_dump())
-    scope = f"step:{round_id}:{case_id}"
     handle = client.get_workflow_handle_for(SpotCheckRoundWorkflow.run, round_id)
-
-    async def execute() -> SpotCheckStepResult:
-        try:
-            result: SpotCheckStepResult = await handle.execute_update(
-                SpotCheckRoundWorkflow.record_spot_check,  # type: ignore[arg-type]
-                cmd,
-                id=update_id(actor, scope, idempotency_key) if idempotency_key else None,
-            )
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise RefusalError(
-                    Refusal(kind=RefusalKind.WRONG_STATE, message_zh="本次抽查已全部办结")
-                ) from None
-            raise
-        return result
-
-    return await keyed_step(
-        db, actor, scope, idempotency_key, body, round_id, execute, SpotCheckStepResult
+    return await run_case_step(
+        db,
+        actor,
+        handle,
+        round_id,
+        SpotCheckRoundWorkflow.record_spot_check,
+        cmd,
+        body,
+        idempotency_key,
+        SpotCheckStepResult,
+        closed_zh="本次抽查已全部办结",
+        log_as="round_id",
+        step=case_id,  # one key scope per sampled case: step:{round}:{case}
     )

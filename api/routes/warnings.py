@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from activities.monitoring.population import exit_cutoff
 from api.db import Database, DatabaseDep
@@ -38,8 +37,8 @@ from api.deps import (
     ensure_area,
     require_roles,
 )
-from api.idempotency import keyed_step, update_id
 from api.scoping import people_in_area
+from api.updates import case_row, case_state, run_case_step
 from api.validators import (
     FreeText,
     IdNumber,
@@ -468,23 +467,16 @@ async def list_warnings(
 
 
 def warning_row(session: Session, actor: Actor, warning_id: str) -> CaseRecord:
-    row = session.get(CaseRecord, warning_id)
-    if row is None or row.case_kind != CaseKind.WARNING.value:
-        raise HTTPException(404, f"warning {warning_id} not found")
-    ensure_area(actor, row.area_code)
-    return row
+    return case_row(session, actor, CaseKind.WARNING, warning_id, f"warning {warning_id} not found")
 
 
 async def live_state(client: Client, warning_id: str) -> WarningState:
     handle = client.get_workflow_handle_for(
         MonitoringWarningWorkflow.run, warning_workflow_id(warning_id)
     )
-    try:
-        state: WarningState = await handle.query(MonitoringWarningWorkflow.get_state)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise HTTPException(404, f"warning {warning_id} not found") from exc
-        raise
+    state: WarningState = await case_state(
+        handle, MonitoringWarningWorkflow.get_state, f"warning {warning_id} not found"
+    )
     return state
 
 
@@ -507,29 +499,22 @@ async def _run_visit(
     idempotency_key: str | None,
 ) -> WarningStepResult:
     await db.read(warning_row, actor, warning_id)
-    structlog.contextvars.bind_contextvars(warning_id=warning_id, step="visit")
-    scope = f"step:{warning_id}:visit"
     handle = client.get_workflow_handle_for(
         MonitoringWarningWorkflow.run, warning_workflow_id(warning_id)
     )
-
-    async def execute() -> WarningStepResult:
-        try:
-            result: WarningStepResult = await handle.execute_update(
-                MonitoringWarningWorkflow.record_visit,  # type: ignore[arg-type]
-                cmd,
-                id=update_id(actor, scope, idempotency_key) if idempotency_key else None,
-            )
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise RefusalError(
-                    Refusal(kind=RefusalKind.WRONG_STATE, message_zh="预警已处置")
-                ) from None
-            raise
-        return result
-
-    return await keyed_step(
-        db, actor, scope, idempotency_key, body, warning_id, execute, WarningStepResult
+    return await run_case_step(
+        db,
+        actor,
+        handle,
+        warning_id,
+        MonitoringWarningWorkflow.record_visit,
+        cmd,
+        body,
+        idempotency_key,
+        WarningStepResult,
+        closed_zh="预警已处置",
+        log_as="warning_id",
+        step="visit",
     )
 
 

@@ -24,13 +24,14 @@ published to the read model (``case_record``, kind ``warning``) with its audit l
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 from jiuzhu.calls import call
-from jiuzhu.publishing import CasePublisher
+from jiuzhu.publishing import CasePublisher, CaseSteps
 from jiuzhu.timers import Alarm
 from workflows.deadlines.book import DeadlineBook
 
@@ -41,8 +42,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.policy import PolicyActivities, PolicyRequest
     from jiuzhu.areas import AreaRef
     from jiuzhu.clock import workflow_today
-    from jiuzhu.contract import Actor, CaseKind, Role
-    from jiuzhu.records import AuditRecord, CaseSnapshot, OutboxItem, TimelineEntry
+    from jiuzhu.contract import CaseKind, Role
+    from jiuzhu.records import CaseSnapshot, OutboxItem
     from jiuzhu.refusals import wrong_state
     from rules.programmes import PROGRAMME_NAMES_ZH
     from workflows.deadlines.contract import CALENDAR_CHANGED, CalendarChanged
@@ -70,7 +71,7 @@ with workflow.unsafe.imports_passed_through():
 
 
 @workflow.defn(name=WARNING_WORKFLOW_TYPE)
-class MonitoringWarningWorkflow:
+class MonitoringWarningWorkflow(CaseSteps[WarningState]):
     @workflow.init
     def __init__(self, inp: WarningInput) -> None:
         self.state = WarningState(
@@ -133,12 +134,7 @@ class MonitoringWarningWorkflow:
                 amount=str(s.amount) if s.amount is not None else None,
             )
         self.ready = True
-        while not s.closed:
-            await self.alarm.sleep(lambda: s.closed)
-            due = self.alarm.pop_due()
-            if due:
-                async with self.lock:
-                    await self.book.on_wake(due)
+        await self.alarm.serve(lambda: s.closed, self.lock, self.book.on_wake)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return s
 
@@ -157,8 +153,7 @@ class MonitoringWarningWorkflow:
     async def record_visit(self, cmd: RecordVisit) -> WarningStepResult:
         """The township's home visit and its outcome; the outcome starts its path and the
         warning closes (the deadline is met)."""
-        await workflow.wait_condition(lambda: self.ready)
-        async with self.lock:
+        async with self._step():
             s = self.state
             check_visit(s, cmd, workflow_today())
             investigation_id: str | None = None
@@ -251,47 +246,20 @@ class MonitoringWarningWorkflow:
             ),
         )
 
-    async def _publish(self) -> None:
-        await self._write([])
+    def _evidence(self) -> list[Any]:
+        """Every audit line names the data-comparison load and the kind of data compared."""
+        return [{"import_id": self.state.import_id, "kind": self.state.kind.value}]
 
-    async def _record(
-        self, action: str, actor: Actor | None, note_zh: str, **detail: object
-    ) -> None:
+    def _snapshot(self) -> CaseSnapshot:
         s = self.state
-        s.timeline.append(
-            TimelineEntry(at=workflow.now(), action=action, actor=actor, note_zh=note_zh)
-        )
-        audit = self.publisher.audit(
-            case_id=s.warning_id,
-            seq=len(s.timeline),
-            action=action,
-            actor=actor,
-            policy_version_id=s.policy_version_id,
-            evidence=[{"import_id": s.import_id, "kind": s.kind.value}],
-            detail={"note_zh": note_zh, **detail},
-        )
-        await self._write([audit])
-
-    async def _write(self, audit: list[AuditRecord]) -> None:
-        s = self.state
-        s.revision += 1
-        self.publisher.dynamic(status=s.status.value, book=self.book)
         d = self.book.get(HOME_VISIT_DEADLINE)
-        snapshot = CaseSnapshot(
-            case_id=s.warning_id,
-            workflow_id=workflow.info().workflow_id,
-            case_kind=CaseKind.WARNING.value,
+        return self._case_snapshot(
             programme=s.programme,
-            status=s.status.value,
             area_code=s.area.code,
             household_id=s.household_id,
             applicant_name=s.person_name,
             applicant_id_number=s.person_id_number,
             household_size=s.household_size,
-            policy_version_id=s.policy_version_id,
-            next_deadline=self.book.next_due(),
-            overdue=self.book.overdue(),
-            revision=s.revision,
             linked_case_id=s.source_case_id,
             detail={
                 "kind": s.kind.value,
@@ -304,4 +272,3 @@ class MonitoringWarningWorkflow:
                 "investigation_id": s.visit.investigation_id if s.visit else None,
             },
         )
-        await self.publisher.write(snapshot, audit)

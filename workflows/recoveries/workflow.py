@@ -17,7 +17,7 @@ from decimal import Decimal
 from temporalio import workflow
 
 from jiuzhu.calls import call
-from jiuzhu.publishing import CasePublisher
+from jiuzhu.publishing import CasePublisher, CaseSteps
 from jiuzhu.timers import Alarm
 from workflows.deadlines.book import DeadlineBook
 
@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from jiuzhu.areas import AreaRef
     from jiuzhu.clock import workflow_today
     from jiuzhu.contract import Actor, CaseKind, Role
-    from jiuzhu.records import AuditRecord, CaseSnapshot, TimelineEntry
+    from jiuzhu.records import CaseSnapshot
     from workflows.deadlines.contract import CALENDAR_CHANGED, CalendarChanged
     from workflows.recoveries.checks import check_repayment, check_write_off
     from workflows.recoveries.contract import (
@@ -57,7 +57,7 @@ BASIS = (
 
 
 @workflow.defn(name=RECOVERY_WORKFLOW_TYPE)
-class OverpaymentRecoveryWorkflow:
+class OverpaymentRecoveryWorkflow(CaseSteps[RecoveryState]):
     @workflow.init
     def __init__(self, inp: RecoveryInput) -> None:
         self.state = RecoveryState(
@@ -117,12 +117,7 @@ class OverpaymentRecoveryWorkflow:
                 lines=[line.model_dump(mode="json") for line in s.lines],
             )
         self.ready = True
-        while not s.closed:
-            await self.alarm.sleep(lambda: s.closed)
-            due = self.alarm.pop_due()
-            if due:
-                async with self.lock:
-                    await self.book.on_wake(due)
+        await self.alarm.serve(lambda: s.closed, self.lock, self.book.on_wake)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return s
 
@@ -141,8 +136,7 @@ class OverpaymentRecoveryWorkflow:
     async def record_repayment(self, cmd: RecordRepayment) -> RecoveryStepResult:
         """Money repaid by the estate, a next of kin or the recipient (at most the balance);
         a balance of 0 closes the receivable as recovered."""
-        await workflow.wait_condition(lambda: self.ready)
-        async with self.lock:
+        async with self._step():
             s = self.state
             check_repayment(s, cmd, workflow_today())
             s.repayments.append(
@@ -180,8 +174,7 @@ class OverpaymentRecoveryWorkflow:
     async def write_off(self, cmd: WriteOff) -> RecoveryStepResult:
         """The county decided to write off what is left (e.g. no estate and no next of kin):
         the balance is written off under the recorded decision and the receivable closes."""
-        await workflow.wait_condition(lambda: self.ready)
-        async with self.lock:
+        async with self._step():
             s = self.state
             check_write_off(s, cmd, workflow_today())
             s.write_off = WriteOffRecord(
@@ -227,46 +220,16 @@ class OverpaymentRecoveryWorkflow:
             written_off=s.written_off,
         )
 
-    async def _publish(self) -> None:
-        await self._write([])
-
-    async def _record(
-        self, action: str, actor: Actor | None, note_zh: str, **detail: object
-    ) -> None:
+    def _snapshot(self) -> CaseSnapshot:
         s = self.state
-        s.timeline.append(
-            TimelineEntry(at=workflow.now(), action=action, actor=actor, note_zh=note_zh)
-        )
-        audit = self.publisher.audit(
-            case_id=s.recovery_id,
-            seq=len(s.timeline),
-            action=action,
-            actor=actor,
-            policy_version_id=s.policy_version_id,
-            detail={"note_zh": note_zh, **detail},
-        )
-        await self._write([audit])
-
-    async def _write(self, audit: list[AuditRecord]) -> None:
-        s = self.state
-        s.revision += 1
-        self.publisher.dynamic(status=s.status.value, book=self.book)
         d = self.book.get(RECOVERY_DEADLINE)
-        snapshot = CaseSnapshot(
-            case_id=s.recovery_id,
-            workflow_id=workflow.info().workflow_id,
-            case_kind=CaseKind.RECOVERY.value,
+        return self._case_snapshot(
             programme=s.programme,
-            status=s.status.value,
             area_code=s.area.code,
             household_id=s.household_id,
             applicant_name=s.deceased_name,
             applicant_id_number=s.deceased_id_number,
             household_size=s.covered_members,
-            policy_version_id=s.policy_version_id,
-            next_deadline=self.book.next_due(),
-            overdue=self.book.overdue(),
-            revision=s.revision,
             linked_case_id=s.entitlement_id,
             detail={
                 "amount": str(s.amount),
@@ -279,4 +242,3 @@ class OverpaymentRecoveryWorkflow:
                 "periods": [line.period for line in s.lines],
             },
         )
-        await self.publisher.write(snapshot, audit)

@@ -18,7 +18,7 @@ import asyncio
 from temporalio import workflow
 
 from jiuzhu.calls import call
-from jiuzhu.publishing import CasePublisher
+from jiuzhu.publishing import CasePublisher, CaseSteps
 from jiuzhu.timers import Alarm
 from workflows.deadlines.book import DeadlineBook
 
@@ -29,8 +29,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.referrals.models import RecordReferral, ReferralRegisterRow
     from jiuzhu.areas import AreaRef
     from jiuzhu.clock import workflow_today
-    from jiuzhu.contract import Actor, CaseKind, Role
-    from jiuzhu.records import AuditRecord, CaseSnapshot, TimelineEntry
+    from jiuzhu.contract import CaseKind, Role
+    from jiuzhu.records import AuditRecord, CaseSnapshot
     from workflows.deadlines.contract import CALENDAR_CHANGED, CalendarChanged
     from workflows.referrals.checks import check_answer, check_withdraw
     from workflows.referrals.contract import (
@@ -62,7 +62,7 @@ BASIS = (
 
 
 @workflow.defn(name=REFERRAL_WORKFLOW_TYPE)
-class ReferralWorkflow:
+class ReferralWorkflow(CaseSteps[ReferralState]):
     @workflow.init
     def __init__(self, inp: ReferralInput) -> None:
         self.state = ReferralState(
@@ -114,12 +114,7 @@ class ReferralWorkflow:
                 duplicate_of=list(s.duplicate_of),
             )
         self.ready = True
-        while not s.closed:
-            await self.alarm.sleep(lambda: s.closed)
-            due = self.alarm.pop_due()
-            if due:
-                async with self.lock:
-                    await self.book.on_wake(due)
+        await self.alarm.serve(lambda: s.closed, self.lock, self.book.on_wake)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return s
 
@@ -138,8 +133,7 @@ class ReferralWorkflow:
     async def record_answer(self, cmd: RecordAnswer) -> ReferralStepResult:
         """The department's answer, recorded by a county officer: meets the feedback deadline
         and closes the referral."""
-        await workflow.wait_condition(lambda: self.ready)
-        async with self.lock:
+        async with self._step():
             s = self.state
             check_answer(s, cmd, workflow_today())
             s.answer = AnswerRecord(
@@ -176,8 +170,7 @@ class ReferralWorkflow:
     async def withdraw(self, cmd: Withdraw) -> ReferralStepResult:
         """The referring side withdraws a referral still awaiting an answer (e.g. referred to
         the wrong department); the deadline is cancelled."""
-        await workflow.wait_condition(lambda: self.ready)
-        async with self.lock:
+        async with self._step():
             s = self.state
             check_withdraw(s, cmd)
             s.withdrawal = WithdrawalRecord(
@@ -202,47 +195,17 @@ class ReferralWorkflow:
             outcome=s.answer.outcome if s.answer else None,
         )
 
-    async def _publish(self) -> None:
-        await self._write([])
-
-    async def _record(
-        self, action: str, actor: Actor | None, note_zh: str, **detail: object
-    ) -> None:
+    def _snapshot(self) -> CaseSnapshot:
         s = self.state
-        s.timeline.append(
-            TimelineEntry(at=workflow.now(), action=action, actor=actor, note_zh=note_zh)
-        )
-        audit = self.publisher.audit(
-            case_id=s.referral_id,
-            seq=len(s.timeline),
-            action=action,
-            actor=actor,
-            policy_version_id=s.policy_version_id,
-            detail={"note_zh": note_zh, **detail},
-        )
-        await self._write([audit])
-
-    async def _write(self, audit: list[AuditRecord]) -> None:
-        s = self.state
-        s.revision += 1
-        self.publisher.dynamic(status=s.status.value, book=self.book)
         d = self.book.get(FEEDBACK_DEADLINE)
         a = s.answer
-        snapshot = CaseSnapshot(
-            case_id=s.referral_id,
-            workflow_id=workflow.info().workflow_id,
-            case_kind=CaseKind.REFERRAL.value,
+        return self._case_snapshot(
             programme=s.department.value,
-            status=s.status.value,
             area_code=s.area.code,
             household_id=s.household_id,
             applicant_name=s.person_name,
             applicant_id_number=s.person_id_number,
             household_size=1,
-            policy_version_id=s.policy_version_id,
-            next_deadline=self.book.next_due(),
-            overdue=self.book.overdue(),
-            revision=s.revision,
             linked_case_id=s.source_case_id,
             detail={
                 "department": s.department.value,
@@ -253,6 +216,12 @@ class ReferralWorkflow:
                 "outcome": a.outcome.value if a else None,
             },
         )
+
+    async def _store(self, snapshot: CaseSnapshot, audit: list[AuditRecord]) -> None:
+        """The case row, the referral register's row and the audit lines in one write."""
+        s = self.state
+        d = self.book.get(FEEDBACK_DEADLINE)
+        a = s.answer
         row = ReferralRegisterRow(
             referral_id=s.referral_id,
             workflow_id=workflow.info().workflow_id,

@@ -21,7 +21,7 @@ from datetime import date
 from temporalio import workflow
 
 from jiuzhu.calls import call
-from jiuzhu.publishing import CasePublisher
+from jiuzhu.publishing import CasePublisher, CaseSteps
 from jiuzhu.timers import Alarm
 from workflows.deadlines.book import DeadlineBook
 
@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from jiuzhu.areas import AreaRef
     from jiuzhu.clock import end_of_day, workflow_today
     from jiuzhu.contract import Actor, CaseKind, Role
-    from jiuzhu.records import AuditRecord, CaseSnapshot, TimelineEntry
+    from jiuzhu.records import CaseSnapshot
     from rules.policy import Policy
     from workflows.deadlines.contract import CALENDAR_CHANGED, CalendarChanged
     from workflows.supervision.checks import check_findings, check_follow_up, check_reply, route
@@ -68,7 +68,7 @@ LEVEL_ZH = {ResponsibleLevel.TOWNSHIP: "乡镇（街道）", ResponsibleLevel.CO
 
 
 @workflow.defn(name=COMPLAINT_WORKFLOW_TYPE)
-class ComplaintWorkflow:
+class ComplaintWorkflow(CaseSteps[ComplaintState]):
     @workflow.init
     def __init__(self, inp: ComplaintInput) -> None:
         area = AreaRef.of(inp.area_code)
@@ -121,17 +121,16 @@ class ComplaintWorkflow:
                 responsible_area=s.responsible_area,
             )
         self.ready = True
-        while s.status is not ComplaintStatus.CLOSED:
-            await self.alarm.sleep(lambda: s.status is ComplaintStatus.CLOSED)
-            due = self.alarm.pop_due()
-            if not due:
-                continue
-            async with self.lock:
-                if FOLLOW_UP_WINDOW in due and s.status is ComplaintStatus.REPLIED:
-                    await self._close(None, "回访期满投诉人未提出异议，办结", "follow_up_lapsed")
-                await self.book.on_wake(due)
+        await self.alarm.serve(lambda: s.status is ComplaintStatus.CLOSED, self.lock, self._wake)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return s
+
+    async def _wake(self, due: list[str]) -> None:
+        """The follow-up window ended with no follow-up: the complaint closes; then the
+        deadline book's wake-ups."""
+        if FOLLOW_UP_WINDOW in due and self.state.status is ComplaintStatus.REPLIED:
+            await self._close(None, "回访期满投诉人未提出异议，办结", "follow_up_lapsed")
+        await self.book.on_wake(due)
 
     def _policy(self) -> Policy:
         assert self.policy is not None
@@ -162,15 +161,13 @@ class ComplaintWorkflow:
 
     @workflow.signal(name=CALENDAR_CHANGED)
     async def calendar_changed(self, _: CalendarChanged | None = None) -> None:
-        await workflow.wait_condition(lambda: self.ready)
-        async with self.lock:
+        async with self._step():
             await self.book.recompute_provisional()
 
     @workflow.update(name=RECORD_FINDINGS)
     async def record_findings(self, cmd: ComplaintFindings) -> ComplaintStepResult:
         """The responsible level's investigation (调查核实): findings, substantiated or not."""
-        await workflow.wait_condition(lambda: self.ready)
-        async with self.lock:
+        async with self._step():
             s = self.state
             check_findings(s, cmd, workflow_today())
             s.findings.append(
@@ -201,8 +198,7 @@ class ComplaintWorkflow:
     async def record_reply(self, cmd: ComplaintReply) -> ComplaintStepResult:
         """The reply and its delivery: meets the reply deadline; a named complainant's
         follow-up window opens, an anonymous complaint closes on the record."""
-        await workflow.wait_condition(lambda: self.ready)
-        async with self.lock:
+        async with self._step():
             s = self.state
             check_reply(s, cmd, workflow_today())
             d = self.book.get(COMPLAINT_REPLY_DEADLINE)
@@ -261,8 +257,7 @@ class ComplaintWorkflow:
     async def record_follow_up(self, cmd: ComplaintFollowUp) -> ComplaintStepResult:
         """The complainant's follow-up: satisfied closes; not satisfied → the county re-examines
         (复查, 《信访工作条例》) with a new reply deadline from the follow-up date."""
-        await workflow.wait_condition(lambda: self.ready)
-        async with self.lock:
+        async with self._step():
             s = self.state
             check_follow_up(s, cmd, workflow_today())
             s.follow_ups.append(
@@ -314,50 +309,20 @@ class ComplaintWorkflow:
             complaint_id=s.complaint_id, status=s.status, level=s.level, round=s.round
         )
 
-    async def _publish(self) -> None:
-        await self._write([])
-
-    async def _record(
-        self, action: str, actor: Actor | None, note_zh: str, **detail: object
-    ) -> None:
-        s = self.state
-        s.timeline.append(
-            TimelineEntry(at=workflow.now(), action=action, actor=actor, note_zh=note_zh)
-        )
-        audit = self.publisher.audit(
-            case_id=s.complaint_id,
-            seq=len(s.timeline),
-            action=action,
-            actor=actor,
-            policy_version_id=s.policy_version_id,
-            detail={"note_zh": note_zh, **detail},
-        )
-        await self._write([audit])
-
-    async def _write(self, audit: list[AuditRecord]) -> None:
+    def _snapshot(self) -> CaseSnapshot:
         """The register row: never the complainant (``applicant_name`` stays empty)."""
         s = self.state
-        s.revision += 1
-        self.publisher.dynamic(status=s.status.value, book=self.book)
         d = self.book.get(COMPLAINT_REPLY_DEADLINE)
         last_reply = s.replies[-1] if s.replies else None
         last_follow_up = s.follow_ups[-1] if s.follow_ups else None
         findings = s.findings[-1] if s.findings else None
-        snapshot = CaseSnapshot(
-            case_id=s.complaint_id,
-            workflow_id=workflow.info().workflow_id,
-            case_kind=CaseKind.COMPLAINT.value,
+        return self._case_snapshot(
             programme=s.programme or "complaint",
-            status=s.status.value,
             area_code=s.area.code,
             household_id=s.subject_household_id or "",
             applicant_name="",
             applicant_id_number="",
             household_size=0,
-            policy_version_id=s.policy_version_id,
-            next_deadline=self.book.next_due(),
-            overdue=self.book.overdue(),
-            revision=s.revision,
             linked_case_id=s.subject_case_id,
             detail={
                 "channel": s.channel.value,
@@ -377,4 +342,3 @@ class ComplaintWorkflow:
                 "closed_reason": s.closed_reason,
             },
         )
-        await self.publisher.write(snapshot, audit)

@@ -25,7 +25,7 @@ from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 
 from jiuzhu.calls import call
-from jiuzhu.publishing import CasePublisher
+from jiuzhu.publishing import CasePublisher, CaseSteps
 from jiuzhu.timers import Alarm
 from workflows.deadlines.book import DeadlineBook
 
@@ -42,8 +42,8 @@ with workflow.unsafe.imports_passed_through():
     from jiuzhu.areas import AreaRef
     from jiuzhu.clock import workflow_today
     from jiuzhu.console import case_static
-    from jiuzhu.contract import Actor, CaseKind, Role
-    from jiuzhu.records import AuditRecord, CaseSnapshot, TimelineEntry
+    from jiuzhu.contract import CaseKind, Role
+    from jiuzhu.records import CaseSnapshot
     from jiuzhu.refusals import conflict, refusal_of
     from rules.programmes import PROGRAMME_SHORT_NAMES_ZH, Programme
     from workflows.deadlines.contract import CALENDAR_CHANGED, CalendarChanged
@@ -78,7 +78,7 @@ REOPEN_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(second
 
 
 @workflow.defn(name=SPOT_CHECK_WORKFLOW_TYPE)
-class SpotCheckRoundWorkflow:
+class SpotCheckRoundWorkflow(CaseSteps[SpotCheckState]):
     @workflow.init
     def __init__(self, inp: SpotCheckInput) -> None:
         self.state = SpotCheckState(
@@ -105,12 +105,7 @@ class SpotCheckRoundWorkflow:
         async with self.lock:
             await self._draw(inp)
         self.ready = True
-        while s.pending:
-            await self.alarm.sleep(lambda: not s.pending)
-            due = self.alarm.pop_due()
-            if due:
-                async with self.lock:
-                    await self.book.on_wake(due)
+        await self.alarm.serve(lambda: not s.pending, self.lock, self.book.on_wake)
         async with self.lock:
             s.status = SpotCheckStatus.COMPLETED
             s.completed_at = workflow.now()
@@ -233,8 +228,7 @@ class SpotCheckRoundWorkflow:
     @workflow.signal(name=CALENDAR_CHANGED)
     async def calendar_changed(self, _: CalendarChanged | None = None) -> None:
         """A year's holiday schedule was loaded: recompute provisional deadlines."""
-        await workflow.wait_condition(lambda: self.ready)
-        async with self.lock:
+        async with self._step():
             await self.book.recompute_provisional()
 
     @workflow.update(name=RECORD_SPOT_CHECK)
@@ -242,8 +236,7 @@ class SpotCheckRoundWorkflow:
         """The county's finding on a sampled case: confirmed, or reversed — then the case is
         re-opened on its statutory path before the finding is recorded (a failure to re-open
         records nothing, so the officer may try again)."""
-        await workflow.wait_condition(lambda: self.ready)
-        async with self.lock:
+        async with self._step():
             s = self.state
             check_spot_check(s, cmd, workflow_today())
             task = s.task(cmd.case_id)
@@ -318,30 +311,12 @@ class SpotCheckRoundWorkflow:
 
     # --- publishing ------------------------------------------------------------------------
     async def _publish(self) -> None:
+        """Quiet while the draw opens the tasks' deadlines: the draw's record writes once."""
         if not self.quiet:
             await self._write([])
 
-    async def _record(
-        self, action: str, actor: Actor | None, note_zh: str, **detail: object
-    ) -> None:
+    def _snapshot(self) -> CaseSnapshot:
         s = self.state
-        s.timeline.append(
-            TimelineEntry(at=workflow.now(), action=action, actor=actor, note_zh=note_zh)
-        )
-        audit = self.publisher.audit(
-            case_id=s.round_id,
-            seq=len(s.timeline),
-            action=action,
-            actor=actor,
-            policy_version_id=s.policy_version_id,
-            detail={"note_zh": note_zh, **detail},
-        )
-        await self._write([audit])
-
-    async def _write(self, audit: list[AuditRecord]) -> None:
-        s = self.state
-        s.revision += 1
-        self.publisher.dynamic(status=s.status.value, book=self.book)
         tasks = []
         for t in s.tasks:
             dl = self.book.get(t.deadline_name)
@@ -358,21 +333,13 @@ class SpotCheckRoundWorkflow:
                     "reopened_case_id": t.reopened.reopened_case_id if t.reopened else None,
                 }
             )
-        snapshot = CaseSnapshot(
-            case_id=s.round_id,
-            workflow_id=workflow.info().workflow_id,
-            case_kind=CaseKind.SPOT_CHECK.value,
+        return self._case_snapshot(
             programme="spot_check",
-            status=s.status.value,
             area_code=s.county_code,
             household_id="",
             applicant_name=f"{s.period}抽查",
             applicant_id_number="",
             household_size=len(s.tasks),
-            policy_version_id=s.policy_version_id,
-            next_deadline=self.book.next_due(),
-            overdue=self.book.overdue(),
-            revision=s.revision,
             detail={
                 "period": s.period,
                 "seed": s.seed,
@@ -386,4 +353,3 @@ class SpotCheckRoundWorkflow:
                 "tasks": tasks,
             },
         )
-        await self.publisher.write(snapshot, audit)

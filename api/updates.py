@@ -1,0 +1,99 @@
+"""One way the API finds a case, runs a step on its workflow and reads its live state, for the
+case houses whose steps share it (recoveries, referrals, warnings, complaints, spot checks).
+
+- ``case_row``: the case's read-model row, of the kind the route serves, inside the officer's
+  area (else 404 / 403).
+- ``run_case_step``: an Update on the case's workflow, once per ``Idempotency-Key``
+  (``api/idempotency.py``: the key reserved first, the Update sent with an id derived from it,
+  the answer recorded); a workflow that has completed (closed, answered, all checked …)
+  answers the case's own refusal, a 409 through the one handler in ``api/errors.py``, and a
+  refusal from the Update's validator propagates there unchanged.
+- ``case_state``: the workflow's state query; an unknown workflow answers 404.
+
+One place, so that every case is found, keyed, logged and refused the same way."""
+
+from typing import Any, TypeVar
+
+import structlog
+from fastapi import HTTPException
+from pydantic import BaseModel
+from sqlmodel import Session
+from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.db import Database
+from api.deps import ensure_area
+from api.idempotency import keyed_step, update_id
+from jiuzhu.contract import Actor, CaseKind
+from jiuzhu.db.models import CaseRecord
+from jiuzhu.refusals import Refusal, RefusalError, RefusalKind
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def case_row(
+    session: Session, actor: Actor, kind: CaseKind, case_id: str, missing: str
+) -> CaseRecord:
+    """The read-model row of ``case_id`` if it is a case of ``kind`` (else 404 with
+    ``missing``) inside the officer's area (else ``ensure_area``'s refusal). Run it through
+    ``Database.read``."""
+    row = session.get(CaseRecord, case_id)
+    if row is None or row.case_kind != kind.value:
+        raise HTTPException(404, missing)
+    ensure_area(actor, row.area_code)
+    return row
+
+
+async def run_case_step(
+    db: Database,
+    actor: Actor,
+    handle: WorkflowHandle[Any, Any],
+    case_id: str,
+    update: Any,
+    arg: BaseModel,
+    body: BaseModel,
+    idempotency_key: str | None,
+    answer_type: type[M],
+    *,
+    closed_zh: str,
+    log_as: str,
+    step: str | None = None,
+) -> M:
+    """Run ``update`` (a workflow method reference) with ``arg`` on ``handle``, the workflow of
+    ``case_id``, once per ``idempotency_key`` under the scope ``step:{case_id}:{step}`` (``step``
+    defaults to the Update method's name; the scope names the key's rows, so it never changes
+    for a route). ``body`` is the request hashed with the key; ``answer_type`` the Update's
+    result model, recorded with the key. Binds ``{log_as}=case_id`` and ``step`` to the log
+    context. A workflow that no longer runs answers ``closed_zh`` (wrong state, 409). The
+    caller checks first that the officer may see the case."""
+    step = step or getattr(update, "__name__", "step")
+    structlog.contextvars.bind_contextvars(**{log_as: case_id, "step": step})
+    scope = f"step:{case_id}:{step}"
+
+    async def execute() -> M:
+        try:
+            result: M = await handle.execute_update(
+                update,
+                arg,
+                id=update_id(actor, scope, idempotency_key) if idempotency_key else None,
+            )
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise RefusalError(
+                    Refusal(kind=RefusalKind.WRONG_STATE, message_zh=closed_zh)
+                ) from None
+            raise
+        return result
+
+    return await keyed_step(db, actor, scope, idempotency_key, body, case_id, execute, answer_type)
+
+
+async def case_state(handle: WorkflowHandle[Any, Any], query: Any, missing: str) -> Any:
+    """The case's live state from its workflow's ``query`` (a method reference); a workflow
+    unknown to the server answers 404 with ``missing`` (e.g. ``recovery R… not found``)."""
+    try:
+        return await handle.query(query)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise HTTPException(404, missing) from exc
+        raise
