@@ -12,7 +12,8 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import text
 from sqlmodel import col, select
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import SessionDep, SettingsDep, TemporalClientDep, ensure_area, require_roles
@@ -25,8 +26,10 @@ from jiuzhu.clock import beijing_today
 from jiuzhu.codec import CodecKeyError, key_ring
 from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models_payments import PayrollRun
+from jiuzhu.refusals import RefusalError, refusal_of
 from jiuzhu.schedules import backfill_month, trigger_now
 from rules.areas import AreaLevel, get_area, is_known_area
+from workflows.payments.checks import check_funding
 from workflows.payments.contract import payroll_schedule_id, payroll_workflow_id
 from workflows.payments.models import FundingConfirmation, PayrollState, ResubmitBatch
 from workflows.payments.payroll import PayrollWorkflow
@@ -193,12 +196,25 @@ async def confirm_funding(
     actor: Finance,
     client: TemporalClientDep,
 ) -> PayrollState:
-    """County finance confirms it funded the paying bank with exactly the month's total."""
+    """County finance confirms it funded the paying bank with exactly the month's total. Once,
+    also after the month has ended: the same confirmation again answers the month's state,
+    another reference is 409 naming the recorded one."""
     handle = await _month_handle(client, actor, county_code, period)
+    confirmation = FundingConfirmation(actor=actor, **body.model_dump())
+    if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
+        ended: PayrollState = await handle.query(PayrollWorkflow.get_state)
+        try:
+            check_funding(ended, confirmation)  # a repeat passes; anything else is refused
+        except ApplicationError as exc:
+            refusal = refusal_of(exc)
+            if refusal is None:
+                raise
+            raise RefusalError(refusal) from None
+        return ended
     await run_update(
         handle,
         PayrollWorkflow.confirm_funding,
-        FundingConfirmation(actor=actor, **body.model_dump()),
+        confirmation,
     )
     state: PayrollState = await handle.query(PayrollWorkflow.get_state)
     return state

@@ -79,6 +79,12 @@ async def test_backfill_fund_pay_and_download(
     r = await api.post(url, json={"amount": total, "reference": "BOF-1"}, headers=auth("finance"))
     assert r.status_code == 200, r.text
     await wait_for(lambda: _state(client, pid, PayrollStatus.RECONCILED), seconds=60)
+    await client.get_workflow_handle(pid).result()
+    # After the month has ended: the same confirmation is a repeat, another is 409 naming it.
+    r = await api.post(url, json={"amount": total, "reference": "BOF-1"}, headers=auth("finance"))
+    assert r.status_code == 200 and r.json()["funding_reference"] == "BOF-1", r.text
+    r = await api.post(url, json={"amount": total, "reference": "BOF-2"}, headers=auth("finance"))
+    assert r.status_code == 409 and "BOF-1" in r.text, r.text
 
     r = await api.get("/payroll/419901/2033-03", headers=auth("county"))
     assert r.status_code == 200, r.text
