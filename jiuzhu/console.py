@@ -35,6 +35,7 @@ CASE_KIND_NAMES_ZH: Mapping[CaseKind, str] = {
     CaseKind.COMPLAINT: "投诉举报",
     CaseKind.WARNING: "动态监测预警",
     CaseKind.REFERRAL: "转介",
+    CaseKind.RECOGNITION: "边缘/支出型认定年度复核",
     CaseKind.CAMPAIGN: "一次性补贴发放",
     CaseKind.LAUNCHER: "按计划启动",
 }

@@ -57,6 +57,7 @@ class CaseKind(StrEnum):
     COMPLAINT = "complaint"  # a complaint or report (投诉举报)
     WARNING = "warning"  # a monitoring warning's home visit (动态监测预警)
     REFERRAL = "referral"  # a referral to another department (一户一条救助链)
+    RECOGNITION = "recognition"  # a 低保边缘/刚性支出困难 recognition's yearly review
     CAMPAIGN = "campaign"  # a one-off subsidy campaign (一次性补贴发放), set by its starter
     LAUNCHER = "launcher"  # a scheduled run that only starts the period's canonical workflow
 

@@ -37,3 +37,10 @@ PAPER_MEET_VOID = "paper-meet-void"
 def light_history() -> bool:
     """True for executions started with this change (memoised by the SDK per execution)."""
     return workflow.patched(LIGHT_HISTORY)
+
+
+# 2026-11 (issue 14 item 6): the rules already written down. A 特困 entitlement loads the
+# self-care re-assessment period and, for a minor, the day the coverage age is reached (its
+# wake-up opens the in-school review); entitlements started before replay without either.
+TEKUN_SELF_CARE = "tekun-self-care-reassessment"
+TEKUN_MINOR_COVERAGE = "tekun-minor-coverage"

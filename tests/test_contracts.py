@@ -47,7 +47,7 @@ CASES: list[tuple[type[Any], str, set[str], set[str], set[str]]] = [
         E.ENTITLEMENT_WORKFLOW_TYPE,
         {
             E.REPORT_CHANGE, E.CLOSE_INVESTIGATION, E.RECORD_DEATH, E.RECORD_WORK_REFUSAL,
-            E.RECORD_MOVE_OUT,
+            E.RECORD_MOVE_OUT, E.RECORD_SELF_CARE_ASSESSMENT,
             E.CHANGE_CARD_ACCOUNT, E.RECORD_REVIEW_OUTCOME,
         },
         {E.GET_STATE},

@@ -8,6 +8,7 @@ from workflows.monitoring.workflow import MonitoringWarningWorkflow
 from workflows.payments.campaign import CampaignWorkflow
 from workflows.payments.daily_batch import DailyBankBatchWorkflow
 from workflows.payments.payroll import PayrollWorkflow
+from workflows.recognitions.workflow import RecognitionReviewWorkflow
 from workflows.recoveries.workflow import OverpaymentRecoveryWorkflow
 from workflows.referrals.workflow import ReferralWorkflow
 from workflows.supervision.complaint import ComplaintWorkflow
@@ -26,4 +27,5 @@ WORKFLOWS: list[type[Any]] = [
     ComplaintWorkflow,
     MonitoringWarningWorkflow,
     ReferralWorkflow,
+    RecognitionReviewWorkflow,
 ]

@@ -63,6 +63,9 @@ PASSTHROUGH_MODULES: tuple[str, ...] = (
     "workflows.referrals.contract",
     "workflows.referrals.models",
     "workflows.referrals.checks",
+    "workflows.recognitions.contract",
+    "workflows.recognitions.models",
+    "workflows.recognitions.checks",
 )
 
 

@@ -35,6 +35,7 @@ from api.validators import (
     Limit,
     Money,
     Offset,
+    OptionalFreeText,
     PaperDate,
     PayeeName,
     PositiveMoney,
@@ -42,6 +43,7 @@ from api.validators import (
 from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models import PaymentInstruction
 from jiuzhu.db.models_payments import EntitlementAccount, EntitlementNotice
+from rules.household import SelfCareAssessment
 from rules.id_number import validate_id_number
 from rules.reasons import ReasonCode
 from workflows.entitlements.contract import CardAccount
@@ -57,6 +59,8 @@ from workflows.entitlements.models import (
     ReviewOutcome,
     ReviewOutcomeKind,
     ReviewResult,
+    SelfCareReassessment,
+    SelfCareResult,
     TransferCheck,
     WorkRefusal,
     WorkRefusalResult,
@@ -158,6 +162,18 @@ class ReviewOutcomeIn(BaseModel):
     new_amount: PositiveMoney | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)
     per_capita_income: Money | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
     transfer_check: TransferCheck | None = None
+
+
+class SelfCareAssessmentIn(BaseModel):
+    """The re-assessment of a reported self-care change on the six activities (``true`` = the
+    person can do it), closing that change's investigation (特困办法 Art. 20–23)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    investigation_id: str = Field(min_length=1, max_length=40)
+    assessment: SelfCareAssessment
+    assessed_on: PaperDate | None = None
+    note_zh: OptionalFreeText = Field(default="", max_length=500)
 
 
 class WorkRefusalIn(BaseModel):
@@ -433,6 +449,34 @@ async def record_review_outcome(
         body,
         idempotency_key,
         ReviewResult,
+    )
+
+
+@router.post(
+    "/{entitlement_id}/self-care-assessments", status_code=201, response_model=SelfCareResult
+)
+async def record_self_care_assessment(
+    entitlement_id: str,
+    body: SelfCareAssessmentIn,
+    actor: Investigator,
+    db: DatabaseDep,
+    client: TemporalClientDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> SelfCareResult:
+    """特困: the re-assessment of a reported self-care change (report it first as a change of
+    kind ``self_care``: due within 10 working days, 特困办法 Art. 23); a new care tier changes
+    the care standard from the next month, with a written notice when the amount falls."""
+    return await run_step(
+        db,
+        client,
+        actor,
+        entitlement_id,
+        EntitlementWorkflow.record_self_care_assessment,
+        SelfCareReassessment(actor=actor, **body.model_dump()),
+        body,
+        idempotency_key,
+        SelfCareResult,
+        on=body.investigation_id,
     )
 
 

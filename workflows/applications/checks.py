@@ -310,6 +310,10 @@ class StepChecks:
         self.require(inp.actor, TOWNSHIP_OR_VILLAGE, "认定意愿")
         if s.edge_offer is None or not s.edge_offer.open:
             raise wrong_state("本案没有待答复的低保边缘/刚性支出困难认定告知")
+        if inp.single_person_consent is not None and not s.edge_offer.single_persons:
+            raise invalid("single_person_consent", "本案没有单人保告知")
+        if inp.single_person_consent and not inp.consent:
+            raise invalid("single_person_consent", "单人保以本户认定为低保边缘家庭为前提")
         return act_date(
             "answered_on",
             inp.answered_on,

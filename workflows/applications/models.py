@@ -68,6 +68,9 @@ class PriorCase(BaseModel):
     card_account: CardAccount | None = None
     consent_on: date
     consented_by: Actor
+    # 单人保 (低保办法 Art. 8): a 低保 case for one severely disabled or seriously ill member of
+    # a 低保边缘 household, assessed as a one-person household on their own income.
+    single_person: bool = False
 
 
 class ApplicationInput(BaseModel):
@@ -228,6 +231,18 @@ class FilingRecord(StepRecord):
     note_zh: str | None = None
 
 
+class SinglePersonOffer(BaseModel):
+    """单人保 (低保办法 Art. 8; 焦民〔2022〕154号 二: 对低保边缘家庭中的重度残疾人、重病患者采取
+    "单人户"方式纳入低保): a member of a refused 低保 household found 低保边缘 who qualifies
+    for 低保 alone — offered with the household's recognition."""
+
+    id_number: str
+    name: str
+    monthly_amount: Decimal
+    consent: bool | None = None
+    follow_on_case_id: str | None = None
+
+
 class EdgeOffer(BaseModel):
     """A refused applicant who fits 低保边缘 or 刚性支出困难 is told so (DOMAIN §3 step 9)."""
 
@@ -238,6 +253,7 @@ class EdgeOffer(BaseModel):
     answered_on: date | None = None
     expired: bool = False
     follow_on_case_id: str | None = None
+    single_persons: list[SinglePersonOffer] = Field(default_factory=list)
 
     @property
     def open(self) -> bool:
@@ -290,6 +306,7 @@ class ApplicationState(BaseModel):
     entitlement_workflow_id: str | None = None
     notices: list[NoticeRef] = Field(default_factory=list)
     edge_offer: EdgeOffer | None = None
+    single_person: bool = False  # a 单人保 follow-on case (PriorCase.single_person)
     closing: ClosingRecord | None = None
     revision: int = 0
     deadlines: list[Deadline] = Field(default_factory=list)
@@ -502,6 +519,9 @@ class DeliveryInput(DeliveryBody):
 class EdgeConsentBody(_Body):
     consent: bool
     answered_on: date | None = None
+    # 单人保 offered with the recognition: the answer for it (default: the same as ``consent``;
+    # it needs the household's recognition, so it cannot be given without it).
+    single_person_consent: bool | None = None
 
 
 class EdgeConsentInput(EdgeConsentBody):

@@ -107,6 +107,7 @@ def approval(
         issued_on=decision.on,
         applicant_name=state.applicant.name,
         programme=state.programme,
+        single_person=state.single_person,
         monthly_amount=decision.amount or Decimal("0.00"),
         members_covered=size,
         start_month=decision.start_month or decision.on,

@@ -3,6 +3,8 @@ input and raises a ``jiuzhu.refusals`` refusal (a non-retryable ``ApplicationErr
 anything is written. The workflow's Update validators call them; tests/entitlements/
 test_checks.py runs them without a server."""
 
+from datetime import timedelta
+
 from jiuzhu.contract import Actor, Role
 from jiuzhu.refusals import forbidden, invalid, not_found, wrong_state
 from rules.programmes import Programme
@@ -18,6 +20,7 @@ from workflows.entitlements.models import (
     MoveOut,
     ReviewOutcome,
     ReviewOutcomeKind,
+    SelfCareReassessment,
     WorkRefusal,
 )
 
@@ -51,6 +54,31 @@ def check_report_change(state: EntitlementState, inp: ChangeReport) -> None:
         raise invalid("member_id_number", "该身份证号码不是本户成员")
     if inp.kind is ChangeKind.DEATH and inp.member_id_number is None:
         raise invalid("member_id_number", "报告成员死亡须注明死亡成员")
+    if inp.kind is ChangeKind.SELF_CARE:
+        check_self_care_report(state)
+
+
+def check_self_care_report(state: EntitlementState) -> None:
+    """特困办法 Art. 23: a change in self-care ability concerns a 特困 person; one re-assessment
+    at a time."""
+    if state.programme is not Programme.TEKUN:
+        raise invalid("kind", "生活自理能力变化仅适用于特困人员救助供养")
+    if any(i.kind is ChangeKind.SELF_CARE and i.closed_at is None for i in state.investigations):
+        raise wrong_state("已有待完成的生活自理能力复核评估")
+
+
+def check_self_care_assessment(state: EntitlementState, inp: SelfCareReassessment) -> None:
+    """特困办法 Art. 20–23: the township (or county) records the re-assessment of an open
+    self-care change on the six activities."""
+    check_actor(state, inp.actor, INVESTIGATORS)
+    check_open(state)
+    inv = investigation(state, inp.investigation_id)
+    if inv is None or inv.kind is not ChangeKind.SELF_CARE:
+        raise not_found(f"没有生活自理能力变化调查{inp.investigation_id}", "investigation_id")
+    if inv.closed_at is not None:
+        raise wrong_state("该生活自理能力复核评估已办结")
+    if inp.assessed_on is not None and inp.assessed_on < inv.opened_at.date() - timedelta(days=1):
+        raise invalid("assessed_on", "评估日期不能早于报告生活自理能力变化的日期")
 
 
 def check_close_investigation(state: EntitlementState, inp: InvestigationClose) -> None:

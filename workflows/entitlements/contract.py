@@ -43,6 +43,7 @@ RECORD_WORK_REFUSAL = "record_work_refusal"
 RECORD_MOVE_OUT = "record_move_out"
 CHANGE_CARD_ACCOUNT = "change_card_account"
 RECORD_REVIEW_OUTCOME = "record_review_outcome"
+RECORD_SELF_CARE_ASSESSMENT = "record_self_care_assessment"  # 特困办法 Art. 20–23
 
 
 def entitlement_workflow_id(household_id: str, programme: str) -> str:

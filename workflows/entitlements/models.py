@@ -26,6 +26,7 @@ from activities.entitlements.models import (
 from jiuzhu.areas import AreaRef
 from jiuzhu.contract import Actor
 from jiuzhu.records import TimelineEntry
+from rules.household import CareTier, SelfCareAssessment
 from rules.periods import Period, calendar_days, months, working_days
 from rules.programmes import Programme
 from rules.reasons import ReasonCode
@@ -79,6 +80,7 @@ class ChangeKind(StrEnum):
     PRISON = "prison"
     MILITARY_SERVICE = "military_service"
     DATA_FLAG = "data_flag"
+    SELF_CARE = "self_care"  # 特困: self-care ability changed (特困办法 Art. 23)
 
 
 CHANGE_NAMES_ZH: dict[ChangeKind, str] = {
@@ -89,6 +91,7 @@ CHANGE_NAMES_ZH: dict[ChangeKind, str] = {
     ChangeKind.PRISON: "成员服刑",
     ChangeKind.MILITARY_SERVICE: "成员服兵役",
     ChangeKind.DATA_FLAG: "数据比对预警",
+    ChangeKind.SELF_CARE: "生活自理能力变化",
 }
 
 
@@ -96,6 +99,7 @@ class ReviewKind(StrEnum):
     PERIODIC = "periodic"  # 定期核查 (低保办法 Art. 31)
     DEATH = "death"  # household review within 3 months of a member's death
     CHANGE = "change"  # after an investigation of a reported change
+    COVERAGE_AGE = "coverage_age"  # 特困 minor reaches the coverage age (18): still in school?
 
 
 class ReviewOutcomeKind(StrEnum):
@@ -174,6 +178,12 @@ class EntitlementState(BaseModel):
     review: ReviewTask | None = None
     past_reviews: int = 0
     investigations: list[Investigation] = Field(default_factory=list)
+    # 特困 (patched, issue 14 item 6): the re-assessment period of a reported self-care change
+    # (特困办法 Art. 23) and the day a minor reaches the coverage age (Art. 24–27 as summarised
+    # in DOMAIN §4: covered to 18, longer while in school); ``None`` on cases recorded before.
+    self_care_reassessment: Period | None = None
+    coverage_until: date | None = None
+    self_care_assessments: list["SelfCareRecord"] = Field(default_factory=list)
     termination_publicity_until: date | None = None
     termination_reason_zh: str | None = None
     transfer_check: TransferCheck | None = None
@@ -195,6 +205,21 @@ class EntitlementState(BaseModel):
 
     def member(self, id_number: str) -> MemberShare | None:
         return next((m for m in self.members if m.id_number == id_number), None)
+
+
+class SelfCareRecord(BaseModel):
+    """One self-care re-assessment (生活自理能力复核评估, 特困办法 Art. 20–23)."""
+
+    investigation_id: str
+    assessed_on: date
+    assessed_by: Actor
+    previous_tier: CareTier | None
+    care_tier: CareTier
+    unable_count: int
+    effective_from: date | None  # first month of the new care standard; None: tier unchanged
+
+
+EntitlementState.model_rebuild()
 
 
 class EntitlementInput(ApprovedCase):
@@ -274,6 +299,25 @@ class MoveOutResult(BaseModel):
     id_number: str
     next_amount: Decimal | None
     effective_from: date
+    notice_id: str | None = None
+
+
+class SelfCareReassessment(BaseModel):
+    """``record_self_care_assessment`` input: the re-assessment of a reported self-care change
+    on the six activities (特困办法 Art. 20–23), closing that change's investigation."""
+
+    actor: Actor
+    investigation_id: str = Field(min_length=1, max_length=40)
+    assessment: SelfCareAssessment
+    assessed_on: date | None = None  # the paper date of the assessment (default: today)
+    note_zh: str = Field(default="", max_length=500)
+
+
+class SelfCareResult(BaseModel):
+    previous_tier: CareTier | None
+    care_tier: CareTier
+    next_amount: Decimal | None
+    effective_from: date | None
     notice_id: str | None = None
 
 

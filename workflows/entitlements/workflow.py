@@ -33,7 +33,9 @@ with workflow.unsafe.imports_passed_through():
     from jiuzhu.clock import beijing_date, start_of_day, workflow_today
     from jiuzhu.contract import Actor, CaseKind, Role
     from jiuzhu.records import AuditRecord, TimelineEntry
+    from jiuzhu.versions import TEKUN_MINOR_COVERAGE, TEKUN_SELF_CARE
     from rules.calendar import add_months
+    from rules.household import age_on
     from rules.periods import Period, PeriodUnit, months
     from rules.programmes import Programme
     from workflows.deadlines.contract import CALENDAR_CHANGED, CalendarChanged
@@ -64,6 +66,8 @@ with workflow.unsafe.imports_passed_through():
         ReviewKind,
         ReviewOutcome,
         ReviewResult,
+        SelfCareReassessment,
+        SelfCareResult,
         SummaryRequest,
         WorkRefusal,
         WorkRefusalResult,
@@ -79,6 +83,7 @@ WAKE_END = "entitlement:end"  # the first day after the last payable month
 WAKE_PUBLICITY = "entitlement:publicity"  # the day after a 特困 termination publicity
 WAKE_AMOUNT = "entitlement:amount"  # the first month of an adjusted amount
 WAKE_REVIEW = "entitlement:review"  # the periodic review is due
+WAKE_COVERAGE = "entitlement:coverage"  # a 特困 minor reaches the coverage age (18)
 
 
 @workflow.defn(name=ENTITLEMENT_WORKFLOW_TYPE)
@@ -194,6 +199,10 @@ class EntitlementWorkflow:
         )
         self._wake(WAKE_AMOUNT, s.next_amount_from)
         self._wake(WAKE_REVIEW, s.next_review if self._review_due_pending() else None)
+        if s.coverage_until is not None or self.alarm.get(WAKE_COVERAGE) is not None:
+            # Only 特困 minors enrolled after ``TEKUN_MINOR_COVERAGE`` ever set it.
+            coverage = s.coverage_until if self._review_due_pending() else None
+            self._wake(WAKE_COVERAGE, coverage)
 
     def _wake(self, key: str, day: date | None) -> None:
         if day is None:
@@ -223,6 +232,12 @@ class EntitlementWorkflow:
         if s.next_amount_from is not None and today >= s.next_amount_from:
             fold_next_amount(s)
             await self.record("amount_changed", None, f"本月起发放{s.payable_amount}元")
+        if (
+            s.coverage_until is not None
+            and today >= s.coverage_until
+            and self._review_due_pending()
+        ):
+            await review.open_coverage_review(self)
         if self._review_due_pending() and today >= s.next_review:
             await review.open_review(self, ReviewKind.PERIODIC, "定期核查（低保办法第三十一条）")
         await self.book.on_wake([k for k in due if self.book.owns(k)])
@@ -246,10 +261,32 @@ class EntitlementWorkflow:
         if s.programme is Programme.DIBAO_EDGE:
             s.review_every = policy.edge_review  # 边缘家庭: reviewed yearly (seed 000)
             s.next_review = add_months(s.start_month, self.review_months())
-        elif s.programme is Programme.RIGID_EXPENSE:
+        if s.programme is Programme.TEKUN:
+            self._load_tekun_terms(policy.self_care_reassessment, policy.tekun_minor_coverage_age)
+        if s.programme is Programme.RIGID_EXPENSE:
             # 刚性支出困难: recognition valid ≤ 12 months, then re-apply (no review).
             validity = termination.in_months(policy.rigid_expense_validity)
             s.end_month = add_months(s.start_month, validity - 1)
+
+    def _load_tekun_terms(self, reassessment: Period, coverage_age: int) -> None:
+        """特困 (issue 14 item 6, patched): the self-care re-assessment period (特困办法
+        Art. 23) and, for a person under the coverage age, the day they reach it — covered to
+        18, longer while in school (特困办法, DOMAIN §4): that day opens the in-school review."""
+        s = self.state
+        if workflow.patched(TEKUN_SELF_CARE):
+            s.self_care_reassessment = reassessment
+        person = self.inp.household.applicant
+        if age_on(person.birth_date, s.start_month) < coverage_age and workflow.patched(
+            TEKUN_MINOR_COVERAGE
+        ):
+            born = person.birth_date
+            year = born.year + coverage_age
+            # Born on 29 February: the birthday is 1 March in a common year.
+            s.coverage_until = (
+                date(year, born.month, born.day)
+                if not (born.month == 2 and born.day == 29)
+                else date(year, 3, 1)
+            )
 
     # --- queries and signals -------------------------------------------------------------
     @workflow.query(name=GET_STATE)
@@ -326,6 +363,20 @@ class EntitlementWorkflow:
     @record_move_out.validator
     def _validate_move_out(self, inp: MoveOut) -> None:
         checks.check_move_out(self.state, inp)
+
+    @workflow.update
+    async def record_self_care_assessment(self, inp: SelfCareReassessment) -> SelfCareResult:
+        """特困办法 Art. 20–23: the re-assessment of a reported self-care change; a new care
+        tier changes the care standard from the next month."""
+        await workflow.wait_condition(lambda: self.ready)
+        async with self.lock:
+            result = await changes.record_self_care_assessment(self, inp)
+            self._arm()
+            return result
+
+    @record_self_care_assessment.validator
+    def _validate_self_care(self, inp: SelfCareReassessment) -> None:
+        checks.check_self_care_assessment(self.state, inp)
 
     @workflow.update
     async def change_card_account(self, inp: CardAccountChange) -> None:

@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.applications.notices import DeliveryRecord, NoticeActivities
     from jiuzhu.contract import Role
     from rules.policy import Policy
-    from rules.programmes import PROGRAMME_SHORT_NAMES_ZH
+    from rules.programmes import PROGRAMME_SHORT_NAMES_ZH, Programme
     from rules.reasons import REASON_BASIS
     from workflows.applications import notices
     from workflows.applications.checks import REFUSAL_KINDS
@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         EdgeOffer,
         EndReviewInput,
         RefusalReason,
+        SinglePersonOffer,
         StepResult,
         WithdrawInput,
     )
@@ -45,6 +46,11 @@ with workflow.unsafe.imports_passed_through():
         measures,
         outcome_for,
     )
+
+
+# 2026-11 (issue 14 item 6): a refused 低保 household found 低保边缘 with a member who qualifies
+# for 单人保 is offered it with the recognition; cases refused before replay without it.
+SINGLE_PERSON_OFFER = "single-person-offer"
 
 
 class ClosingSteps(ApplicationCase):
@@ -97,10 +103,24 @@ class ClosingSteps(ApplicationCase):
         offered = edge_offer_programme(s.assessment, s.programme) if s.assessment else None
         if offered is not None:
             reply_by = notices.reply_by(max(on, self._today()), EDGE_REPLY_DAYS)
-            edge = await self._issue(
-                notices.edge_recognition(s, policy, offered, self._today(), reply_by), inp.actor
+            singles = self._single_person_offers(offered)
+            letter = notices.edge_recognition(s, policy, offered, self._today(), reply_by)
+            if singles:
+                letter = letter.model_copy(
+                    update={
+                        "benefits": [
+                            *letter.benefits,
+                            *(f"{p.name}可按“单人户”纳入最低生活保障（单人保）" for p in singles),
+                        ]
+                    }
+                )
+            edge = await self._issue(letter, inp.actor)
+            s.edge_offer = EdgeOffer(
+                programme=offered,
+                notice_id=edge.notice_id,
+                reply_by=reply_by,
+                single_persons=singles,
             )
-            s.edge_offer = EdgeOffer(programme=offered, notice_id=edge.notice_id, reply_by=reply_by)
         self._rearm()
         await self._record(
             "decision",
@@ -111,6 +131,10 @@ class ClosingSteps(ApplicationCase):
                 f"。经核对符合{PROGRAMME_SHORT_NAMES_ZH[offered]}条件，已告知申请人"
                 if offered
                 else ""
+            )
+            + "".join(
+                f"；{p.name}符合单人保条件（月{p.monthly_amount}元），已一并告知"
+                for p in (s.edge_offer.single_persons if s.edge_offer else [])
             ),
             on=on,
             evidence=self._decision_evidence(),
@@ -119,6 +143,32 @@ class ClosingSteps(ApplicationCase):
             refusal_notice_id=ref.notice_id,
             edge_offer=offered.value if offered else None,
         )
+
+    def _single_person_offers(self, offered: Programme) -> list[SinglePersonOffer]:
+        """单人保 (低保办法 Art. 8; seed 002 焦民〔2022〕154号 二; seed 003 晋民发〔2022〕38号
+        一.1): a refused 低保 household found 低保边缘 whose severely disabled or seriously ill
+        member qualifies for 低保 on their own income (the means test's single-person
+        outcome, policy ``single_person_dibao_disabilities`` and
+        ``single_person_dibao_serious_illness``) is offered 单人保 for that member with the
+        recognition. Cases refused before replay without it (``SINGLE_PERSON_OFFER``)."""
+        s = self.state
+        if s.programme is not Programme.DIBAO or offered is not Programme.DIBAO_EDGE:
+            return []
+        if s.assessment is None or s.verified_household is None:
+            return []
+        eligible = [o for o in s.assessment.single_person_outcomes() if o.eligible]
+        if not eligible or not workflow.patched(SINGLE_PERSON_OFFER):
+            return []
+        names = {m.id_number: m.name for m in s.verified_household.members}
+        return [
+            SinglePersonOffer(
+                id_number=o.member_id_number,
+                name=names.get(o.member_id_number, ""),
+                monthly_amount=o.monthly_amount,
+            )
+            for o in eligible
+            if o.member_id_number
+        ]
 
     # --- 送达 -----------------------------------------------------------------------------------
     @workflow.update

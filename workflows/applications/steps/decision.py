@@ -48,6 +48,16 @@ with workflow.unsafe.imports_passed_through():
         ApprovedCase,
         entitlement_workflow_id,
     )
+    from workflows.recognitions.contract import (
+        RECOGNITION_PROGRAMMES,
+        RECOGNITION_WORKFLOW_TYPE,
+        RecognisedCase,
+        recognition_workflow_id,
+    )
+
+# 2026-11 (issue 14 item 6): an approved 低保边缘/刚性支出困难 recognition starts its yearly
+# review (``workflows.recognitions``); recognitions approved before replay without it.
+RECOGNITION_REVIEW = "recognition-review"
 
 
 def decided_by(actor: Actor) -> Literal["county", "township"]:
@@ -226,6 +236,54 @@ class DecisionSteps(ApplicationCase):
             # update and the run end in the workflow task that sees the child started (a child
             # that ends at once cannot then reject the application's completion).
             await self._start_entitlement(entitlement)
+        if (
+            s.programme in RECOGNITION_PROGRAMMES
+            and s.status is ApplicationStatus.APPROVED
+            and workflow.patched(RECOGNITION_REVIEW)
+        ):
+            await self._start_recognition_review(decision)
+
+    async def _start_recognition_review(self, decision: DecisionRecord) -> None:
+        """Seed 000 (豫政办〔2022〕103号 二(二)): 低保边缘/支出型困难 households are reviewed
+        yearly from the recognition date — a child workflow that outlives the application
+        (parent-close policy ABANDON), one per household and programme."""
+        s = self.state
+        head = next((m for m in s.members if m.relation == "applicant"), s.members[0])
+        size = len(s.verified_household.members) if s.verified_household else len(s.members)
+        child_id = recognition_workflow_id(s.household_id, s.programme.value)
+        text = case_static(
+            CaseKind.RECOGNITION,
+            area_code=s.area_code,
+            programme=s.programme.value,
+            applicant_name=head.name,
+        )
+        try:
+            await workflow.start_child_workflow(
+                RECOGNITION_WORKFLOW_TYPE,
+                RecognisedCase(
+                    application_id=s.application_id,
+                    household_id=s.household_id,
+                    programme=s.programme,
+                    area_code=s.area_code,
+                    recognised_on=decision.on,
+                    recognised_at=decision.at,
+                    recognised_by=decision.actor,
+                    applicant_name=head.name,
+                    applicant_id_number=head.id_number,
+                    household_size=size,
+                    policy_version_id=s.policy_version_id or "",
+                ),
+                id=child_id,
+                task_queue=workflow.info().task_queue,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                static_summary=text.summary,
+                static_details=text.details,
+            )
+        except WorkflowAlreadyStartedError:
+            workflow.logger.warning(
+                "recognition review already running", extra={"recognition_workflow_id": child_id}
+            )
 
     def _approved_case(
         self, decision: DecisionRecord, policy: Policy, can_work: bool
@@ -242,6 +300,7 @@ class DecisionSteps(ApplicationCase):
             application_id=s.application_id,
             household_id=s.household_id,
             programme=s.programme,
+            single_person=s.single_person,
             area_code=s.area_code,
             household=household,
             monthly_amount=decision.amount or Decimal("0.00"),

@@ -14,10 +14,12 @@ from workflows.applications.case import ApplicationCase
 
 with workflow.unsafe.imports_passed_through():
     from jiuzhu.console import applicant_name, case_static
-    from jiuzhu.contract import Actor, CaseKind
+    from jiuzhu.contract import Actor, CaseKind, household_id_for
+    from rules.household import Household, Relation
     from rules.programmes import PROGRAMME_SHORT_NAMES_ZH, Programme
     from workflows.applications.contract import (
         WORKFLOW_TYPE,
+        ApplicantMember,
         ApplicationStatus,
         application_workflow_id,
         initial_search_attributes,
@@ -27,9 +29,10 @@ with workflow.unsafe.imports_passed_through():
         EdgeConsentInput,
         EdgeOffer,
         PriorCase,
+        SinglePersonOffer,
         StepResult,
     )
-    from workflows.applications.rules import EDGE_RECOGNITION
+    from workflows.applications.rules import DECISION, EDGE_RECOGNITION
 
 
 class FollowOnSteps(ApplicationCase):
@@ -47,17 +50,36 @@ class FollowOnSteps(ApplicationCase):
             offer.answered_on = on
             if inp.consent:
                 await self._start_follow_on(offer, on, inp.actor)
+            singles = (
+                inp.consent if inp.single_person_consent is None else inp.single_person_consent
+            )
+            for i, person in enumerate(offer.single_persons, start=1):
+                person.consent = singles
+                if singles:
+                    await self._start_single_person(person, i, on, inp.actor)
             self._rearm()
             name = PROGRAMME_SHORT_NAMES_ZH[offer.programme]
+            text = (
+                f"申请人同意认定为{name}家庭，转入认定案件{offer.follow_on_case_id}"
+                if inp.consent
+                else f"申请人不同意认定为{name}家庭"
+            )
+            for person in offer.single_persons:
+                text += (
+                    f"；同意{person.name}按单人户申请低保，转入案件{person.follow_on_case_id}"
+                    if person.consent
+                    else f"；不同意{person.name}按单人户申请低保"
+                )
             await self._record(
                 "edge_consent",
                 inp.actor,
-                f"申请人同意认定为{name}家庭，转入认定案件{offer.follow_on_case_id}"
-                if inp.consent
-                else f"申请人不同意认定为{name}家庭",
+                text,
                 on=on,
                 consent=inp.consent,
                 follow_on_case_id=offer.follow_on_case_id,
+                single_person_case_ids=[
+                    p.follow_on_case_id for p in offer.single_persons if p.follow_on_case_id
+                ],
             )
         return self._result()
 
@@ -117,6 +139,70 @@ class FollowOnSteps(ApplicationCase):
         offer.follow_on_case_id = follow_id
         s.linked_case_id = follow_id
 
+    async def _start_single_person(
+        self, person: SinglePersonOffer, index: int, on: date, actor: Actor
+    ) -> None:
+        """单人保 (低保办法 Art. 8): a 低保 case for the member alone — a one-person household
+        (their own income; the household's assets and rigid spending stay with the household,
+        as in the means test's single-person outcome), linked to the refused case, starting
+        accepted with its investigation and verification. The card account is the member's,
+        given at the decision."""
+        s = self.state
+        assert s.verified_household and s.assessment and s.verification
+        member = next(m for m in s.verified_household.members if m.id_number == person.id_number)
+        alone = Household(members=[member.model_copy(update={"relation": Relation.APPLICANT})])
+        follow_id = f"{s.application_id}-S{index}"
+        child = ApplicationInput(
+            application_id=follow_id,
+            programme=Programme.DIBAO,
+            area_code=s.area_code,
+            household_id=household_id_for(member.id_number, s.area_code),
+            members=[
+                ApplicantMember(
+                    name=member.name, id_number=member.id_number, relation=Relation.APPLICANT
+                )
+            ],
+            submitted_by=actor,
+            submitted_at=workflow.now(),
+            applied_on=on,
+            linked_case_id=s.application_id,
+            prior=PriorCase(
+                household=alone,
+                verified_household=alone,
+                assessment=s.assessment,
+                verification=s.verification,
+                relatives_matches=s.relatives_matches,
+                county_visits=s.county_visits,
+                card_account=None,
+                consent_on=on,
+                consented_by=actor,
+                single_person=True,
+            ),
+        )
+        text = case_static(
+            CaseKind.APPLICATION,
+            area_code=child.area_code,
+            programme=child.programme.value,
+            applicant_name=member.name,
+        )
+        try:
+            await workflow.start_child_workflow(
+                WORKFLOW_TYPE,
+                child,
+                id=application_workflow_id(follow_id),
+                task_queue=workflow.info().task_queue,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=initial_search_attributes(
+                    child, ApplicationStatus.AWAITING_DECISION.value
+                ),
+                static_summary=text.summary,
+                static_details=text.details,
+            )
+        except WorkflowAlreadyStartedError:
+            workflow.logger.warning("单人保 case already started", extra={"case": follow_id})
+        person.follow_on_case_id = follow_id
+
     async def _open_follow_on(self, inp: ApplicationInput, prior: PriorCase) -> None:
         """A follow-on recognition case starts accepted, with the refused case's investigation
         and verification, and must be decided within 3 working days of the consent."""
@@ -132,6 +218,33 @@ class FollowOnSteps(ApplicationCase):
         s.card_account = prior.card_account
         s.file_received_on = prior.consent_on
         s.status = ApplicationStatus.AWAITING_DECISION
+        if prior.single_person:
+            # 单人保 is a 低保 case for one person on their own income: its means test is the
+            # one-person household's (the data verified once), and the county decides within
+            # the 低保 decision period.
+            s.single_person = True
+            assessed = await self._assess(
+                prior.household, prior.verification.results, prior.consent_on
+            )
+            s.assessment = assessed.assessment
+            s.verified_household = assessed.verified_household
+            await self._deadline(
+                DECISION,
+                "单人保审核确认",
+                prior.consent_on,
+                policy.decision_period(Programme.DIBAO),
+                self._decider_level(),
+                "低保办法 第八条、第二十条",
+            )
+            await self._record(
+                "accept",
+                prior.consented_by,
+                f"经申请人同意，由案件{inp.linked_case_id}转入单人保审核确认"
+                f"（政策版本{policy.version_id}）",
+                on=prior.consent_on,
+                linked_case_id=inp.linked_case_id,
+            )
+            return
         name = PROGRAMME_SHORT_NAMES_ZH[s.programme]
         await self._deadline(
             EDGE_RECOGNITION,

@@ -6,6 +6,7 @@ suitable work cuts that person's share from next month with a written notice (�
 Art. 34); the county records a new card account. Workflow code only."""
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from temporalio import workflow
@@ -14,11 +15,13 @@ from jiuzhu.calls import call
 from workflows.entitlements.steps import review
 
 with workflow.unsafe.imports_passed_through():
+    from activities.policy import PolicyActivities, PolicyRequest
     from activities.recoveries.activities import RecoveryActivities
     from activities.recoveries.models import OpenRecoveryRequest, OpenRecoveryResult
-    from jiuzhu.clock import workflow_today
+    from jiuzhu.clock import beijing_date, workflow_today
     from jiuzhu.contract import Actor
     from rules.calendar import add_months
+    from rules.household import CARE_TIER_NAMES_ZH, CareTier, self_care_tier
     from workflows.entitlements.amounts import recompute_payable, share_amount
     from workflows.entitlements.checks import investigation
     from workflows.entitlements.contract import ShareStatus
@@ -38,6 +41,9 @@ with workflow.unsafe.imports_passed_through():
         MoveOutResult,
         NoticeReason,
         ReviewKind,
+        SelfCareReassessment,
+        SelfCareRecord,
+        SelfCareResult,
         WorkRefusal,
         WorkRefusalResult,
     )
@@ -46,6 +52,7 @@ if TYPE_CHECKING:
     from workflows.entitlements.workflow import EntitlementWorkflow
 
 DIBAO_BASIS = "《最低生活保障审核确认办法》（民发〔2021〕57号）"
+TEKUN_BASIS = "《特困人员认定办法》（民发〔2021〕43号）"
 # A death dated before payments already made opens an overpayment receivable (issue 11 item 3).
 RECOVERY_ON_DEATH = "entitlement-recovery-on-death"
 
@@ -65,9 +72,19 @@ async def report_change(case: "EntitlementWorkflow", inp: ChangeReport) -> Chang
             deadline_name=deadline_name,
         )
     )
-    await case.book.start(
-        case.spec(deadline_name, f"{CHANGE_NAMES_ZH[inp.kind]}调查核实", CHANGE_INVESTIGATION)
-    )
+    if inp.kind is ChangeKind.SELF_CARE:
+        # 特困办法 Art. 23: re-assessed within the policy's ``self_care_reassessment`` (10
+        # working days) of the report; only new reports reach this branch.
+        spec = case.spec(
+            deadline_name,
+            "生活自理能力复核评估",
+            s.self_care_reassessment or CHANGE_INVESTIGATION,
+        ).model_copy(update={"basis": "特困办法 Art. 23"})
+    else:
+        spec = case.spec(
+            deadline_name, f"{CHANGE_NAMES_ZH[inp.kind]}调查核实", CHANGE_INVESTIGATION
+        )
+    await case.book.start(spec)
     await case.record(
         "change_reported",
         inp.actor,
@@ -308,4 +325,91 @@ async def change_card_account(case: "EntitlementWorkflow", inp: CardAccountChang
         "变更社保卡账户",
         old_account=old[-4:],
         new_account=inp.card_account.account_number[-4:],
+    )
+
+
+async def record_self_care_assessment(
+    case: "EntitlementWorkflow", inp: SelfCareReassessment
+) -> SelfCareResult:
+    """特困办法 Art. 20–23: the re-assessment of a reported self-care change on the six
+    activities (all able → self-care; ≤ 3 unable → partly lost; ≥ 4 → fully lost) closes the
+    change's investigation and meets its deadline on the assessment's paper date. A new tier
+    changes the care standard (照料护理标准, policy ``tekun_care_*``) from the next month —
+    the household amount moves by the difference of the two standards — with a written notice
+    when the amount falls (低保办法 Art. 32 by analogy; 特困办法 Art. 23)."""
+    s = case.state
+    inv = investigation(s, inp.investigation_id)
+    assert inv is not None  # the validator checked
+    today = workflow_today()
+    on = inp.assessed_on or today
+    tier = self_care_tier(inp.assessment)
+    previous = CareTier(s.care_tier) if s.care_tier else None
+    unable = inp.assessment.unable_count()
+    finding = f"生活自理能力复核评估：{unable}项不能达到，{CARE_TIER_NAMES_ZH[tier]}"
+    inv.closed_at = workflow.now()
+    inv.closed_by = inp.actor
+    inv.finding_zh = finding + (f"（{inp.note_zh}）" if inp.note_zh else "")
+    await case.book.meet(inv.deadline_name, on=on)
+    effective = None
+    notice_id = None
+    if tier is not (previous or CareTier.SELF_CARE):
+        policy = await call(
+            PolicyActivities.policy_in_force,
+            PolicyRequest(area_code=s.area.code, on=beijing_date(s.approved_at)),
+        )
+        before = policy.tekun_care_supplement(previous or CareTier.SELF_CARE)
+        after = policy.tekun_care_supplement(tier)
+        effective = add_months(today.replace(day=1), 1)
+        base = s.next_monthly_amount if s.next_monthly_amount is not None else s.monthly_amount
+        paid_now = s.next_amount if s.next_amount is not None else s.payable_amount
+        s.next_monthly_amount = max(base + after - before, Decimal("0.00"))
+        s.next_amount = share_amount(s, s.next_monthly_amount)
+        s.next_amount_from = effective
+        if s.next_amount < paid_now:
+            notice_id = await case.notice(
+                "reduction",
+                effective,
+                [
+                    NoticeReason(
+                        text_zh=f"经生活自理能力复核评估，{CARE_TIER_NAMES_ZH[tier]}，"
+                        "相应调整照料护理标准",
+                        basis=f"{TEKUN_BASIS}第二十条至第二十三条",
+                    )
+                ],
+                previous_amount=paid_now,
+                new_amount=s.next_amount,
+            )
+    s.care_tier = tier.value
+    s.self_care_assessments.append(
+        SelfCareRecord(
+            investigation_id=inv.investigation_id,
+            assessed_on=on,
+            assessed_by=inp.actor,
+            previous_tier=previous,
+            care_tier=tier,
+            unable_count=unable,
+            effective_from=effective,
+        )
+    )
+    await case.record(
+        "self_care_assessed",
+        inp.actor,
+        finding
+        + (
+            f"，自{effective:%Y年%m月}起按新的照料护理标准每月发放{s.next_amount}元"
+            if effective
+            else "，照料护理标准不变"
+        ),
+        investigation_id=inv.investigation_id,
+        care_tier=tier.value,
+        previous_tier=previous.value if previous else None,
+        on=on.isoformat(),
+        notice_id=notice_id,
+    )
+    return SelfCareResult(
+        previous_tier=previous,
+        care_tier=tier,
+        next_amount=s.next_amount if effective else None,
+        effective_from=effective,
+        notice_id=notice_id,
     )

@@ -50,10 +50,30 @@ async def open_review(
         deadline_name=name,
     )
     if deadline:
-        label = "定期核查" if kind is ReviewKind.PERIODIC else "复核"
+        label = {
+            ReviewKind.PERIODIC: "定期核查",
+            ReviewKind.COVERAGE_AGE: "年满18周岁在校核查",
+        }.get(kind, "复核")
         await case.book.start(case.spec(name, label, REVIEW_COMPLETION))
     await case.record("review_opened", None, reason_zh, review_id=review_id, kind=kind.value)
     return review_id
+
+
+async def open_coverage_review(case: "EntitlementWorkflow") -> str:
+    """特困 minors (特困办法, DOMAIN §4 termination): support covers a minor to the coverage age
+    (policy ``tekun_minor_coverage_age``, 18) and longer while in school. On that day the
+    entitlement opens a review with its completion deadline: the township checks schooling and
+    the county decides — continue (in school; later periodic reviews check it again) or stop
+    (7-day publicity first, 特困办法 Art. 24–27)."""
+    s = case.state
+    assert s.coverage_until is not None
+    age = s.coverage_until.year - case.inp.household.applicant.birth_date.year
+    return await open_review(
+        case,
+        ReviewKind.COVERAGE_AGE,
+        f"特困人员于{s.coverage_until:%Y年%m月%d日}年满{age}周岁，核查是否仍在校就读"
+        "（在校就读的可继续享受救助供养）",
+    )
 
 
 async def decide(case: "EntitlementWorkflow", inp: ReviewOutcome) -> ReviewResult:
@@ -102,6 +122,8 @@ async def decide(case: "EntitlementWorkflow", inp: ReviewOutcome) -> ReviewResul
     await case.book.meet("death_review")
     if task.kind is ReviewKind.PERIODIC:
         s.next_review = add_months(s.next_review, case.review_months())
+    if task.kind is ReviewKind.COVERAGE_AGE:
+        s.coverage_until = None  # decided: in school (continue) or ending (stop)
     s.review = None
     await case.record(
         "review_decided",
