@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 from html import escape
 
+from rules.authorities import village_name
 from rules.programmes import PROGRAMME_SHORT_NAMES_ZH, Programme
 
 
@@ -44,7 +45,8 @@ class PublicListing:
 
     @property
     def title(self) -> str:
-        return f"社会救助对象长期公示（{self.village_code}）"
+        """``社会救助对象长期公示（东街社区）``: the village's name from the area registry."""
+        return f"社会救助对象长期公示（{village_name(self.village_code)}）"
 
     @property
     def total(self) -> Decimal:

@@ -13,10 +13,12 @@ from sqlmodel import Session
 
 from activities.monitoring.listing import render_listing_pdf, village_listing
 from api.deps import SessionDep, SettingsDep, ensure_area, require_roles
-from jiuzhu.areas import AreaRef
+from api.errors import field_error
 from jiuzhu.clock import beijing_today
 from jiuzhu.contract import Actor, Role
 from jiuzhu.policy_store import policy_in_force
+from rules.areas import is_known_area
+from rules.authorities import township_authority_name
 from rules.listing import PublicListing, render_listing_html
 
 router = APIRouter(prefix="/listings", tags=["listings"])
@@ -35,15 +37,17 @@ VillageCode = Annotated[str, Path(pattern=r"^\d{12}$", description="村/社区�
 def _listing(
     session: Session, actor: Actor, village_code: str, policies_dir: PathLike
 ) -> PublicListing:
+    # The registry names sample villages only: a village of a registered township is accepted.
+    if not (is_known_area(village_code) or is_known_area(village_code[:9])):
+        raise field_error("village_code", f"未知的村（社区）代码{village_code}")
     ensure_area(actor, village_code)
     today = beijing_today()
     policy = policy_in_force(session.get_bind(), policies_dir, village_code, today)  # type: ignore[arg-type]
-    area = AreaRef.of(village_code)
     return village_listing(
         session,
         village_code,
         today,
-        authority=f"{area.township}乡镇人民政府（街道办事处）",
+        authority=township_authority_name(village_code),
         hotline=policy.complaints_hotline,
     )
 

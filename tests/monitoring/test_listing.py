@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 
 from jiuzhu.contract import Role
 from jiuzhu.settings import Settings
+from rules.authorities import township_authority_name
 from tests.conftest import auth
 from tests.entitlements.helpers import (
     account_row,
@@ -54,6 +55,10 @@ async def test_village_listing_follows_cases_and_hides_identities(
     r = await api.get(url, headers=auth("township"))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), r.text
     assert "王*山" in r.text and "600.00" in r.text and "共1户" in r.text
+    assert township_authority_name(VILLAGE) in r.text and "乡镇人民政府（街道办事处）" not in r.text
+    assert f"（{VILLAGE}）" not in r.text  # the title names the village, not its code
+    r404 = await api.get("/listings/419999001001", headers=auth("county"))
+    assert r404.status_code in (403, 422)
 
     # A case that starts is on it at once.
     h2 = await start_entitlement(client, settings.task_queue, second)
