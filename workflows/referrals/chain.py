@@ -30,13 +30,16 @@ referral of that member to that department (any referral not withdrawn counts):
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from rules.programmes import PROGRAMME_SHORT_NAMES_ZH, Programme
+from workflows.applications.contract import STATUS_LABELS_ZH as APPLICATION_STATUS_ZH
+from workflows.entitlements.contract import STATUS_LABELS_ZH as ENTITLEMENT_STATUS_ZH
 from workflows.referrals.contract import (
     DEPARTMENT_NAMES_ZH,
     NEED_NAMES_ZH,
@@ -47,12 +50,29 @@ from workflows.referrals.contract import (
     Need,
     ReferralStatus,
 )
+from workflows.temporary.contract import STATUS_LABELS_ZH as TEMPORARY_STATUS_ZH
 
 ENTITLED_PROGRAMMES = frozenset({Programme.DIBAO.value, Programme.TEKUN.value})
 PAYING_ENTITLEMENT = frozenset({"active", "withdrawal"})
 LISTED_PAYMENTS = frozenset({"paid", "failed", "flagged"})
 PAYING_PAYMENTS = frozenset({"paid", "pending", "sent"})
-KIND_NAMES_ZH = {"application": "申请", "entitlement": "待遇", "temporary": "临时救助案件"}
+KIND_NAMES_ZH = {"application": "申请", "entitlement": "待遇", "temporary": "案件"}
+
+
+def _status_zh(case_kind: str, status: str) -> str:
+    """A programme's status in Chinese, from its kind's contract (the code when unknown)."""
+    by_kind: dict[str, Mapping[Any, str]] = {
+        "application": APPLICATION_STATUS_ZH,
+        "entitlement": ENTITLEMENT_STATUS_ZH,
+        "temporary": TEMPORARY_STATUS_ZH,
+    }
+    labels = by_kind.get(case_kind, {})
+    for enum_member, label in labels.items():
+        if getattr(enum_member, "value", enum_member) == status:
+            return label
+    return status
+
+
 PAYMENT_STATUS_ZH = {"paid": "已发放", "failed": "发放失败", "flagged": "暂缓待人工处理"}
 MONTHLY = re.compile(r"^(\d{4})-(\d{2})$")
 QUARTERLY = re.compile(r"^(\d{4})-Q([1-4])$")
@@ -173,7 +193,7 @@ def entries(
                     programme=p.programme,
                     status=p.status,
                     person_name=p.applicant_name,
-                    title_zh=f"{title}（{p.applicant_name}，状态：{p.status}）",
+                    title_zh=f"{title}（{p.applicant_name}，{_status_zh(p.case_kind, p.status)}）",
                 ),
             )
         )
