@@ -114,7 +114,9 @@ async def test_objection_with_evidence_triggers_a_recheck(
             "source": "deposits",
         },
     )
-    assert s["status"] == "verification"
+    # The re-check runs in the background and may already be done when the answer is read.
+    assert s["status"] in ("verification", "awaiting_opinion")
+    assert s["verification"]["round"] == 2
     s = await wait_status(api, app_id, "awaiting_opinion")
     assert s["verification"]["round"] == 2 and s["assessment"]["programmes"][0]["eligible"]
     await step(api, app_id, "withdraw", {"reason_zh": "测试结束"})
