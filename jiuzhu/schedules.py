@@ -7,6 +7,7 @@ idempotently at worker start-up for the known counties; an officer triggers a ru
 backfills a month (a day) through the schedule (the run derives its month, or its value date,
 from the schedule's action time)."""
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -58,35 +59,68 @@ def launcher_search_attributes(county_code: str) -> TypedSearchAttributes:
     )
 
 
-def payroll_schedule(county_code: str, task_queue: str) -> Schedule:
-    payroll_text = launcher_static("月度救助金发放", county_code)
+def calendar_at(hour: int, day_of_month: int | None = None) -> ScheduleCalendarSpec:
+    """``hour``:00:00 Beijing time, every day or on ``day_of_month``."""
+    every_day = ScheduleCalendarSpec(
+        hour=[ScheduleRange(hour)], minute=[ScheduleRange(0)], second=[ScheduleRange(0)]
+    )
+    if day_of_month is None:
+        return every_day
+    return dataclasses.replace(every_day, day_of_month=[ScheduleRange(day_of_month)])
+
+
+def launcher_schedule(
+    *,
+    workflow_type: str,
+    arg: object,
+    launcher_id: str,
+    county_code: str,
+    task_queue: str,
+    what_zh: str,
+    calendar: ScheduleCalendarSpec,
+    catchup: timedelta,
+    note: str,
+) -> Schedule:
+    """A county's schedule of launcher runs (payroll, daily bank batch, spot checks): each run
+    only starts its period's canonical workflow (a fixed id) and ends, so overlapping launches
+    are harmless and a backfill of several periods runs them all; a missed run is caught up
+    within ``catchup``. Marked ``CaseKind = 'launcher'`` with a summary for the Web UI."""
+    text = launcher_static(what_zh, county_code)
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            PAYROLL_WORKFLOW_TYPE,
-            PayrollInput(county_code=county_code),
-            id=f"payroll-scheduled-{county_code}",
+            workflow_type,
+            arg,
+            id=launcher_id,
             task_queue=task_queue,
             typed_search_attributes=launcher_search_attributes(county_code),
-            static_summary=payroll_text.summary,
-            static_details=payroll_text.details,
+            static_summary=text.summary,
+            static_details=text.details,
         ),
-        spec=ScheduleSpec(
-            calendars=[
-                ScheduleCalendarSpec(
-                    day_of_month=[ScheduleRange(RUN_DAY)],
-                    hour=[ScheduleRange(RUN_HOUR)],
-                    minute=[ScheduleRange(0)],
-                    second=[ScheduleRange(0)],
-                )
-            ],
-            time_zone_name=ZONE_NAME,
-        ),
-        # A launcher run only starts the month's payroll (a child with the month's id) and
-        # ends, so overlapping launches are harmless; a backfill of several months runs all.
-        policy=SchedulePolicy(
-            overlap=ScheduleOverlapPolicy.ALLOW_ALL, catchup_window=timedelta(days=31)
-        ),
-        state=ScheduleState(note="月度救助金发放（每月1日01:00启动）"),
+        spec=ScheduleSpec(calendars=[calendar], time_zone_name=ZONE_NAME),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.ALLOW_ALL, catchup_window=catchup),
+        state=ScheduleState(note=note),
+    )
+
+
+async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) -> ScheduleHandle:
+    """Create the schedule unless it exists (idempotent; an existing one is kept as it is)."""
+    try:
+        return await client.create_schedule(schedule_id, schedule)
+    except ScheduleAlreadyRunningError:
+        return client.get_schedule_handle(schedule_id)
+
+
+def payroll_schedule(county_code: str, task_queue: str) -> Schedule:
+    return launcher_schedule(
+        workflow_type=PAYROLL_WORKFLOW_TYPE,
+        arg=PayrollInput(county_code=county_code),
+        launcher_id=f"payroll-scheduled-{county_code}",
+        county_code=county_code,
+        task_queue=task_queue,
+        what_zh="月度救助金发放",
+        calendar=calendar_at(RUN_HOUR, RUN_DAY),
+        catchup=timedelta(days=31),
+        note="月度救助金发放（每月1日01:00启动）",
     )
 
 
@@ -94,11 +128,9 @@ async def ensure_payroll_schedule(
     client: Client, county_code: str, task_queue: str
 ) -> ScheduleHandle:
     """Create the county's payroll schedule unless it exists (idempotent)."""
-    schedule_id = payroll_schedule_id(county_code)
-    try:
-        return await client.create_schedule(schedule_id, payroll_schedule(county_code, task_queue))
-    except ScheduleAlreadyRunningError:
-        return client.get_schedule_handle(schedule_id)
+    return await ensure_schedule(
+        client, payroll_schedule_id(county_code), payroll_schedule(county_code, task_queue)
+    )
 
 
 async def ensure_payroll_schedules(
@@ -141,34 +173,18 @@ async def trigger_now(client: Client, county_code: str, task_queue: str) -> None
 def daily_batch_schedule(county_code: str, task_queue: str) -> Schedule:
     """Every day at 17:00 Beijing the county's pending temporary-aid instructions (prepayments,
     awards, 一事一议 stages) go into a bank batch for the next working day; the workflow takes
-    the value date from the calendar and completes quietly when there is nothing to pay."""
-    batch_text = launcher_static("临时救助每日代发批次", county_code)
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            DAILY_BATCH_WORKFLOW_TYPE,
-            DailyBatchInput(county_code=county_code),
-            id=f"bank-daily-scheduled-{county_code}",
-            task_queue=task_queue,
-            typed_search_attributes=launcher_search_attributes(county_code),
-            static_summary=batch_text.summary,
-            static_details=batch_text.details,
-        ),
-        spec=ScheduleSpec(
-            calendars=[
-                ScheduleCalendarSpec(
-                    hour=[ScheduleRange(DAILY_BATCH_HOUR)],
-                    minute=[ScheduleRange(0)],
-                    second=[ScheduleRange(0)],
-                )
-            ],
-            time_zone_name=ZONE_NAME,
-        ),
-        # A launcher run only starts the day's batch (a child with the batch's id) and ends;
-        # a missed day is caught up within a week (the batch of that day's value date).
-        policy=SchedulePolicy(
-            overlap=ScheduleOverlapPolicy.ALLOW_ALL, catchup_window=timedelta(days=7)
-        ),
-        state=ScheduleState(note="临时救助资金每日代发（每日17:00，次一工作日入账）"),
+    the value date from the calendar and completes quietly when there is nothing to pay. A
+    missed day is caught up within a week."""
+    return launcher_schedule(
+        workflow_type=DAILY_BATCH_WORKFLOW_TYPE,
+        arg=DailyBatchInput(county_code=county_code),
+        launcher_id=f"bank-daily-scheduled-{county_code}",
+        county_code=county_code,
+        task_queue=task_queue,
+        what_zh="临时救助每日代发批次",
+        calendar=calendar_at(DAILY_BATCH_HOUR),
+        catchup=timedelta(days=7),
+        note="临时救助资金每日代发（每日17:00，次一工作日入账）",
     )
 
 
@@ -176,13 +192,9 @@ async def ensure_daily_batch_schedule(
     client: Client, county_code: str, task_queue: str
 ) -> ScheduleHandle:
     """Create the county's daily bank-batch schedule unless it exists (idempotent)."""
-    schedule_id = daily_batch_schedule_id(county_code)
-    try:
-        return await client.create_schedule(
-            schedule_id, daily_batch_schedule(county_code, task_queue)
-        )
-    except ScheduleAlreadyRunningError:
-        return client.get_schedule_handle(schedule_id)
+    return await ensure_schedule(
+        client, daily_batch_schedule_id(county_code), daily_batch_schedule(county_code, task_queue)
+    )
 
 
 async def ensure_daily_batch_schedules(

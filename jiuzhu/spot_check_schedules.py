@@ -12,20 +12,10 @@ from datetime import timedelta
 from temporalio.client import (
     Client,
     Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
-    ScheduleCalendarSpec,
     ScheduleHandle,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleRange,
-    ScheduleSpec,
-    ScheduleState,
 )
 
-from jiuzhu.clock import ZONE_NAME
-from jiuzhu.console import launcher_static
-from jiuzhu.schedules import known_counties, launcher_search_attributes
+from jiuzhu.schedules import calendar_at, ensure_schedule, known_counties, launcher_schedule
 from workflows.supervision.contract import SPOT_CHECK_WORKFLOW_TYPE, spot_check_schedule_id
 from workflows.supervision.models import SpotCheckInput
 
@@ -34,32 +24,16 @@ RUN_HOUR = 2  # after the payroll launch at 01:00
 
 
 def spot_check_schedule(county_code: str, task_queue: str) -> Schedule:
-    text = launcher_static("月度审核确认抽查", county_code)
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            SPOT_CHECK_WORKFLOW_TYPE,
-            SpotCheckInput(county_code=county_code),
-            id=f"spot-check-scheduled-{county_code}",
-            task_queue=task_queue,
-            typed_search_attributes=launcher_search_attributes(county_code),
-            static_summary=text.summary,
-            static_details=text.details,
-        ),
-        spec=ScheduleSpec(
-            calendars=[
-                ScheduleCalendarSpec(
-                    day_of_month=[ScheduleRange(RUN_DAY)],
-                    hour=[ScheduleRange(RUN_HOUR)],
-                    minute=[ScheduleRange(0)],
-                    second=[ScheduleRange(0)],
-                )
-            ],
-            time_zone_name=ZONE_NAME,
-        ),
-        policy=SchedulePolicy(
-            overlap=ScheduleOverlapPolicy.ALLOW_ALL, catchup_window=timedelta(days=31)
-        ),
-        state=ScheduleState(note="县级月度抽查（每月1日02:00抽取上月审核确认）"),
+    return launcher_schedule(
+        workflow_type=SPOT_CHECK_WORKFLOW_TYPE,
+        arg=SpotCheckInput(county_code=county_code),
+        launcher_id=f"spot-check-scheduled-{county_code}",
+        county_code=county_code,
+        task_queue=task_queue,
+        what_zh="月度审核确认抽查",
+        calendar=calendar_at(RUN_HOUR, RUN_DAY),
+        catchup=timedelta(days=31),
+        note="县级月度抽查（每月1日02:00抽取上月审核确认）",
     )
 
 
@@ -67,13 +41,9 @@ async def ensure_spot_check_schedule(
     client: Client, county_code: str, task_queue: str
 ) -> ScheduleHandle:
     """Create the county's spot-check schedule unless it exists (idempotent)."""
-    schedule_id = spot_check_schedule_id(county_code)
-    try:
-        return await client.create_schedule(
-            schedule_id, spot_check_schedule(county_code, task_queue)
-        )
-    except ScheduleAlreadyRunningError:
-        return client.get_schedule_handle(schedule_id)
+    return await ensure_schedule(
+        client, spot_check_schedule_id(county_code), spot_check_schedule(county_code, task_queue)
+    )
 
 
 async def ensure_spot_check_schedules(
