@@ -1,6 +1,9 @@
 """One way the API finds a case, runs a step on its workflow and reads its live state, for the
 case houses whose steps share it (recoveries, referrals, warnings, complaints, spot checks).
 
+- ``record_started``: the case's first read-model row (revision 0), written by the route that
+  started its workflow, so the officer's next call finds the case before the workflow's own
+  first write lands (read your writes); it never overwrites what the workflow wrote.
 - ``case_row``: the case's read-model row, of the kind the route serves, inside the officer's
   area (else 404 / 403).
 - ``run_case_step``: an Update on the case's workflow, once per ``Idempotency-Key``
@@ -17,6 +20,7 @@ from typing import Any, TypeVar
 import structlog
 from fastapi import HTTPException
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
@@ -26,9 +30,24 @@ from api.deps import ensure_area
 from api.idempotency import keyed_step, update_id
 from jiuzhu.contract import Actor, CaseKind
 from jiuzhu.db.models import CaseRecord
+from jiuzhu.read_model import upsert_case
+from jiuzhu.records import CaseSnapshot
 from jiuzhu.refusals import Refusal, RefusalError, RefusalKind
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def record_started(session: Session, *snapshots: CaseSnapshot) -> None:
+    """Write each case's revision-0 row unless the workflow (or a concurrent retry) already
+    has. Run it through ``Database.write``."""
+    for snap in snapshots:
+        if session.get(CaseRecord, snap.case_id) is not None:
+            continue
+        upsert_case(session, snap.model_copy(update={"revision": 0}))
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # the workflow wrote it first: its row stands
 
 
 def case_row(

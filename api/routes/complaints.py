@@ -31,7 +31,7 @@ from api.deps import (
     ensure_area,
     require_roles,
 )
-from api.updates import case_row, case_state, run_case_step
+from api.updates import case_row, case_state, record_started, run_case_step
 from api.validators import (
     FreeText,
     Limit,
@@ -47,6 +47,7 @@ from jiuzhu.console import case_static
 from jiuzhu.contract import Actor, CaseKind, Role
 from jiuzhu.db.models import CaseRecord
 from jiuzhu.db.models_supervision import ComplaintParty
+from jiuzhu.records import CaseSnapshot
 from jiuzhu.refusals import Refusal, RefusalError, RefusalKind
 from rules.areas import is_valid_area_code
 from workflows.supervision.checks import route
@@ -305,6 +306,31 @@ async def create_complaint(
     except WorkflowAlreadyStartedError:
         pass  # a retry of a complaint already closed
     level, responsible = route(body.category, AreaRef.of(area_code))
+    await db.write(
+        record_started,
+        CaseSnapshot(
+            case_id=complaint_id,
+            workflow_id=complaint_workflow_id(complaint_id),
+            case_kind=CaseKind.COMPLAINT.value,
+            programme=programme or "complaint",
+            status=ComplaintStatus.INVESTIGATING.value,
+            area_code=area_code,
+            household_id=household_id or "",
+            applicant_name="",
+            applicant_id_number="",
+            household_size=0,
+            linked_case_id=body.subject_case_id,
+            revision=0,
+            detail={
+                "channel": body.channel.value,
+                "category": body.category.value,
+                "level": level.value,
+                "responsible_area": responsible,
+                "anonymous": body.complainant is None,
+                "received_on": received_on.isoformat(),
+            },
+        ),
+    )
     response.headers["Location"] = f"/complaints/{complaint_id}"
     return ComplaintCreated(
         complaint_id=complaint_id,

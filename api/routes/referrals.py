@@ -32,7 +32,7 @@ from api.deps import (
     require_roles,
 )
 from api.idempotency import request_hash, reserve
-from api.updates import case_state, run_case_step
+from api.updates import case_row, case_state, record_started, run_case_step
 from api.validators import (
     FreeText,
     IdNumber,
@@ -48,6 +48,7 @@ from jiuzhu.console import case_static
 from jiuzhu.contract import Actor, CaseKind, Role
 from jiuzhu.db.models import CaseRecord
 from jiuzhu.db.models_referrals import Referral
+from jiuzhu.records import CaseSnapshot
 from jiuzhu.refusals import Refusal, RefusalError, RefusalKind, refusal_of
 from workflows.referrals.checks import check_asked_on, check_need, check_referrer
 from workflows.referrals.contract import (
@@ -304,6 +305,23 @@ async def create_referral(
             )
         except WorkflowAlreadyStartedError:
             pass
+        await db.write(
+            record_started,
+            CaseSnapshot(
+                case_id=referral_id,
+                workflow_id=referral_workflow_id(referral_id),
+                case_kind=CaseKind.REFERRAL.value,
+                programme=inp.department.value,
+                status=ReferralStatus.AWAITING_ANSWER.value,
+                area_code=inp.area_code,
+                household_id=inp.household_id,
+                applicant_name=inp.person_name,
+                applicant_id_number=inp.person_id_number,
+                household_size=1,
+                linked_case_id=inp.source_case_id,
+                revision=0,
+            ),
+        )
         log.info("referral started", department=body.department.value, need=body.need.value)
     response.headers["Location"] = f"/referrals/{referral_id}"
     if not fresh:
@@ -311,12 +329,10 @@ async def create_referral(
     return await live_state(client, referral_id)
 
 
-def referral_row(session: Session, actor: Actor, referral_id: str) -> Referral:
-    row = session.get(Referral, referral_id)
-    if row is None:
-        raise HTTPException(404, f"referral {referral_id} not found")
-    ensure_area(actor, row.area_code)
-    return row
+def referral_row(session: Session, actor: Actor, referral_id: str) -> CaseRecord:
+    return case_row(
+        session, actor, CaseKind.REFERRAL, referral_id, f"referral {referral_id} not found"
+    )
 
 
 async def live_state(client: Client, referral_id: str) -> ReferralState:

@@ -30,13 +30,14 @@ from api.deps import (
     ensure_area,
     require_roles,
 )
-from api.updates import case_row, case_state, run_case_step
+from api.updates import case_row, case_state, record_started, run_case_step
 from api.validators import FreeText, Limit, Offset, PaperDate, PayrollPeriod
 from jiuzhu.clock import beijing_today
 from jiuzhu.console import case_static
 from jiuzhu.contract import Actor, CaseKind, Role
 from jiuzhu.db.models import CaseRecord
 from jiuzhu.db.models_supervision import SpotCheckDraw
+from jiuzhu.records import CaseSnapshot
 from jiuzhu.refusals import Refusal, RefusalError, RefusalKind
 from workflows.supervision.contract import CheckOutcome, SpotCheckStatus, spot_check_id
 from workflows.supervision.models import (
@@ -125,6 +126,7 @@ async def start_round(
     body: SpotCheckCreate,
     response: Response,
     actor: CountyOfficer,
+    db: DatabaseDep,
     client: TemporalClientDep,
     settings: SettingsDep,
 ) -> SpotCheckStarted:
@@ -169,6 +171,23 @@ async def start_round(
                 extra={"round_id": round_id},
             )
         ) from None
+    await db.write(
+        record_started,
+        CaseSnapshot(
+            case_id=round_id,
+            workflow_id=round_id,
+            case_kind=CaseKind.SPOT_CHECK.value,
+            programme="spot_check",
+            status=SpotCheckStatus.OPEN.value,
+            area_code=body.county_code,
+            household_id="",
+            applicant_name=f"{body.period}抽查",
+            applicant_id_number="",
+            household_size=0,
+            revision=0,
+            detail={"period": body.period, "seed": body.seed},
+        ),
+    )
     response.headers["Location"] = f"/spot-checks/{round_id}"
     return SpotCheckStarted(round_id=round_id, county_code=body.county_code, period=body.period)
 

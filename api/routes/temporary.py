@@ -12,7 +12,6 @@ import structlog
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -44,12 +43,12 @@ from api.schemas.temporary import (
     TemporaryCasePage,
     TemporaryCaseSummary,
 )
+from api.updates import record_started
 from api.validators import Limit, Offset
 from jiuzhu.console import applicant_name, case_static
 from jiuzhu.contract import Actor, CaseKind, Role, household_id_for
 from jiuzhu.db.models import CaseRecord
 from jiuzhu.db.models_temporary import TemporaryPrepayment
-from jiuzhu.read_model import upsert_case
 from jiuzhu.records import CaseSnapshot
 from jiuzhu.refusals import Refusal, RefusalError, RefusalKind
 from workflows.applications.contract import ApplicantMember
@@ -155,17 +154,6 @@ async def run_step(
     )
 
 
-def record_registered(session: Session, snap: CaseSnapshot) -> None:
-    """Read-your-writes for lists: revision 0 never overwrites what the workflow has written."""
-    if session.get(CaseRecord, snap.case_id) is not None:
-        return
-    upsert_case(session, snap)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()  # the workflow (or a concurrent retry) wrote it first
-
-
 @router.post("", status_code=201, response_model=TemporaryCaseState)
 async def create_case(
     body: TemporaryCaseCreate,
@@ -251,7 +239,7 @@ async def create_case(
     except WorkflowAlreadyStartedError:
         pass  # a retry of a case whose workflow has already closed
     await db.write(
-        record_registered,
+        record_started,
         CaseSnapshot(
             case_id=case_id,
             workflow_id=workflow_id,

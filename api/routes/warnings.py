@@ -38,7 +38,7 @@ from api.deps import (
     require_roles,
 )
 from api.scoping import people_in_area
-from api.updates import case_row, case_state, run_case_step
+from api.updates import case_row, case_state, record_started, run_case_step
 from api.validators import (
     FreeText,
     IdNumber,
@@ -62,6 +62,7 @@ from jiuzhu.db.models_monitoring import (
 )
 from jiuzhu.db.models_payments import EntitlementMember
 from jiuzhu.policy_store import policy_in_force
+from jiuzhu.records import CaseSnapshot
 from jiuzhu.refusals import Refusal, RefusalError, RefusalKind
 from rules.id_number import validate_id_number
 from rules.policy import Policy
@@ -346,6 +347,31 @@ def _count(session: Session, import_id: str, raised: int, already: int) -> None:
         session.add(row)
 
 
+def _first_row(inp: WarningInput) -> CaseSnapshot:
+    """The warning's revision-0 read-model row, written as it starts (``record_started``)."""
+    return CaseSnapshot(
+        case_id=inp.warning_id,
+        workflow_id=warning_workflow_id(inp.warning_id),
+        case_kind=CaseKind.WARNING.value,
+        programme=inp.programme,
+        status=WarningStatus.AWAITING_VISIT.value,
+        area_code=inp.area_code,
+        household_id=inp.household_id,
+        applicant_name=inp.person_name,
+        applicant_id_number=inp.person_id_number,
+        household_size=inp.household_size,
+        linked_case_id=inp.source_case_id,
+        revision=0,
+        detail={
+            "kind": inp.kind.value,
+            "category": inp.category.value,
+            "rule_zh": inp.rule_zh,
+            "import_id": inp.import_id,
+            "observed_on": inp.observed_on.isoformat(),
+        },
+    )
+
+
 @router.post("/imports", status_code=201, response_model=ImportOut)
 async def load_comparison(
     body: ImportIn,
@@ -362,6 +388,7 @@ async def load_comparison(
                 raise _bad(f"records.{i}.amount", f"{DATA_NAMES_ZH[body.kind]}比对记录须有金额")
     plan = await db.write(prepare_import, actor, body, settings.policies_dir)
     raised: list[str] = []
+    started: list[CaseSnapshot] = []
     already = 0
     for inp in plan.warnings:
         text = case_static(
@@ -381,8 +408,10 @@ async def load_comparison(
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
             raised.append(inp.warning_id)
+            started.append(_first_row(inp))
         except WorkflowAlreadyStartedError:
             already += 1
+    await db.write(record_started, *started)
     await db.write(_count, plan.import_id, len(raised), already)
     structlog.get_logger("jiuzhu.api").info(
         "comparison loaded", import_id=plan.import_id, raised=len(raised), already=already

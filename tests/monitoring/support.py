@@ -30,6 +30,12 @@ def case_row(engine: Engine, case_id: str) -> CaseRecord | None:
         return s.get(CaseRecord, case_id)
 
 
+def recorded_row(engine: Engine, case_id: str) -> CaseRecord | None:
+    """The row once the workflow has written it (the API's own revision-0 row is not enough)."""
+    row = case_row(engine, case_id)
+    return row if row is not None and row.revision > 0 else None
+
+
 def refused_applicant(engine: Engine, area: str, name: str = "赵小兰") -> tuple[str, str]:
     """A refused 低保 application published through ``record_step`` (what the application's
     publisher writes when the county refuses): returns (application id, applicant ID number)."""

@@ -17,7 +17,7 @@ from jiuzhu.clock import beijing_today
 from jiuzhu.settings import Settings
 from tests.conftest import PersistentServer, auth
 from tests.entitlements.helpers import wait_for
-from tests.monitoring.support import case_row, outbox, refused_applicant
+from tests.monitoring.support import outbox, recorded_row, refused_applicant
 from worker import make_worker
 from workflows.monitoring.contract import WarningStatus
 from workflows.monitoring.workflow import MonitoringWarningWorkflow
@@ -59,7 +59,7 @@ async def test_warning_deadline_survives_killing_worker_and_server(
         assert r.status_code == 201 and r.json()["warnings_raised"] == 1, r.text
         (wid,) = r.json()["warning_ids"]
         wf_id = f"warning-{wid}"
-        await wait_for(lambda: case_row(engine, wid), what="warning read model")
+        await wait_for(lambda: recorded_row(engine, wid), what="warning read model")
         handle = client.get_workflow_handle_for(MonitoringWarningWorkflow.run, wf_id)
         state = await handle.query(MonitoringWarningWorkflow.get_state)
         (d,) = state.deadlines

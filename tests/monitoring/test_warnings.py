@@ -29,10 +29,10 @@ from tests.entitlements.helpers import (
     wait_published,
 )
 from tests.monitoring.support import (
-    case_row,
     errors,
     keep,
     outbox,
+    recorded_row,
     refused_applicant,
     subject,
 )
@@ -105,7 +105,7 @@ async def test_recipient_warning_deadline_then_change_investigation_without_paym
     assert (again["warnings_raised"], again["already_raised"]) == (0, 1)
 
     handle = client.get_workflow_handle_for(MonitoringWarningWorkflow.run, f"warning-{wid}")
-    await wait_for(lambda: case_row(engine, wid), what="warning read model")
+    await wait_for(lambda: recorded_row(engine, wid), what="warning read model")
     r = await api.get("/warnings?status=awaiting_visit&kind=income", headers=auth("county"))
     assert wid in [i["warning_id"] for i in r.json()["items"]]
     r = await api.get("/warnings?kind=death", headers=auth("county"))
@@ -213,7 +213,7 @@ async def test_refused_applicants_warnings_offer_application_temporary_aid_or_cl
     assert r.json()["warnings_raised"] == 3 and r.json()["not_monitored"] == 1
     ids = r.json()["warning_ids"]
     for wid in ids:
-        await wait_for(lambda w=wid: case_row(engine, w), what="warning read model")
+        await wait_for(lambda w=wid: recorded_row(engine, w), what="warning read model")
     by_person = {}
     for wid in ids:
         st = (await api.get(f"/warnings/{wid}", headers=auth("county"))).json()
