@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     temporal_db_file: Path = Path("var/temporal.db")
     embedded_temporal: bool = True  # `make run` starts a dev server unless pointed at a cluster
     task_queue: str = "jiuzhu"
+    # An application continues as new once its history passes this many events (the server may
+    # suggest it earlier); entitlements and temporary cases have their own bounds.
+    application_history_bound: int = Field(default=10_000, ge=100)
 
     database_url: str = "sqlite:///var/jiuzhu.db"
     # Connection pool per process (API and worker each): a request or activity holds a

@@ -233,6 +233,7 @@ async def create_application(
         submitted_by=actor,
         submitted_at=datetime.now(UTC),
         applied_on=body.applied_on,
+        history_bound=settings.application_history_bound,
     )
     workflow_id = application_workflow_id(application_id)
     claimed = await claim_household(db, actor, body, inp, fresh, idempotency_key, digest)

@@ -5,6 +5,8 @@ fails here, in CI, before it reaches running cases.
   watchers, the kicked main loop): they must replay on the legacy path for ever.
 - ``*_v2.json`` were recorded on the light path (local activities, one alarm timer, small
   update results).
+- ``continued_run{1,2}_v3.json``: both runs of a case that continued as new
+  (``test_continue_as_new.py`` records them with ``JIUZHU_WRITE_HISTORY=1``).
 
 Record new ones with ``JIUZHU_WRITE_HISTORY=1 pytest tests/application/test_approve.py
 tests/application/test_refusal.py tests/application/test_tekun_and_objection.py`` only when a
@@ -38,3 +40,17 @@ async def test_recorded_histories_replay(version: str) -> None:
         history = WorkflowHistory.from_json(f"replay-{path.stem}", json.loads(path.read_text()))
         result = await replayer.replay_workflow(history)
         assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
+
+
+async def test_continued_case_replays_across_continue_as_new() -> None:
+    """Both runs of a case that continued as new (``test_continue_as_new.py``): the first ends in
+    continue-as-new, the second starts from the carried state and is decided."""
+    replayer = Replayer(
+        workflows=[ApplicationWorkflow],
+        workflow_runner=workflow_runner(),
+        data_converter=TEST_CONVERTER,
+    )
+    for name in ("continued_run1_v3", "continued_run2_v3"):
+        raw = json.loads((HISTORIES / f"{name}.json").read_text())
+        result = await replayer.replay_workflow(WorkflowHistory.from_json(name, raw))
+        assert result.replay_failure is None, f"{name}: {result.replay_failure}"

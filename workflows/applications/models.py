@@ -37,6 +37,7 @@ from jiuzhu.records import TimelineEntry
 from rules.household import Household, Relation
 from rules.means_test import Assessment
 from rules.money import Money
+from rules.policy import Policy
 from rules.programmes import Programme
 from rules.reasons import ReasonCode
 from workflows.applications.contract import ApplicantMember, ApplicationStatus
@@ -85,6 +86,10 @@ class ApplicationInput(BaseModel):
     requested_amount: Decimal | None = None  # temporary assistance (支出型)
     linked_case_id: str | None = None  # temporary case, or the refused case of a follow-on
     prior: PriorCase | None = None  # follow-on recognition after a refusal
+    # Continue-as-new: the case so far and the policy it runs under (nothing is opened again).
+    resume: "Resumption | None" = None
+    # Events after which the case continues as new (the server may suggest it earlier).
+    history_bound: int = Field(default=10_000, ge=100)
 
 
 # --- step records (what the case file holds) ------------------------------------------------
@@ -570,6 +575,15 @@ __all__ = [
     "SourceResult",
     "SourceStatus",
 ]
+
+
+class Resumption(BaseModel):
+    """What a case carries into its next run (continue-as-new): its state and the policy in
+    force since acceptance (None before acceptance), so the next run neither re-opens the case
+    nor reads a policy that may have changed since."""
+
+    state: "ApplicationState"
+    policy: Policy | None = None
 
 
 PriorCase.model_rebuild()

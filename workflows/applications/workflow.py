@@ -13,7 +13,8 @@ policy in force on its acceptance date.
 Cases started before ``light-history`` replay on the legacy path (regular activities, a loop
 kicked by every step and waking one second before a publicity ends); new cases wake on the
 case's ``Alarm``: the publicity closes at the end of its last day, before a deadline escalation
-due at the same instant."""
+due at the same instant. A case whose history grows past ``history_bound`` events (or whose
+server suggests it) continues as new, carrying its state and policy (``Resumption``)."""
 
 import asyncio
 from datetime import datetime, timedelta
@@ -45,7 +46,7 @@ with workflow.unsafe.imports_passed_through():
         WORKFLOW_TYPE,
         ApplicationStatus,
     )
-    from workflows.applications.models import ApplicationInput, ApplicationState
+    from workflows.applications.models import ApplicationInput, ApplicationState, Resumption
     from workflows.applications.rules import PUBLICITY
     from workflows.deadlines.contract import CALENDAR_CHANGED, CalendarChanged
 
@@ -74,25 +75,30 @@ class ApplicationWorkflow(
 ):
     @workflow.init
     def __init__(self, inp: ApplicationInput) -> None:
-        self.state = ApplicationState(
-            application_id=inp.application_id,
-            programme=inp.programme,
-            area_code=inp.area_code,
-            area=AreaRef.of(inp.area_code),
-            household_id=inp.household_id,
-            members=inp.members,
-            submitted_by=inp.submitted_by,
-            submitted_at=inp.submitted_at,
-            applied_on=inp.applied_on or beijing_date(inp.submitted_at),
-            requested_amount=inp.requested_amount,
-            linked_case_id=inp.linked_case_id,
+        self.inp = inp
+        self.state = (
+            inp.resume.state
+            if inp.resume
+            else ApplicationState(
+                application_id=inp.application_id,
+                programme=inp.programme,
+                area_code=inp.area_code,
+                area=AreaRef.of(inp.area_code),
+                household_id=inp.household_id,
+                members=inp.members,
+                submitted_by=inp.submitted_by,
+                submitted_at=inp.submitted_at,
+                applied_on=inp.applied_on or beijing_date(inp.submitted_at),
+                requested_amount=inp.requested_amount,
+                linked_case_id=inp.linked_case_id,
+            )
         )
         self.alarm = Alarm()
         self.book = DeadlineBook(
             self.state.deadlines, inp.application_id, self._deadlines_changed, self.alarm
         )
         self.publisher = CasePublisher(CaseKind.APPLICATION, STATUS_LABELS_ZH)
-        self.policy = None
+        self.policy = inp.resume.policy if inp.resume else None
         self._lock = asyncio.Lock()
         self._ready = False
         self._kick = False
@@ -103,8 +109,11 @@ class ApplicationWorkflow(
     @workflow.run
     async def run(self, inp: ApplicationInput) -> ApplicationState:
         self._light = light_history()
-        async with self._locked():
-            await self._open(inp)
+        if inp.resume is not None:
+            self._resume()
+        else:
+            async with self._locked():
+                await self._open(inp)
         self._ready = True
         if self._light:
             await self._wake_on_alarm()
@@ -156,6 +165,42 @@ class ApplicationWorkflow(
             linked_case_id=inp.linked_case_id,
         )
 
+    def _resume(self) -> None:
+        """The next run after continue-as-new: the deadlines, the case's own wake-ups and an
+        unfinished verification pick up where the last run left them."""
+        s = self.state
+        self.publisher.static(programme=s.programme.value, area=s.area, household_id=s.household_id)
+        self.book.resume()
+        self._rearm()
+        v = s.verification
+        if s.status is ApplicationStatus.VERIFICATION and v is not None and v.completed_at is None:
+            self._verification = asyncio.create_task(self._verify(v.round))
+
+    def _history_long(self) -> bool:
+        """Time to continue as new: the server suggests it or the history passed the bound."""
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > self.inp.history_bound
+        )
+
+    def _should_stop(self) -> bool:
+        return self._finished() or self._history_long()
+
+    async def _continue_as_new(self) -> None:
+        """Carry the case into a new run once no step is running. An unfinished verification is
+        stopped here and asked again by the next run (its result is recorded only at the end)."""
+        await workflow.wait_condition(lambda: not self._lock.locked())
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._finished():
+            return
+        await self._stop_verification()
+        workflow.continue_as_new(
+            self.inp.model_copy(
+                update={"resume": Resumption(state=self.state, policy=self.policy), "prior": None}
+            )
+        )
+
     def _finished(self) -> bool:
         s = self.state
         if s.status in FINAL_STATUSES:
@@ -170,11 +215,13 @@ class ApplicationWorkflow(
         """One durable timer aimed at the earliest wake-up (the case's own keys and the deadline
         book's); steps set or clear keys, nothing kicks the loop."""
         while not self._finished():
-            await self.alarm.sleep(self._finished)
+            await self.alarm.sleep(self._should_stop)
             due = self.alarm.pop_due()
             if due:
                 async with self._lock:
                     await self._on_wake(due)
+            if not self._finished() and self._history_long():
+                await self._continue_as_new()
 
     async def _on_wake(self, due: list[str]) -> None:
         """The case's own wake-ups first (the close of a publicity is a step, so it meets the
