@@ -68,10 +68,11 @@ async def main() -> None:
     tracing = tracer_provider(settings, "jiuzhu-worker")
     client = await connect(settings, runtime=runtime, tracer_provider=tracing)
     worker = make_worker(client, settings, engine)
-    from jiuzhu.schedules import ensure_daily_batch_schedules, ensure_payroll_schedules
+    from jiuzhu.schedules import ensure_daily_batch_schedules, ensure_payroll_months
 
-    counties = await ensure_payroll_schedules(client, settings.task_queue)
-    log.info("payroll schedules ensured", counties=counties)
+    if settings.plans_payroll_ahead:
+        counties = await ensure_payroll_months(client, settings.task_queue)
+        log.info("next month's payroll waiting for its 1st", counties=counties)
     counties = await ensure_daily_batch_schedules(client, settings.task_queue)
     log.info("daily bank batch schedules ensured", counties=counties)
     from jiuzhu.spot_check_schedules import ensure_spot_check_schedules

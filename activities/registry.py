@@ -15,6 +15,7 @@ from activities.entitlements.activities import EntitlementActivities
 from activities.entitlements.death_check import DeathCheckActivities
 from activities.monitoring.warnings import WarningActivities
 from activities.payments.bank import BankActivities, bank_dir_for
+from activities.payments.calendar import PayrollCalendarActivities
 from activities.payments.daily_batch import DailyBatchActivities
 from activities.payments.payroll import PayrollActivities
 from activities.policy import PolicyActivities
@@ -39,6 +40,9 @@ def build_activities(
     temporary = TemporaryActivities(engine)
     entitlements = EntitlementActivities(engine)
     payroll = PayrollActivities(engine)
+    payroll_calendar = PayrollCalendarActivities(
+        client if settings.plans_payroll_ahead else None, settings.task_queue
+    )
     bank = BankActivities(engine, bank_dir_for(settings.database_url), ring=key_ring(settings))
     daily_batch = DailyBatchActivities(engine)
     death_check = DeathCheckActivities(engine, client)
@@ -64,6 +68,7 @@ def build_activities(
         payroll.recheck_batch,
         payroll.compile_campaign,
         payroll.find_payroll_run,
+        payroll_calendar.plan_next_month,
         payroll.save_payroll_run,
         payroll.save_campaign,
         bank.send_to_bank,

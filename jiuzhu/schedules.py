@@ -1,15 +1,24 @@
-"""Payment schedules. Payroll: one Temporal Schedule per county (id
-``payroll_schedule_id(county)``) starts the county's payroll on the 1st of every month at 01:00
-Beijing time, so the list is compiled well before the data cut-off (the 5th). Daily bank batch:
-one schedule per county (``daily_batch_schedule_id(county)``) at 17:00 Beijing every day sends
-the county's temporary assistance to the bank for the next working day. Both are created
-idempotently at worker start-up for the known counties; an officer triggers a run now or
-backfills a month (a day) through the schedule (the run derives its month, or its value date,
-from the schedule's action time)."""
+"""When the county's payments start.
+
+Payroll: **one workflow per county and month**, with the month's own id
+(``payroll_workflow_id``: ``payroll-419901-2026-12``). A Temporal Schedule cannot give a run that
+id (it appends the action time), so the month is not scheduled but started ahead: each month's
+payroll, when it starts, starts the next month's with a start delay up to the 1st at 01:00
+Beijing time (``start_month``), and worker start-up does the same for every known county, so a
+broken chain is repaired on the next start. An officer's trigger (the current month) or backfill
+(a month or a range) starts the month the same way; a month that already has its workflow —
+running, or closed after it compiled or paid — is not started again (``WorkflowIDReusePolicy.
+ALLOW_DUPLICATE_FAILED_ONLY``), and the answer says so. The county's old payroll schedule, if a
+server still has one, is deleted at start-up.
+
+Daily bank batch: one schedule per county (``daily_batch_schedule_id(county)``) at 17:00 Beijing
+every day sends the county's temporary assistance to the bank for the next working day; its
+runs are launchers (``launcher_schedule``) that start the day's batch with its own id."""
 
 import dataclasses
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from temporalio.client import (
     Client,
@@ -24,18 +33,29 @@ from temporalio.client import (
     ScheduleRange,
     ScheduleSpec,
     ScheduleState,
+    WorkflowExecutionStatus,
 )
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
-from jiuzhu.clock import ZONE_NAME, at_beijing
-from jiuzhu.console import launcher_static
-from jiuzhu.contract import SA_CASE_KIND, SA_COUNTY, CaseKind
+from jiuzhu.clock import ZONE_NAME, at_beijing, to_beijing
+from jiuzhu.console import case_static, launcher_static
+from jiuzhu.contract import SA_CASE_KIND, SA_COUNTY, SA_STATUS, CaseKind
 from rules.areas import AREAS, AreaLevel
 from workflows.payments.contract import (
     DAILY_BATCH_WORKFLOW_TYPE,
     PAYROLL_WORKFLOW_TYPE,
+    START_NOW,
+    PayrollStatus,
     daily_batch_schedule_id,
     payroll_schedule_id,
+    payroll_workflow_id,
 )
 from workflows.payments.models import DailyBatchInput, PayrollInput
 
@@ -110,63 +130,112 @@ async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) 
         return client.get_schedule_handle(schedule_id)
 
 
-def payroll_schedule(county_code: str, task_queue: str) -> Schedule:
-    return launcher_schedule(
-        workflow_type=PAYROLL_WORKFLOW_TYPE,
-        arg=PayrollInput(county_code=county_code),
-        launcher_id=f"payroll-scheduled-{county_code}",
-        county_code=county_code,
-        task_queue=task_queue,
-        what_zh="月度救助金发放",
-        calendar=calendar_at(RUN_HOUR, RUN_DAY),
-        catchup=timedelta(days=31),
-        note="月度救助金发放（每月1日01:00启动）",
+def month_starts_at(year: int, month: int) -> datetime:
+    """The instant a month's payroll starts by itself: the 1st, 01:00 Beijing time (UTC)."""
+    return at_beijing(date(year, month, RUN_DAY), time(RUN_HOUR)).astimezone(UTC)
+
+
+def next_month(year: int, month: int) -> tuple[int, int]:
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+async def start_month(
+    client: Client,
+    county_code: str,
+    task_queue: str,
+    year: int,
+    month: int,
+    *,
+    start_delay: timedelta | None = None,
+) -> bool:
+    """Start the county's payroll of ``year``-``month``: after ``start_delay`` (started ahead),
+    else now — and a month already started ahead, still waiting for its 1st, is made to run at
+    once (signal-with-start). True if the month runs (or will run) because of this call; False
+    if it already had its workflow (running, or closed after anything but a failure): a month
+    is never run twice."""
+    wid = payroll_workflow_id(county_code, year, month)
+    text = case_static(
+        CaseKind.PAYROLL, area_code=county_code, subject_zh=f"{year:04d}-{month:02d}月度救助金发放"
+    )
+    inp = PayrollInput(county_code=county_code, year=year, month=month)
+    options: dict[str, Any] = {
+        "id": wid,
+        "task_queue": task_queue,
+        "id_reuse_policy": WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        "search_attributes": TypedSearchAttributes(
+            [
+                SearchAttributePair(SA_CASE_KIND, CaseKind.PAYROLL.value),
+                SearchAttributePair(SA_COUNTY, county_code),
+                SearchAttributePair(SA_STATUS, PayrollStatus.STARTED.value),
+            ]
+        ),
+        "static_summary": text.summary,
+        "static_details": text.details,
+    }
+    try:
+        await client.start_workflow(
+            PAYROLL_WORKFLOW_TYPE,
+            inp,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            start_delay=start_delay,
+            **options,
+        )
+        return True
+    except WorkflowAlreadyStartedError:
+        if start_delay is not None or not await _waiting(client, wid):
+            return False
+    # Started ahead and waiting for its 1st: a signal-with-start makes it run now.
+    await client.start_workflow(PAYROLL_WORKFLOW_TYPE, inp, start_signal=START_NOW, **options)
+    return True
+
+
+async def _waiting(client: Client, workflow_id: str) -> bool:
+    """The month's workflow was started ahead and still waits for its first workflow task."""
+    desc = await client.get_workflow_handle(workflow_id).describe()
+    return (
+        desc.status == WorkflowExecutionStatus.RUNNING
+        and desc.execution_time is not None
+        and desc.execution_time > datetime.now(UTC)
     )
 
 
-async def ensure_payroll_schedule(
-    client: Client, county_code: str, task_queue: str
-) -> ScheduleHandle:
-    """Create the county's payroll schedule unless it exists (idempotent)."""
-    return await ensure_schedule(
-        client, payroll_schedule_id(county_code), payroll_schedule(county_code, task_queue)
-    )
+async def plan_next_month(
+    client: Client, county_code: str, task_queue: str, now: datetime
+) -> tuple[int, int, bool] | None:
+    """Start the month after ``now``'s (Beijing) with a start delay up to its 1st, 01:00;
+    ``(year, month, started)``, or None if that instant is already past (never a catch-up
+    cascade: a month in the past is started only by an officer's backfill)."""
+    today = to_beijing(now)
+    year, month = next_month(today.year, today.month)
+    delay = month_starts_at(year, month) - now
+    if delay <= timedelta(0):
+        return None
+    started = await start_month(client, county_code, task_queue, year, month, start_delay=delay)
+    return year, month, started
 
 
-async def ensure_payroll_schedules(
+async def ensure_payroll_months(
     client: Client, task_queue: str, counties: Iterable[str] | None = None
 ) -> list[str]:
-    created = []
+    """Worker start-up: every known county has next month's payroll waiting for its 1st
+    (idempotent), and the old per-county payroll schedule is gone."""
+    now = datetime.now(UTC)
+    planned = []
     for county in counties if counties is not None else known_counties():
-        await ensure_payroll_schedule(client, county, task_queue)
-        created.append(county)
-    return created
+        await delete_legacy_payroll_schedule(client, county)
+        await plan_next_month(client, county, task_queue, now)
+        planned.append(county)
+    return planned
 
 
-def month_window(year: int, month: int) -> tuple[datetime, datetime]:
-    """The instants around the month's scheduled run (the 1st, 01:00 Beijing time)."""
-    run_at = at_beijing(date(year, month, RUN_DAY), time(RUN_HOUR))
-    return (run_at - timedelta(minutes=30)).astimezone(UTC), (
-        run_at + timedelta(minutes=30)
-    ).astimezone(UTC)
-
-
-async def backfill_month(
-    client: Client, county_code: str, task_queue: str, year: int, month: int
-) -> None:
-    """Run the schedule's action for a past or future month (its action time is that month's
-    1st, 01:00 Beijing time, so the run pays that month)."""
-    handle = await ensure_payroll_schedule(client, county_code, task_queue)
-    start, end = month_window(year, month)
-    await handle.backfill(
-        ScheduleBackfill(start_at=start, end_at=end, overlap=ScheduleOverlapPolicy.ALLOW_ALL)
-    )
-
-
-async def trigger_now(client: Client, county_code: str, task_queue: str) -> None:
-    """Run the schedule's action now (pays the current month)."""
-    handle = await ensure_payroll_schedule(client, county_code, task_queue)
-    await handle.trigger(overlap=ScheduleOverlapPolicy.ALLOW_ALL)
+async def delete_legacy_payroll_schedule(client: Client, county_code: str) -> None:
+    """The payroll schedule of earlier releases launched a second workflow per month; its
+    launches stop with it (months it launched keep running)."""
+    try:
+        await client.get_schedule_handle(payroll_schedule_id(county_code)).delete()
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
 
 
 # --- the daily bank batch of temporary assistance ----------------------------------------------

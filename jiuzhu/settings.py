@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     # An application continues as new once its history passes this many events (the server may
     # suggest it earlier); entitlements and temporary cases have their own bounds.
     application_history_bound: int = Field(default=10_000, ge=100)
+    # Each month's payroll starts the next month's ahead, waiting for its 1st (jiuzhu/schedules.py);
+    # unset: on, except in the test environment, whose tests start their months themselves.
+    payroll_start_ahead: bool | None = None
 
     database_url: str = "sqlite:///var/jiuzhu.db"
     # Connection pool per process (API and worker each): a request or activity holds a
@@ -72,6 +75,12 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.seed_demo_officers:
             raise ValueError("JIUZHU_SEED_DEMO_OFFICERS must be false in production")
         return self
+
+    @property
+    def plans_payroll_ahead(self) -> bool:
+        if self.payroll_start_ahead is not None:
+            return self.payroll_start_ahead
+        return self.environment != "test"
 
     @property
     def effective_log_format(self) -> Literal["console", "json"]:

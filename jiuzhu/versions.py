@@ -32,6 +32,9 @@ DECISION_OUTCOME = "decision-outcome-search-attribute"
 # reminder and escalation already posted for it (``void_outbox``); cases that met a deadline
 # before replay without that activity.
 PAPER_MEET_VOID = "paper-meet-void"
+# 2026-11 (issue 13 item 6): a month's payroll starts the next month's ahead (one workflow per
+# month, no schedule launcher); months started before it replay without that activity.
+PAYROLL_NEXT_MONTH = "payroll-next-month"
 
 
 def light_history() -> bool:

@@ -7,12 +7,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import text
 from sqlmodel import col, select
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -27,10 +28,11 @@ from jiuzhu.codec import CodecKeyError, key_ring
 from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models_payments import PayrollRun
 from jiuzhu.refusals import RefusalError, refusal_of
-from jiuzhu.schedules import backfill_month, trigger_now
+from jiuzhu.schedules import start_month
+from jiuzhu.settings import Settings
 from rules.areas import AreaLevel, get_area, is_known_area
 from workflows.payments.checks import check_funding
-from workflows.payments.contract import payroll_schedule_id, payroll_workflow_id
+from workflows.payments.contract import payroll_workflow_id
 from workflows.payments.models import FundingConfirmation, PayrollState, ResubmitBatch
 from workflows.payments.payroll import PayrollWorkflow
 
@@ -109,8 +111,13 @@ class BackfillIn(BaseModel):
 
 
 class Accepted(BaseModel):
-    schedule_id: str
+    """The months asked for: ``workflow_ids`` each month's one workflow; ``started`` those this
+    call started, ``already`` those that had their workflow already (running, or closed after it
+    compiled or paid — a month is never run twice; its record stands)."""
+
     workflow_ids: list[str]
+    started: list[str]
+    already: list[str]
 
 
 def run_row(session: SessionDep, payroll_id: str) -> PayrollRun | None:
@@ -249,14 +256,10 @@ async def resubmit(
 async def trigger(
     county_code: str, actor: Admin, client: TemporalClientDep, settings: SettingsDep
 ) -> Accepted:
-    """Run the county's schedule now (pays the current month)."""
+    """Start the current month's payroll now (Beijing time), unless the month has its workflow."""
     county_checked(actor, county_code)
-    await trigger_now(client, county_code, settings.task_queue)
     today = beijing_today()
-    return Accepted(
-        schedule_id=payroll_schedule_id(county_code),
-        workflow_ids=[payroll_workflow_id(county_code, today.year, today.month)],
-    )
+    return await _start_months(client, settings, county_code, [(today.year, today.month)])
 
 
 @router.post("/{county_code}/backfill", status_code=202, response_model=Accepted)
@@ -267,17 +270,30 @@ async def backfill(
     client: TemporalClientDep,
     settings: SettingsDep,
 ) -> Accepted:
-    """Backfill one month or a range through the county's schedule: each month's run has
-    that month's action time, so it pays that month (once: instructions are keyed)."""
+    """Start one month's payroll, or each month of a range, with the month's own id; a month
+    that already has its workflow is left as it is (``already``)."""
     county_checked(actor, county_code)
     y, m = period_checked(body.period)
     y1, m1 = period_checked(body.until or body.period)
-    ids = []
-    for index in range(y * 12 + m - 1, y1 * 12 + m1):
-        year, month = divmod(index, 12)
-        await backfill_month(client, county_code, settings.task_queue, year, month + 1)
-        ids.append(payroll_workflow_id(county_code, year, month + 1))
-    return Accepted(schedule_id=payroll_schedule_id(county_code), workflow_ids=ids)
+    months = [divmod(i, 12) for i in range(y * 12 + m - 1, y1 * 12 + m1)]
+    return await _start_months(client, settings, county_code, [(yy, mm + 1) for yy, mm in months])
+
+
+async def _start_months(
+    client: Client, settings: Settings, county_code: str, months: list[tuple[int, int]]
+) -> Accepted:
+    ids, started, already = [], [], []
+    for year, month in months:
+        wid = payroll_workflow_id(county_code, year, month)
+        ids.append(wid)
+        if await start_month(client, county_code, settings.task_queue, year, month):
+            started.append(wid)
+        else:
+            already.append(wid)
+    structlog.get_logger("jiuzhu.api").info(
+        "payroll months started", started=started, already=already
+    )
+    return Accepted(workflow_ids=ids, started=started, already=already)
 
 
 def _file(session: SessionDep, county: str, period: str, attr: str) -> Path:

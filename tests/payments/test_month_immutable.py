@@ -1,6 +1,7 @@
-"""A month's record is immutable once it has moved money: a backfill (or re-run, or schedule
-catch-up) of a month that is compiled or later returns the existing record and changes nothing;
-two overlapping backfills of the same month pay it once."""
+"""One workflow per payroll month, and its record immutable once it has moved money: a second
+backfill of a month starts nothing (the month already has its workflow); a run started by hand
+with the month's id anyway (an operator's CLI) returns the existing record and changes nothing;
+two overlapping backfills of the same month start it once and pay it once."""
 
 import asyncio
 from decimal import Decimal
@@ -9,16 +10,17 @@ from typing import Any
 
 from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.worker import Worker
 
 from jiuzhu.at_rest import sealed_path
 from jiuzhu.contract import Role
-from jiuzhu.schedules import backfill_month
+from jiuzhu.schedules import start_month
 from jiuzhu.settings import Settings
 from tests.entitlements.helpers import actor, seed_accounts, wait_for
 from tests.payments.support import rows, scalar
 from workflows.payments.contract import PayrollStatus, payroll_workflow_id
-from workflows.payments.models import FundingConfirmation
+from workflows.payments.models import FundingConfirmation, PayrollInput
 from workflows.payments.payroll import PayrollWorkflow
 
 RUN_COLUMNS = (
@@ -72,15 +74,25 @@ async def test_backfill_after_reconciliation_returns_the_existing_record(
     seed_accounts(engine, county, 1, amount="500.00", start_index=2036 * 12, prefix="A")
     seed_accounts(engine, county, 1, amount="600.00", start_index=2036 * 12, prefix="B")
     pid = payroll_workflow_id(county, year, month)
-    await backfill_month(client, county, settings.task_queue, year, month)
+    assert await start_month(client, county, settings.task_queue, year, month)
     final = await _fund_when_compiled(client, county, pid)
     assert final.status is PayrollStatus.RECONCILED
     before = rows(engine, f"SELECT {RUN_COLUMNS} FROM payroll_run WHERE payroll_id = :p", p=pid)
     assert before[0][0] == "reconciled" and before[0][3] == 2
     assert Decimal(str(before[0][4])) == Decimal("1100.00")
 
-    await backfill_month(client, county, settings.task_queue, year, month)
-    await wait_for(lambda: _all_closed(client, pid, 2), seconds=60, what="re-run")
+    # A second backfill: the month has its workflow, nothing starts.
+    assert not await start_month(client, county, settings.task_queue, year, month)
+    assert len(await _runs(client, pid)) == 1
+
+    # Started by hand with the month's id anyway: the run returns the existing record.
+    await client.start_workflow(
+        PayrollWorkflow.run,
+        PayrollInput(county_code=county, year=year, month=month),
+        id=pid,
+        task_queue=settings.task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )
     rerun = await client.get_workflow_handle_for(PayrollWorkflow.run, pid).result()
     assert rerun.rerun_of_existing and rerun.status is PayrollStatus.RECONCILED
     assert rerun.existing is not None and rerun.existing.paid_count == 2
@@ -96,23 +108,21 @@ async def test_overlapping_backfills_pay_the_month_once(
     county, year, month = "419935", 2036, 5
     seed_accounts(engine, county, 2, amount="550.00", start_index=2036 * 12)
     pid = payroll_workflow_id(county, year, month)
-    await asyncio.gather(
-        backfill_month(client, county, settings.task_queue, year, month),
-        backfill_month(client, county, settings.task_queue, year, month),
+    started = await asyncio.gather(
+        *(start_month(client, county, settings.task_queue, year, month) for _ in range(2))
     )
+    assert sorted(started) == [False, True]
     final = await _fund_when_compiled(client, county, pid)
     assert final.status is PayrollStatus.RECONCILED
     assert final.reconciled is not None and final.reconciled.paid_count == 2
     before = rows(engine, f"SELECT {RUN_COLUMNS} FROM payroll_run WHERE payroll_id = :p", p=pid)
-    # And two more overlapping backfills after it moved money: the record stays.
-    runs = len(await _runs(client, pid))
-    await asyncio.gather(
-        backfill_month(client, county, settings.task_queue, year, month),
-        backfill_month(client, county, settings.task_queue, year, month),
+    # And two more overlapping backfills after it moved money: nothing starts, the record stays.
+    again = await asyncio.gather(
+        *(start_month(client, county, settings.task_queue, year, month) for _ in range(2))
     )
-    await wait_for(lambda: _all_closed(client, pid, runs + 1), seconds=60, what="re-runs")
-    await asyncio.sleep(1)  # the second launcher's child, if it started one, has closed too
-    await wait_for(lambda: _all_closed(client, pid, runs + 1), seconds=60, what="re-runs")
+    assert again == [False, False]
+    runs = await _runs(client, pid)
+    assert len(runs) == 1 and runs[0].status is WorkflowExecutionStatus.COMPLETED
     after = rows(engine, f"SELECT {RUN_COLUMNS} FROM payroll_run WHERE payroll_id = :p", p=pid)
     assert after == before
     assert (

@@ -18,7 +18,8 @@ def payroll_workflow_id(county_code: str, year: int, month: int) -> str:
 
 
 def payroll_schedule_id(county_code: str) -> str:
-    """The county's monthly Temporal Schedule that starts its payroll."""
+    """The county's monthly payroll Schedule of earlier releases (deleted at worker start-up:
+    months now start ahead, ``jiuzhu.schedules.start_month``)."""
     return f"payroll-schedule-{county_code}"
 
 
@@ -130,6 +131,9 @@ CONFIRM_FUNDING = "confirm_funding"
 GET_STATE = "get_state"
 # Finance re-sends a campaign whose bank answer could not be read (only from bank_error).
 RESUBMIT = "resubmit"
+# Signal-with-start of a month's payroll by a trigger or backfill: a month waiting for its 1st
+# (started ahead with a start delay) starts at once; a running one ignores it.
+START_NOW = "start_now"
 
 
 # The Web UI's current details (``jiuzhu.console``): every status in Chinese.

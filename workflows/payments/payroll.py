@@ -1,5 +1,8 @@
 """The payroll workflow: one per county and month (id ``payroll_workflow_id(county, y, m)``),
-started by the county's Temporal Schedule (DOMAIN §5 payment calendar, seed 002):
+started ahead by the month before it, with a start delay up to the 1st at 01:00 Beijing time
+(``jiuzhu.schedules``; DOMAIN §5 payment calendar, seed 002):
+
+0. start the next month's payroll ahead (``PayrollCalendarActivities.plan_next_month``);
 
 1. the monthly death check (suspends deceased members' shares at once);
 2. by the data cut-off (5th) compile the month's payment list from active entitlements in the
@@ -17,9 +20,10 @@ Each cut-off is the Nth, or the last working day before it. A missed cut-off sen
 before and an escalation after (``DeadlineBook`` on the workflow's one ``Alarm``). The list lives
 in the database; the history holds counts and totals only.
 
-A scheduled run (its id is the schedule's, not the month's) derives the month from its
-scheduled time and starts the month's payroll as a child with the canonical id, then ends: so
-trigger and backfill go through the schedule and a month is paid by one workflow."""
+A run launched by the per-county schedule of earlier releases (its id is the schedule's, not
+the month's) derives the month from its scheduled time and starts the month's payroll as a
+child with the canonical id, then ends; worker start-up deletes those schedules, and the child
+is started only if the month has no workflow yet that did not fail."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
@@ -39,6 +43,7 @@ from temporalio.workflow import ParentClosePolicy
 from jiuzhu.calls import call
 from jiuzhu.publishing import CasePublisher
 from jiuzhu.timers import Alarm
+from jiuzhu.versions import PAYROLL_NEXT_MONTH
 from workflows.deadlines.book import DeadlineBook
 from workflows.payments.bank_step import (
     bank_error_text,
@@ -50,6 +55,7 @@ from workflows.payments.bank_step import (
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DeadlineSpec
     from activities.entitlements.death_check import DeathCheckActivities, DeathCheckRequest
+    from activities.payments.calendar import NextMonthRequest, PayrollCalendarActivities
     from activities.payments.models import (
         BankSubmit,
         BankSubmitResult,
@@ -78,6 +84,7 @@ with workflow.unsafe.imports_passed_through():
         PAYROLL_STATUS_LABELS_ZH,
         PAYROLL_WORKFLOW_TYPE,
         RESUBMIT,
+        START_NOW,
         PaymentKind,
         PayrollStatus,
         payroll_workflow_id,
@@ -147,6 +154,14 @@ class PayrollWorkflow:
         s = self.state
         if workflow.info().workflow_id != s.payroll_id:
             return await self._launch(inp)
+        # A regular activity (not a local one): what follows it always runs in the next workflow
+        # task, on replay as when it ran, so the patches asked after it read the same.
+        if workflow.patched(PAYROLL_NEXT_MONTH):
+            await workflow.execute_activity_method(
+                PayrollCalendarActivities.plan_next_month,
+                NextMonthRequest(county_code=s.county_code),
+                start_to_close_timeout=timedelta(seconds=30),
+            )
         if workflow.patched(IMMUTABLE_MONTH):
             existing = await call(PayrollActivities.find_payroll_run, s.payroll_id)
             if existing is not None and existing.status in PAYROLL_SETTLED:
@@ -386,7 +401,7 @@ class PayrollWorkflow:
                 child_input,
                 id=s.payroll_id,
                 parent_close_policy=ParentClosePolicy.ABANDON,
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
                 search_attributes=TypedSearchAttributes(
                     [
                         SearchAttributePair(SA_CASE_KIND, CaseKind.PAYROLL.value),
@@ -498,6 +513,11 @@ class PayrollWorkflow:
         """A year's holiday schedule was loaded: recompute provisional cut-offs."""
         async with self.lock:
             await self.book.recompute_provisional()
+
+    @workflow.signal(name=START_NOW)
+    def start_now(self) -> None:
+        """An officer's trigger or backfill (signal-with-start): delivering it is the point — a
+        month started ahead runs at once instead of at its 1st; nothing else changes."""
 
     # --- publishing ----------------------------------------------------------------------
     async def _save(self) -> None:
