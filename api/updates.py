@@ -12,9 +12,14 @@ case houses whose steps share it (recoveries, referrals, warnings, complaints, s
   answers the case's own refusal, a 409 through the one handler in ``api/errors.py``, and a
   refusal from the Update's validator propagates there unchanged.
 - ``case_state``: the workflow's state query; an unknown workflow answers 404.
+- ``shared_query``: a state query that concurrent readers of one case at one read-model revision
+  share (one query in flight per case and revision), so a county's officers opening the same
+  case at month-end cost the worker one query, and a reader after a step (a new revision) never
+  gets the state from before it.
 
 One place, so that every case is found, keyed, logged and refused the same way."""
 
+import asyncio
 from typing import Any, TypeVar
 
 import structlog
@@ -116,3 +121,21 @@ async def case_state(handle: WorkflowHandle[Any, Any], query: Any, missing: str)
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise HTTPException(404, missing) from exc
         raise
+
+
+_IN_FLIGHT: dict[tuple[int, str, str, object], "asyncio.Future[Any]"] = {}
+
+
+async def shared_query(handle: WorkflowHandle[Any, Any], query: Any, version: object) -> Any:
+    """``handle.query(query)``, shared with every concurrent caller asking the same query of the
+    same workflow at the same ``version`` (the read-model revision the caller has just read):
+    the first caller's query runs, the others await its answer (or its error). Nothing is kept
+    once it is answered."""
+    name = getattr(query, "__name__", str(query))
+    key = (id(asyncio.get_running_loop()), handle.id, name, version)
+    running = _IN_FLIGHT.get(key)
+    if running is None:
+        running = asyncio.ensure_future(handle.query(query))
+        _IN_FLIGHT[key] = running
+        running.add_done_callback(lambda _: _IN_FLIGHT.pop(key, None))
+    return await asyncio.shield(running)

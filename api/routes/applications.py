@@ -58,6 +58,7 @@ from api.schemas.applications import (
     VerificationObjectionBody,
     WithdrawBody,
 )
+from api.updates import shared_query
 from api.validators import Limit, Offset
 from jiuzhu.console import case_static
 from jiuzhu.contract import Actor, CaseKind, Role, household_id_for
@@ -114,11 +115,20 @@ def case_row(session: Session, actor: Actor, application_id: str) -> CaseRecord:
     return row
 
 
-async def live_state(client: Client, application_id: str) -> ApplicationState:
+async def live_state(
+    client: Client, application_id: str, revision: int | None = None
+) -> ApplicationState:
+    """The case's state from its workflow; with the read-model ``revision`` just read, the
+    query is shared with concurrent readers of the same revision (``shared_query``)."""
     handle: WorkflowHandle[ApplicationWorkflow, ApplicationState] = client.get_workflow_handle_for(
         ApplicationWorkflow.run, application_workflow_id(application_id)
     )
     try:
+        if revision is not None:
+            state: ApplicationState = await shared_query(
+                handle, ApplicationWorkflow.get_state, revision
+            )
+            return state
         return await handle.query(ApplicationWorkflow.get_state)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
@@ -293,9 +303,9 @@ async def create_application(
 async def get_application(
     application_id: str, actor: CurrentOfficer, db: DatabaseDep, client: TemporalClientDep
 ) -> ApplicationState:
-    await db.read(case_row, actor, application_id)
+    row = await db.read(case_row, actor, application_id)
     structlog.contextvars.bind_contextvars(application_id=application_id)
-    return await live_state(client, application_id)
+    return await live_state(client, application_id, row.revision)
 
 
 @router.get("", response_model=ApplicationPage)

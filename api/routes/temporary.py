@@ -43,7 +43,7 @@ from api.schemas.temporary import (
     TemporaryCasePage,
     TemporaryCaseSummary,
 )
-from api.updates import record_started
+from api.updates import record_started, shared_query
 from api.validators import Limit, Offset
 from jiuzhu.console import applicant_name, case_static
 from jiuzhu.contract import Actor, CaseKind, Role, household_id_for
@@ -106,9 +106,19 @@ def handle_for(
     return client.get_workflow_handle_for(TemporaryCaseWorkflow.run, temporary_workflow_id(case_id))
 
 
-async def live_state(client: Client, case_id: str) -> TemporaryCaseState:
+async def live_state(
+    client: Client, case_id: str, revision: int | None = None
+) -> TemporaryCaseState:
+    """The case's state from its workflow; with the read-model ``revision`` just read, the
+    query is shared with concurrent readers of the same revision (``shared_query``)."""
+    handle = handle_for(client, case_id)
     try:
-        return await handle_for(client, case_id).query(TemporaryCaseWorkflow.get_state)
+        if revision is not None:
+            state: TemporaryCaseState = await shared_query(
+                handle, TemporaryCaseWorkflow.get_state, revision
+            )
+            return state
+        return await handle.query(TemporaryCaseWorkflow.get_state)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise HTTPException(404, f"temporary case {case_id} not found") from exc
@@ -267,8 +277,8 @@ async def create_case(
 async def get_case(
     case_id: str, actor: CurrentOfficer, db: DatabaseDep, client: TemporalClientDep
 ) -> TemporaryCaseState:
-    await db.read(case_row, actor, case_id)
-    return await live_state(client, case_id)
+    row = await db.read(case_row, actor, case_id)
+    return await live_state(client, case_id, row.revision)
 
 
 @router.get("", response_model=TemporaryCasePage)
