@@ -10,6 +10,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine
@@ -24,6 +25,8 @@ from api.metrics import HttpMetrics, metrics_registry
 from api.routes.codec import codec_origins
 from api.routes.registry import ROUTERS
 from api.validators import BodySizeLimit
+from api.workbench import router as workbench_router
+from api.workbench.routes import STATIC_DIR as WORKBENCH_STATIC
 from jiuzhu.db.engine import engine_for
 from jiuzhu.logging import configure_logging, get_logger
 from jiuzhu.request_ids import bind_request_id
@@ -150,6 +153,9 @@ def create_app(
 
     for router in ROUTERS:
         app.include_router(router)
+    # The officers' workbench: pages and their one stylesheet, from this package (no CDN).
+    app.include_router(workbench_router)
+    app.mount("/workbench/static", StaticFiles(directory=WORKBENCH_STATIC), name="workbench-static")
 
     if configured.metrics_enabled:
         registry = app.state.metrics_registry

@@ -1,0 +1,316 @@
+"""The workbench's pages: sign-in, the worklist and the case page (``api/workbench``).
+
+- ``GET /workbench``: the sign-in form, or the signed-in officer's worklist — every case of their
+  area with a deadline, grouped 已逾期 / 今日到期 / 本周到期 / 以后 (Beijing time), filterable by
+  township, programme and status and searchable by applicant name (prefix) or ID number (exact),
+  with who acts next; read through ``case_page`` exactly as ``GET /cases`` reads it.
+- ``POST /workbench/sign-in`` (form ``token``) and ``POST /workbench/sign-out`` (CSRF).
+- ``GET /workbench/cases/{case_id}``: the case — household (masked for the role, as the API
+  masks it), deadlines, timeline and notices; an unmasked read is recorded in the access log.
+
+Errors are pages too: a bad filter re-renders the worklist with the message by its field (422),
+a case outside the officer's area is 403, an unknown one 404."""
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.status import HTTP_303_SEE_OTHER
+
+from api.access import record_read
+from api.db import Database
+from api.deps import ensure_area
+from api.masking import disclosure, mask
+from api.routes.applications import live_state as application_state
+from api.routes.cases import CaseRow, case_page
+from api.routes.temporary import live_state as temporary_state
+from api.workbench.session import (
+    close_session,
+    csrf_ok,
+    csrf_token,
+    officer_for,
+    open_session,
+    session_token,
+)
+from jiuzhu.clock import beijing_today, to_beijing
+from jiuzhu.console import CASE_KIND_NAMES_ZH
+from jiuzhu.contract import ROLE_NAMES_ZH, Actor, CaseKind
+from jiuzhu.db.models import CaseRecord
+from rules.areas import full_name, is_known_area
+from rules.id_number import validate_id_number
+from rules.programmes import PROGRAMME_NAMES_ZH, Programme
+from workflows.applications.contract import STATUS_LABELS_ZH as APPLICATION_STATUS_ZH
+from workflows.entitlements.contract import STATUS_LABELS_ZH as ENTITLEMENT_STATUS_ZH
+from workflows.temporary.contract import STATUS_LABELS_ZH as TEMPORARY_STATUS_ZH
+
+router = APIRouter(prefix="/workbench", include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+STATIC_DIR = Path(__file__).parent / "static"
+
+STATUS_ZH: dict[str, dict[str, str]] = {
+    CaseKind.APPLICATION.value: {k.value: v for k, v in APPLICATION_STATUS_ZH.items()},
+    CaseKind.ENTITLEMENT.value: {k.value: v for k, v in ENTITLEMENT_STATUS_ZH.items()},
+    CaseKind.TEMPORARY.value: {k.value: v for k, v in TEMPORARY_STATUS_ZH.items()},
+}
+GROUPS = (("overdue", "已逾期"), ("today", "今日到期"), ("week", "本周到期"), ("later", "以后"))
+WORKLIST_LIMIT = 200
+
+
+def _kind_zh(kind: str) -> str:
+    try:
+        return CASE_KIND_NAMES_ZH[CaseKind(kind)]
+    except ValueError:
+        return kind
+
+
+def _programme_zh(programme: str) -> str:
+    try:
+        return PROGRAMME_NAMES_ZH[Programme(programme)]
+    except ValueError:
+        return programme
+
+
+def _area_zh(code: str) -> str:
+    return full_name(code) if is_known_area(code) else code
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    token = session_token(request)
+    base = {"csrf": csrf_token(token) if token else "", "officer": None}
+    response = templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
+    response.headers["Cache-Control"] = "no-store"  # pages carry personal data
+    return response
+
+
+def _database(request: Request) -> Database:
+    return Database(request.app.state.engine)
+
+
+def _group(row: CaseRow, today: datetime) -> str:
+    if row.overdue:
+        return "overdue"
+    if row.next_deadline is None:
+        return "later"
+    due = to_beijing(row.next_deadline).date()
+    if due <= today.date():
+        return "today"
+    if due < (today + timedelta(days=7 - today.weekday())).date():
+        return "week"
+    return "later"
+
+
+def _filters(
+    township_code: str, programme: str, status: str, q: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The worklist filters as ``case_page`` takes them, and the message of each bad one."""
+    errors: dict[str, str] = {}
+    township_code, programme, status, q = (v.strip() for v in (township_code, programme, status, q))
+    if township_code and not (township_code.isdigit() and is_known_area(township_code)):
+        errors["township_code"] = f"地区代码{township_code}无效"
+    if programme and programme not in {p.value for p in Programme}:
+        errors["programme"] = f"未知的救助项目{programme}"
+    if status and not status.replace("_", "").isalpha():
+        errors["status"] = f"状态{status}无效"
+    id_number = name = None
+    if q:
+        if q[:17].isdigit() and len(q) == 18:
+            try:
+                id_number = validate_id_number(q.upper())
+            except ValueError as exc:
+                errors["q"] = f"身份证号无效：{exc}"
+        elif len(q) > 20:
+            errors["q"] = "姓名最长20个字"
+        else:
+            name = q
+    return {
+        "township_code": township_code or None,
+        "programme": programme or None,
+        "status": status or None,
+        "applicant_name": name,
+        "id_number": id_number,
+    }, errors
+
+
+@router.get("", response_class=HTMLResponse)
+async def worklist(
+    request: Request,
+    township_code: str = "",
+    programme: str = "",
+    status: str = "",
+    q: str = "",
+) -> Response:
+    """The sign-in form, or the officer's worklist (module docstring)."""
+    actor = await officer_for(request, session_token(request))
+    if actor is None:
+        return _page(request, "signin.html", {"error": None})
+    filters, errors = _filters(township_code, programme, status, q)
+    if filters["township_code"] and not errors:
+        try:
+            ensure_area(actor, filters["township_code"])
+        except HTTPException:
+            errors["township_code"] = f"{filters['township_code']}不在您的辖区内"
+    groups: dict[str, list[dict[str, Any]]] = {key: [] for key, _ in GROUPS}
+    if not errors:
+        page = await _database(request).read(
+            case_page,
+            actor,
+            case_kind=None,
+            due_before=None,
+            overdue=None,
+            cursor=None,
+            limit=WORKLIST_LIMIT,
+            **filters,
+        )
+        now = datetime.combine(beijing_today(), datetime.min.time())
+        for row in page.items:
+            groups[_group(row, now)].append(_row_view(row))
+    return _page(
+        request,
+        "worklist.html",
+        {
+            "officer": _officer_view(actor),
+            "groups": [(key, label, groups[key]) for key, label in GROUPS],
+            "form": {
+                "township_code": township_code,
+                "programme": programme,
+                "status": status,
+                "q": q,
+            },
+            "errors": errors,
+            "programmes": [(p.value, PROGRAMME_NAMES_ZH[p]) for p in Programme],
+        },
+        status=422 if errors else 200,
+    )
+
+
+def _officer_view(actor: Actor) -> dict[str, str]:
+    return {
+        "name": actor.name,
+        "role": ROLE_NAMES_ZH.get(actor.role, actor.role.value),
+        "area": _area_zh(actor.area_code),
+    }
+
+
+def _row_view(row: CaseRow) -> dict[str, Any]:
+    labels = STATUS_ZH.get(row.case_kind, {})
+    return {
+        "case_id": row.case_id,
+        "kind": _kind_zh(row.case_kind),
+        "programme": _programme_zh(row.programme),
+        "status": labels.get(row.status, row.status),
+        "area": _area_zh(row.area_code),
+        "applicant": row.applicant_name,
+        "id_masked": row.applicant_id_masked,
+        "due": to_beijing(row.next_deadline).strftime("%Y-%m-%d %H:%M")
+        if row.next_deadline
+        else "—",
+        "overdue": row.overdue,
+    }
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request, token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Sign in with the officer's token; a wrong or expired token is the form again (401)."""
+    actor = await officer_for(request, token.strip())
+    if actor is None:
+        return _page(request, "signin.html", {"error": "令牌无效、已过期或已停用"}, status=401)
+    response = RedirectResponse("/workbench", status_code=HTTP_303_SEE_OTHER)
+    open_session(response, request, token.strip())
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    token = session_token(request)
+    if token and not csrf_ok(token, csrf):
+        raise HTTPException(403, "CSRF token missing or wrong")
+    response = RedirectResponse("/workbench", status_code=HTTP_303_SEE_OTHER)
+    close_session(response)
+    return response
+
+
+def _case_row(session: Any, case_id: str) -> CaseRecord | None:
+    row: CaseRecord | None = session.get(CaseRecord, case_id)
+    return row
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+async def case_page_view(request: Request, case_id: str) -> Response:
+    """One case: household, deadlines, timeline and notices, masked for the officer's role."""
+    actor = await officer_for(request, session_token(request))
+    if actor is None:
+        return RedirectResponse("/workbench", status_code=HTTP_303_SEE_OTHER)
+    row = await _database(request).read(_case_row, case_id)
+    if row is None:
+        return _page(request, "message.html", {"message": f"案件{case_id}不存在"}, status=404)
+    try:
+        ensure_area(actor, row.area_code)
+    except HTTPException:
+        return _page(request, "message.html", {"message": "该案件不在您的辖区内"}, status=403)
+    client = request.app.state.temporal
+    state: dict[str, Any] | None = None
+    if row.case_kind == CaseKind.APPLICATION.value:
+        state = (await application_state(client, case_id, row.revision)).model_dump(mode="json")
+    elif row.case_kind == CaseKind.TEMPORARY.value:
+        state = (await temporary_state(client, case_id, row.revision)).model_dump(mode="json")
+    seen = disclosure(actor)
+    if state is not None and seen.id_numbers:
+        await record_read(
+            request.scope,
+            actor,
+            kind=row.case_kind,
+            case_id=case_id,
+            area_code=row.area_code,
+            workflow_id=row.workflow_id,
+        )
+    view = mask(state, seen) if state is not None else None
+    labels = STATUS_ZH.get(row.case_kind, {})
+    return _page(
+        request,
+        "case.html",
+        {
+            "officer": _officer_view(actor),
+            "case": {
+                "case_id": case_id,
+                "kind": _kind_zh(row.case_kind),
+                "programme": _programme_zh(row.programme),
+                "status": labels.get(row.status, row.status),
+                "area": _area_zh(row.area_code),
+                "applicant": row.applicant_name,
+                "revision": row.revision,
+            },
+            "state": view,
+            "timeline": [_when(t) for t in (view or {}).get("timeline", [])],
+            "deadlines": [_deadline(d) for d in (view or {}).get("deadlines", [])],
+        },
+    )
+
+
+def _when(entry: dict[str, Any]) -> dict[str, Any]:
+    at = entry.get("at")
+    actor = entry.get("actor") or {}
+    return {
+        "at": to_beijing(datetime.fromisoformat(at)).strftime("%Y-%m-%d %H:%M") if at else "",
+        "on": entry.get("on") or "",
+        "who": actor.get("name", "系统"),
+        "action": entry.get("action", ""),
+        "note": entry.get("note_zh", ""),
+    }
+
+
+def _deadline(d: dict[str, Any]) -> dict[str, Any]:
+    spec = d.get("spec") or {}
+    state = "已完成" if d.get("met_at") else "已取消" if d.get("cancelled_at") else "进行中"
+    if d.get("escalated_at") and state == "进行中":
+        state = "已逾期（已上报）"
+    return {
+        "label": spec.get("label_zh") or spec.get("name", ""),
+        "due": d.get("due_date", ""),
+        "state": state,
+        "reminded": bool(d.get("reminded_at")),
+        "escalated": bool(d.get("escalated_at")),
+        "basis": spec.get("basis", ""),
+    }
