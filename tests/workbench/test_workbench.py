@@ -40,7 +40,9 @@ def external_assets(html: str) -> list[str]:
     return re.findall(r'(?:src|href)=["\'](https?://[^"\']+)', html)
 
 
-async def test_sign_in_worklist_case_page_and_sign_out(app: FastAPI, api: httpx.AsyncClient) -> None:
+async def test_sign_in_worklist_case_page_and_sign_out(
+    app: FastAPI, api: httpx.AsyncClient
+) -> None:
     app_id, body = await create(api)
     await step(api, app_id, "accept", {})
     applicant = body["household"][0]
@@ -79,7 +81,9 @@ async def test_sign_in_worklist_case_page_and_sign_out(app: FastAPI, api: httpx.
 
         r = await township.post("/workbench/sign-out", data={"csrf": "forged"})
         assert r.status_code == 403
-        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', (await township.get("/workbench")).text)
+        csrf = re.search(
+            r'name="csrf" value="([0-9a-f]+)"', (await township.get("/workbench")).text
+        )
         assert csrf is not None
         r = await township.post("/workbench/sign-out", data={"csrf": csrf.group(1)})
         assert r.status_code == 303
