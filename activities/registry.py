@@ -43,7 +43,9 @@ def build_activities(
     payroll_calendar = PayrollCalendarActivities(
         client if settings.plans_payroll_ahead else None, settings.task_queue
     )
-    bank = BankActivities(engine, bank_dir_for(settings.database_url), ring=key_ring(settings))
+    bank = BankActivities(
+        engine, bank_dir_for(settings.database_url, settings.bank_dir), ring=key_ring(settings)
+    )
     daily_batch = DailyBatchActivities(engine)
     death_check = DeathCheckActivities(engine, client)
     recoveries = RecoveryActivities(engine, client)
@@ -67,6 +69,7 @@ def build_activities(
         payroll.compile_payroll,
         payroll.recheck_batch,
         payroll.compile_campaign,
+        payroll.recheck_campaign,
         payroll.find_payroll_run,
         payroll_calendar.plan_next_month,
         payroll.save_payroll_run,

@@ -10,15 +10,17 @@ from sqlalchemy import bindparam, text
 from sqlmodel import Session
 
 from jiuzhu.contract import Actor
+from jiuzhu.db.sealing import blind_indexes
 
+# By blind index: the ID numbers themselves are sealed (jiuzhu/db/sealing.py).
 _COVERED_BY_CASES = text(
     """
-SELECT m.id_number FROM entitlement_member m
+SELECT m.id_number_index FROM entitlement_member m
 JOIN entitlement_account e ON e.case_id = m.case_id
-WHERE m.id_number IN :ids AND e.area_code LIKE :area
+WHERE m.id_number_index IN :ids AND e.area_code LIKE :area
 UNION
-SELECT c.applicant_id_number FROM case_record c
-WHERE c.applicant_id_number IN :ids AND c.area_code LIKE :area
+SELECT c.applicant_id_number_index FROM case_record c
+WHERE c.applicant_id_number_index IN :ids AND c.area_code LIKE :area
 """
 ).bindparams(bindparam("ids", expanding=True))
 
@@ -31,9 +33,11 @@ def people_in_area(session: Session, actor: Actor, id_numbers: Iterable[str]) ->
     wanted = set(id_numbers)
     inside = {n for n in wanted if actor.covers(n[:6])}
     rest = sorted(wanted - inside)
-    for i in range(0, len(rest), CHUNK):
+    by_index = dict(zip(blind_indexes(rest), rest, strict=True))
+    keys = sorted(by_index)
+    for i in range(0, len(keys), CHUNK):
         rows = session.execute(
-            _COVERED_BY_CASES, {"ids": rest[i : i + CHUNK], "area": f"{actor.area_code}%"}
+            _COVERED_BY_CASES, {"ids": keys[i : i + CHUNK], "area": f"{actor.area_code}%"}
         ).all()
-        inside.update(r[0] for r in rows)
+        inside.update(by_index[r[0]] for r in rows)
     return inside

@@ -1,9 +1,13 @@
 """Payroll benchmark: one county's month for N active entitlements, to reconciled, on a persistent
-dev server (SQLite file) with the real worker in this process and a SQLite application
-database.
+dev server (SQLite file) with the real worker in this process and the application database on
+SQLite (default, a temporary file) or PostgreSQL (``--database``: a server URL; a fresh
+database is created on it and dropped afterwards).
 
     .venv/bin/python -m bench.payroll --n 10000
     .venv/bin/python -m bench.payroll --n 100000
+    .venv/bin/python -m bench.payroll --n 100000 --database postgresql+psycopg://user@host/postgres
+    scripts/pg_cluster.sh run sh -c '.venv/bin/python -m bench.payroll --n 100000 \
+        --database "$JIUZHU_TEST_DATABASE_URL"'          # on a throw-away local cluster
 
 The read model is seeded straight in SQL (no workflows). The run is the real ``PayrollWorkflow``:
 death check, compile, funding Update, bank file, embedded bank, reconciliation. Printed: wall
@@ -22,17 +26,24 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from jiuzhu.contract import Actor, Role, search_attribute_cli_args
-from jiuzhu.db.engine import make_engine
+from jiuzhu.db.engine import make_engine, normalise_url
 from jiuzhu.db.migrate import upgrade
+from jiuzhu.db.models_payments import EntitlementAccount
 from jiuzhu.settings import Settings
 from worker import make_worker
 from workflows.payments.contract import PayrollStatus, payroll_workflow_id
@@ -91,52 +102,76 @@ def start_server(db_file: Path, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("dev server did not start")
 
 
+async def connect(address: str) -> Client:
+    """The dev server's port opens before its frontend is healthy: retry for up to 30 s."""
+    for _ in range(150):
+        try:
+            return await Client.connect(address, data_converter=pydantic_data_converter)
+        except RuntimeError:  # "Frontend is not healthy yet"
+            await asyncio.sleep(0.2)
+    return await Client.connect(address, data_converter=pydantic_data_converter)
+
+
+def database_mib(conn: sa.Connection) -> float:
+    """Size of the application database (all tables and indexes), MiB."""
+    if conn.dialect.name == "postgresql":
+        size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+    else:
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+        size = pages * conn.exec_driver_sql("PRAGMA page_size").scalar_one()
+    return int(size) / 2**20
+
+
 def seed(engine: Engine, n: int) -> float:
-    """N active 低保 entitlements of the county, straight into the read model."""
+    """N active 低保 entitlements of the county, straight into the read model (through the
+    table's own insert, so every column type applies as the code's own writes)."""
     t0 = time.perf_counter()
-    now = datetime.now(UTC).isoformat(sep=" ")
-    cols = (
-        "case_id, workflow_id, household_id, programme, area_code, county_code, township_code, "
-        "status, centralised, monthly_amount, payable_amount, members_total, members_paid, "
-        "start_month, payee_name, payee_id_number, card_account, bank_code, revision, updated_at"
-    )
-    sql = text(
-        f"INSERT INTO entitlement_account ({cols}) VALUES (:c, :w, :h, 'dibao', :a, :county, "
-        ":t, 'active', 0, :amt, :amt, 2, 2, :start, :name, :idn, :acct, '', 1, :now)"
-    )
-    batch = []
+    now = datetime.now(UTC)
+    insert = EntitlementAccount.__table__.insert()  # type: ignore[attr-defined]
+    batch: list[dict[str, object]] = []
     with engine.begin() as conn:
         for i in range(n):
             hh = f"HB{i:014d}"
+            amount = Decimal(f"{300 + i % 400}.00")
             batch.append(
                 {
-                    "c": f"{hh}-dibao",
-                    "w": f"entitlement-{hh}-dibao",
-                    "h": hh,
-                    "a": f"{COUNTY}00{1 + i % 3}001",
-                    "county": COUNTY,
-                    "t": f"{COUNTY}00{1 + i % 3}",
-                    "amt": f"{300 + i % 400}.00",
-                    "start": 2026 * 12,
-                    "name": f"户主{i}",
-                    "idn": f"{COUNTY}19700101{i % 1000:03d}X",
-                    "acct": f"6217{i:012d}",
-                    "now": now,
+                    "case_id": f"{hh}-dibao",
+                    "workflow_id": f"entitlement-{hh}-dibao",
+                    "household_id": hh,
+                    "programme": "dibao",
+                    "area_code": f"{COUNTY}00{1 + i % 3}001",
+                    "county_code": COUNTY,
+                    "township_code": f"{COUNTY}00{1 + i % 3}",
+                    "status": "active",
+                    "centralised": False,
+                    "monthly_amount": amount,
+                    "payable_amount": amount,
+                    "members_total": 2,
+                    "members_paid": 2,
+                    "start_month": 2026 * 12,
+                    "payee_name": f"户主{i}",
+                    "payee_id_number": f"{COUNTY}19700101{i % 1000:03d}X",
+                    "card_account": f"6217{i:012d}",
+                    "bank_code": "",
+                    "revision": 1,
+                    "updated_at": now,
                 }
             )
             if len(batch) == 20_000:
-                conn.execute(sql, batch)
+                conn.execute(insert, batch)
                 batch = []
         if batch:
-            conn.execute(sql, batch)
+            conn.execute(insert, batch)
     return time.perf_counter() - t0
 
 
 async def _watch_sending(handle: object, t0: float, marks: dict[str, float]) -> None:
-    """Record when the month leaves ``sending`` (bank file written and answered)."""
+    """Record when the month is past ``sending`` (bank file written and answered): the first
+    state after the funding confirmation may still be ``awaiting_funding``, which is not it."""
+    past = (PayrollStatus.RECONCILING, PayrollStatus.RECONCILED, PayrollStatus.BANK_ERROR)
     while True:
         state = await handle.query(PayrollWorkflow.get_state)  # type: ignore[attr-defined]
-        if state.status is not PayrollStatus.SENDING and "sent" not in marks:
+        if state.status in past and "sent" not in marks:
             marks["sent"] = time.perf_counter() - t0
             return
         await asyncio.sleep(0.1)
@@ -185,24 +220,64 @@ async def run_month(
     return compiled_at, time.perf_counter() - t0, final
 
 
+@contextmanager
+def bench_database(server: str | None, work: Path, keep: bool) -> Iterator[str]:
+    """The benchmark's application database: a SQLite file in ``work``, or a fresh database on
+    the PostgreSQL server ``server`` (dropped afterwards unless ``keep``)."""
+    if not server:
+        yield f"sqlite:///{work / 'jiuzhu.db'}"
+        return
+    server = normalise_url(server)
+    name = f"jiuzhu_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        if keep:
+            print(f"  kept database {name}")
+        else:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="active entitlements")
     parser.add_argument("--chunk", type=int, default=25_000, help="compile chunk (rows)")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--database",
+        default=None,
+        help="a PostgreSQL server URL (postgresql+psycopg://user@host:port/postgres): the bench "
+        "creates a fresh database there; default: a SQLite file in a temporary directory",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary directory (and database)"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="jiuzhu-bench-payroll-"))
-    url = f"sqlite:///{work / 'jiuzhu.db'}"
+    try:
+        with bench_database(args.database, work, args.keep) as url:
+            await bench(args, work, url)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+async def bench(args: argparse.Namespace, work: Path, url: str) -> None:
     upgrade(url)
     engine = make_engine(url)
     seconds_seed = seed(engine, args.n)
     port = free_port()
     server = start_server(work / "temporal.db", port)
     try:
-        client = await Client.connect(f"127.0.0.1:{port}", data_converter=pydantic_data_converter)
+        client = await connect(f"127.0.0.1:{port}")
         settings = Settings(
             environment="test",
             database_url=url,
+            bank_dir=work / "bank",
             temporal_address=f"127.0.0.1:{port}",
             task_queue="bench-payroll",
             policies_dir=ROOT / "policies",
@@ -224,13 +299,14 @@ async def main() -> None:
             credited = conn.execute(
                 text("SELECT COUNT(*) FROM bank_ledger WHERE batch_id = :p"), {"p": pid}
             ).scalar_one()
+            size_mib = database_mib(conn)
         state, state2 = final, final2
         assert getattr(state, "status", None) is PayrollStatus.RECONCILED, state
         assert getattr(state2, "rerun_of_existing", False), state2
         assert getattr(state2, "status", None) is PayrollStatus.RECONCILED, state2
         print(
             f"payroll benchmark: {args.n:,} active entitlements, "
-            f"county {COUNTY}, {YEAR}-{MONTH:02d}"
+            f"county {COUNTY}, {YEAR}-{MONTH:02d}, database {engine.dialect.name}"
         )
         print(f"  seeded read model        {seconds_seed:8.2f} s (not counted)")
         print(f"  compiled (death check + list)  {compiled:6.2f} s")
@@ -246,13 +322,12 @@ async def main() -> None:
         )
         print(f"  peak RSS worker (this process) {vm_hwm_mb():7.1f} MiB")
         print(f"  peak RSS Temporal dev server   {vm_hwm_mb(server.pid):7.1f} MiB")
+        print(f"  application database size      {size_mib:7.1f} MiB")
         assert count == args.n == paid == credited
     finally:
         server.kill()
         server.wait()
         engine.dispose()
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

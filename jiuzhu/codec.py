@@ -24,10 +24,10 @@ import base64
 import binascii
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -81,8 +81,9 @@ class KeyRing:
 
     # --- text forms ---------------------------------------------------------------------
     @staticmethod
-    def parse_env(value: str) -> "KeyRing":
-        """``id:base64[,id:base64…]``; the last key is current."""
+    def parse_env(value: str, setting: str = "JIUZHU_CODEC_KEYS") -> "KeyRing":
+        """``id:base64[,id:base64…]``; the last key is current. ``setting`` names the variable
+        in error messages."""
         keys: dict[str, bytes] = {}
         current = ""
         for part in (p.strip() for p in value.split(",")):
@@ -90,27 +91,35 @@ class KeyRing:
                 continue
             key_id, sep, encoded = part.partition(":")
             if not sep:
-                raise CodecKeyError("JIUZHU_CODEC_KEYS: each key is id:base64")
-            keys[key_id.strip()] = _b64(encoded.strip(), key_id)
+                raise CodecKeyError(f"{setting}: each key is id:base64")
+            keys[key_id.strip()] = b64_key(encoded.strip(), key_id)
             current = key_id.strip()
         if not keys:
-            raise CodecKeyError("JIUZHU_CODEC_KEYS holds no key")
+            raise CodecKeyError(f"{setting} holds no key")
         return KeyRing(keys, current)
 
     @staticmethod
-    def load(path: Path) -> "KeyRing":
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            keys = {str(k): _b64(str(v), str(k)) for k, v in dict(raw["keys"]).items()}
-            return KeyRing(keys, str(raw["current"]))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise CodecKeyError(f"codec key file {path}: {exc}") from exc
+    def load(path: Path, what: str = "codec key file") -> "KeyRing":
+        return KeyRing.load_with(path, what)[0]
 
-    def save(self, path: Path) -> None:
-        """Write the key file readable by its owner only (0600), atomically."""
+    @staticmethod
+    def load_with(path: Path, what: str = "key file") -> tuple["KeyRing", dict[str, Any]]:
+        """The ring of a key file and the file's other fields (e.g. the column encryption's
+        blind-index key, ``jiuzhu/db/sealing.py``)."""
+        try:
+            raw = dict(json.loads(path.read_text(encoding="utf-8")))
+            keys = {str(k): b64_key(str(v), str(k)) for k, v in dict(raw.pop("keys")).items()}
+            return KeyRing(keys, str(raw.pop("current"))), raw
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CodecKeyError(f"{what} {path}: {exc}") from exc
+
+    def save(self, path: Path, extra: Mapping[str, str] | None = None) -> None:
+        """Write the key file readable by its owner only (0600), atomically; ``extra``: other
+        fields of the file."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
         body = {
+            **(extra or {}),
             "current": self.current,
             "keys": {k: base64.b64encode(v).decode("ascii") for k, v in self.keys.items()},
         }
@@ -120,7 +129,7 @@ class KeyRing:
         os.replace(tmp, path)
 
 
-def _b64(encoded: str, key_id: str) -> bytes:
+def b64_key(encoded: str, key_id: str) -> bytes:
     try:
         return base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -189,7 +198,7 @@ def key_ring(settings: "Settings") -> KeyRing | None:
     if path.exists():
         return KeyRing.load(path)
     if settings.environment == "development":
-        _create_once(path)
+        create_once(path, KeyRing.generate("dev-1").save)
         return KeyRing.load(path)
     if settings.environment == "production":
         raise CodecKeyError(
@@ -199,9 +208,11 @@ def key_ring(settings: "Settings") -> KeyRing | None:
     return None
 
 
-def _create_once(path: Path) -> None:
+def create_once(path: Path, write: Callable[[Path], None]) -> None:
+    """A development key file written by ``write``, created once: the first process to link
+    it into place wins, so processes starting together share one file."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    KeyRing.generate("dev-1").save(tmp)
+    write(tmp)
     try:
         os.link(tmp, path)  # fails if another process created it first
     except FileExistsError:

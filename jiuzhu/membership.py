@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 
 from jiuzhu.db.models import utcnow
 from jiuzhu.db.models_membership import HouseholdMembership
+from jiuzhu.db.sealing import SealedString, blind_indexes
 from rules.programmes import PROGRAMME_SHORT_NAMES_ZH, Programme
 
 APPLICATION = "application"
@@ -96,13 +97,13 @@ def mask(id_number: str) -> str:
 
 
 def _held(session: Session, programme: str, ids: Iterable[str]) -> dict[str, HouseholdMembership]:
-    wanted = list(ids)
+    wanted = blind_indexes(ids)  # ID numbers are sealed: looked up by their blind index
     if not wanted:
         return {}
     rows = session.exec(
         select(HouseholdMembership).where(
             HouseholdMembership.programme == programme,
-            col(HouseholdMembership.id_number).in_(wanted),
+            col(HouseholdMembership.id_number_index).in_(wanted),
         )
     ).all()
     return {r.id_number: r for r in rows}
@@ -179,7 +180,7 @@ def release(session: Session, case_id: str, id_numbers: Iterable[str] | None = N
         ids = list(id_numbers)
         if not ids:
             return 0
-        stmt = stmt.where(col(HouseholdMembership.id_number).in_(ids))
+        stmt = stmt.where(col(HouseholdMembership.id_number_index).in_(blind_indexes(ids)))
     result = session.execute(stmt)
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -274,20 +275,23 @@ class DuplicateMembership(BaseModel):
 
 
 # Every (programme, person, case) that is active now: active entitlements' held members, open
-# applications' applicants, and the index itself (members claimed by new applications).
+# applications' applicants, and the index itself (members claimed by new applications). A
+# person is their ID number's blind index (the numbers are sealed: each row's ciphertext differs).
 _ACTIVE_MEMBERSHIPS = f"""
-SELECT a.programme AS programme, m.id_number AS id_number, m.name AS name,
-       a.case_id AS case_id, a.area_code AS area_code
+SELECT a.programme AS programme, m.id_number_index AS person, m.id_number AS id_number,
+       m.name AS name, a.case_id AS case_id, a.area_code AS area_code
   FROM entitlement_member m JOIN entitlement_account a ON a.case_id = m.case_id
  WHERE m.share_status IN ({", ".join(f"'{s}'" for s in HELD_SHARE_STATUSES)})
    AND a.status IN ({", ".join(f"'{s}'" for s in ACTIVE_ACCOUNT_STATUSES)})
 UNION
-SELECT c.programme, c.applicant_id_number, c.applicant_name, c.case_id, c.area_code
+SELECT c.programme, c.applicant_id_number_index, c.applicant_id_number, c.applicant_name,
+       c.case_id, c.area_code
   FROM case_record c
  WHERE c.case_kind = 'application'
    AND c.status IN ({", ".join(f"'{s}'" for s in OPEN_APPLICATION_STATUSES)})
 UNION
-SELECT h.programme, h.id_number, h.member_name, h.case_id, COALESCE(c.area_code, a.area_code, '')
+SELECT h.programme, h.id_number_index, h.id_number, h.member_name, h.case_id,
+       COALESCE(c.area_code, a.area_code, '')
   FROM household_membership h
   LEFT JOIN case_record c ON c.case_id = h.case_id
   LEFT JOIN entitlement_account a ON a.case_id = h.case_id
@@ -295,26 +299,31 @@ SELECT h.programme, h.id_number, h.member_name, h.case_id, COALESCE(c.area_code,
 
 
 # Only people held by two or more cases (grouped in SQL: the sweep reads the duplicates only).
-_DUPLICATED = f"""
+_DUPLICATED = text(
+    f"""
 WITH u AS ({_ACTIVE_MEMBERSHIPS}),
-     d AS (SELECT programme, id_number FROM u
-            GROUP BY programme, id_number HAVING COUNT(DISTINCT case_id) > 1)
-SELECT u.programme, u.id_number, u.name, u.case_id, u.area_code
-  FROM u JOIN d ON u.programme = d.programme AND u.id_number = d.id_number
+     d AS (SELECT programme, person FROM u WHERE person IS NOT NULL
+            GROUP BY programme, person HAVING COUNT(DISTINCT case_id) > 1)
+SELECT u.programme, u.person, u.id_number, u.name, u.case_id, u.area_code
+  FROM u JOIN d ON u.programme = d.programme AND u.person = d.person
 """
+).columns(id_number=SealedString())
 
 
 def duplicates(session: Session, area_prefix: str = "") -> list[DuplicateMembership]:
     """People in two active households of the same programme (the sweep of data from before
     this rule), optionally only those with a case inside ``area_prefix``."""
-    rows = session.execute(text(_DUPLICATED)).all()
+    rows = session.execute(_DUPLICATED).all()
     found: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
-    for programme, id_number, name, case_id, area_code in rows:
+    numbers: dict[tuple[str, str], str] = {}
+    for programme, person, id_number, name, case_id, area_code in rows:
         if not applies_to(programme):
             continue
-        found.setdefault((programme, id_number), {})[case_id] = (name or "", area_code or "")
+        numbers[(programme, person)] = id_number
+        found.setdefault((programme, person), {})[case_id] = (name or "", area_code or "")
     report: list[DuplicateMembership] = []
-    for (programme, id_number), cases in sorted(found.items()):
+    for key, cases in sorted(found.items(), key=lambda kv: (kv[0][0], numbers[kv[0]])):
+        programme, id_number = key[0], numbers[key]
         if len(cases) < 2:
             continue
         areas = sorted({a for _, a in cases.values()})

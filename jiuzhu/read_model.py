@@ -1,5 +1,7 @@
 """Read-model and audit writes shared by activities and the API. Both are idempotent: a snapshot
-never overwrites a newer revision, an audit line is written once per dedupe key."""
+never overwrites a newer revision, an audit line is written once per dedupe key. Neither keeps an
+ID number in clear: the applicant's is a sealed column (``jiuzhu/db/sealing.py``), any other in
+the case's detail or an audit line's detail and evidence is masked (``mask_id_fields``)."""
 
 from datetime import UTC, datetime
 
@@ -8,11 +10,13 @@ from sqlmodel import Session, select
 from jiuzhu.areas import AreaRef
 from jiuzhu.db.models import AuditEntry, CaseRecord
 from jiuzhu.records import AuditRecord, CaseSnapshot
+from rules.id_number import mask_id_fields
 
 
 def upsert_case(session: Session, snap: CaseSnapshot) -> None:
     row = session.get(CaseRecord, snap.case_id)
     values = snap.model_dump()
+    values["detail"] = mask_id_fields(values["detail"])
     area = AreaRef.of(snap.area_code)
     values["county_code"], values["township_code"] = area.county, area.township
     if row is None:
@@ -44,7 +48,7 @@ def add_audit(session: Session, rec: AuditRecord) -> None:
             actor_name=actor.name if actor else None,
             actor_role=actor.role if actor else None,
             policy_version_id=rec.policy_version_id,
-            evidence=rec.evidence,
-            detail=rec.detail,
+            evidence=mask_id_fields(rec.evidence),
+            detail=mask_id_fields(rec.detail),
         )
     )

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     db_pool_size: int = 20
     db_max_overflow: int = 20
     db_pool_timeout_s: float = 10.0
+    # Where bank files are written and read back (``<bank_dir>/<county>/<batch>.txt``); unset:
+    # beside a SQLite database (var/bank for var/jiuzhu.db), else var/bank.
+    bank_dir: Path | None = None
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -58,6 +61,13 @@ class Settings(BaseSettings):
     # key file; development creates the file on first start, production requires one of them.
     codec_keys: SecretStr | None = None
     codec_keys_file: Path = Path("var/codec-keys.json")
+    # Column encryption of ID numbers and account numbers (jiuzhu/db/sealing.py): AES-256-GCM
+    # keys ``id:base64,…`` (last = current) and the blind-index HMAC key (base64, 32 bytes),
+    # both or neither, else the key file; development creates the file on first start, the
+    # test environment derives fixed keys, production requires them.
+    data_keys: SecretStr | None = None
+    data_index_key: SecretStr | None = None
+    data_keys_file: Path = Path("var/data-keys.json")
     # Origins allowed to call the codec endpoint from a browser (the Temporal Web UI); empty =
     # the embedded Web UI on this host.
     codec_cors_origins: list[str] = Field(default_factory=list)

@@ -19,6 +19,9 @@ SPECIAL_DECISION_DEADLINE = "special-decision-deadline"
 # 2026-11: a campaign whose bank answer could not be read waits for finance's ``resubmit``
 # instead of ending; campaigns started before it end at ``bank_error`` as they did.
 CAMPAIGN_RESUBMIT = "campaign-resubmit"
+# 2026-11 (issue 11 item 3): a campaign re-checks deaths and stops before finance confirms its
+# total and again before the bank file; campaigns started before it replay without that.
+CAMPAIGN_RECHECK = "campaign-recheck"
 # 2026-11: one person, one active household per programme (issue 11 item 4) — one id per call
 # site, so a site first reached after the change takes it even if another site replayed without.
 ONE_HOUSEHOLD_CLAIM = "one-household-claim"

@@ -9,6 +9,7 @@ Masking follows the privacy rule for publicity lists (低保办法 Art. 23–24;
 """
 
 from datetime import date
+from typing import Any
 
 ID_NUMBER_LENGTH = 18
 
@@ -105,6 +106,22 @@ def mask_id_number(s: str) -> str:
     if len(value) <= 8:
         return "*" * len(value)
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+def mask_id_fields(data: Any) -> Any:
+    """``data`` (JSON-like) with the value of every key ending in ``id_number`` masked by
+    :func:`mask_id_number`; masking twice changes nothing. For what is kept as a record (stored
+    notices, audit lines, the read model's detail): PIPL Art. 51, no ID number in clear."""
+    if isinstance(data, dict):
+        return {
+            k: mask_id_number(v)
+            if isinstance(k, str) and k.endswith("id_number") and isinstance(v, str)
+            else mask_id_fields(v)
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [mask_id_fields(v) for v in data]
+    return data
 
 
 def mask_name(name: str) -> str:

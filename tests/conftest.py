@@ -23,6 +23,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from temporalio.client import Client
 from temporalio.testing import TimeSkipper, TimeSkippingConfig, WorkflowEnvironment
 from temporalio.worker import Worker
@@ -32,17 +33,23 @@ from jiuzhu.codec import KeyRing, data_converter
 from jiuzhu.contract import ALL_SEARCH_ATTRIBUTES, Actor, Role, search_attribute_cli_args
 from jiuzhu.db.engine import make_engine
 from jiuzhu.db.migrate import upgrade
+from jiuzhu.db.sealing import TEST_DATA_KEYS, TEST_INDEX_KEY
 from jiuzhu.officers import create_officer
 from jiuzhu.settings import Settings
+from tests.databases import database_kind, fresh_database, server_url
 from worker import make_worker
 
 ROOT = Path(__file__).resolve().parents[1]
-STATUS_FILE = ROOT / "var" / "pytest-status"
+# scripts/test.sh names a file of its own per run (JIUZHU_PYTEST_STATUS_FILE).
+STATUS_FILE = ROOT / os.environ.get("JIUZHU_PYTEST_STATUS_FILE", "var/pytest-status")
 
 # Every test runs with encrypted payloads, under one fixed key ring that the worker processes
 # the tests start inherit through the environment (saved histories replay with it too).
 TEST_CODEC_KEYS = "test-1:" + base64.b64encode(bytes(range(32))).decode("ascii")
 os.environ["JIUZHU_CODEC_KEYS"] = TEST_CODEC_KEYS
+# Column keys (jiuzhu/db/sealing.py) for every process a test starts (API, worker, make run).
+os.environ["JIUZHU_DATA_KEYS"] = TEST_DATA_KEYS
+os.environ["JIUZHU_DATA_INDEX_KEY"] = TEST_INDEX_KEY
 TEST_CONVERTER = data_converter(KeyRing.parse_env(TEST_CODEC_KEYS))
 
 
@@ -89,11 +96,36 @@ def auth(name: str) -> dict[str, str]:
 
 
 # --- database ---------------------------------------------------------------------------
+# SQLite by default; `make test-pg` sets JIUZHU_TEST_DATABASE_URL to a PostgreSQL server and the
+# same tests run there (tests/databases.py). Tests that only make sense on SQLite (the embedded
+# `make run` stack) are marked `sqlite_only`: they run on their own SQLite files in both runs.
+def pytest_report_header(config: pytest.Config) -> str:
+    server = server_url()
+    where = "SQLite files" if server is None else make_url(server).render_as_string()
+    return f"jiuzhu database: {database_kind()} ({where})"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only(reason): runs on SQLite in both runs (the embedded stack, SQLite pragmas)",
+    )
+
+
 @pytest.fixture(scope="session")
-def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'jiuzhu.db'}"
-    upgrade(url)
-    return url
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The session's database, migrated from empty by ``upgrade`` (on PostgreSQL a fresh
+    database, dropped at the end)."""
+    with fresh_database(tmp_path_factory.mktemp("db")) as url:
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def scratch_db_url(tmp_path: Path) -> Iterator[str]:
+    """An empty, unmigrated database of the run's kind for one test (migration tests)."""
+    with fresh_database(tmp_path / "scratch") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -114,10 +146,21 @@ def actors(engine: Engine) -> dict[str, Actor]:
 
 
 @pytest.fixture(scope="session")
-def settings(db_url: str) -> Settings:
+def bank_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The session's bank files, in a temporary directory on either database; worker
+    processes a test starts find it through JIUZHU_BANK_DIR."""
+    path = tmp_path_factory.mktemp("bank")
+    os.environ["JIUZHU_BANK_DIR"] = str(path)
+    yield path
+    os.environ.pop("JIUZHU_BANK_DIR", None)
+
+
+@pytest.fixture(scope="session")
+def settings(db_url: str, bank_dir: Path) -> Settings:
     return Settings(
         environment="test",
         database_url=db_url,
+        bank_dir=bank_dir,
         task_queue=f"jiuzhu-test-{uuid.uuid4().hex[:8]}",
         policies_dir=ROOT / "policies",
         seed_demo_officers=False,

@@ -100,15 +100,16 @@ def test_json_logs_carry_tracebacks(capsys: object) -> None:
         assert "ValueError" in json.dumps(line["exception"], ensure_ascii=False)
 
 
-def test_migrations_are_one_linear_chain(tmp_path: Path) -> None:
+def test_migrations_are_one_linear_chain(scratch_db_url: str) -> None:
     """One head; a database migrated when the capabilities were separate branches (one
-    ``alembic_version`` row per branch head) upgrades to it."""
+    ``alembic_version`` row per branch head) upgrades to it (on the run's database)."""
     from alembic.script import ScriptDirectory
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
+    from jiuzhu.db.engine import make_engine
     from jiuzhu.db.migrate import alembic_config, upgrade
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+    url = scratch_db_url
     cfg = alembic_config(url)
     script = ScriptDirectory.from_config(cfg)
     assert len(script.get_heads()) == 1
@@ -118,7 +119,7 @@ def test_migrations_are_one_linear_chain(tmp_path: Path) -> None:
     )
     upgrade(url)
     head = script.get_current_head()
-    eng = create_engine(url)
+    eng = make_engine(url)
     with eng.begin() as conn:  # the shape an old database had
         conn.execute(text("DELETE FROM alembic_version"))
         for rev in ("0002_temporary", "application_0001", "payments_0001"):

@@ -135,7 +135,9 @@ def wait_healthy(base: str, seconds: float = 90) -> None:
     raise AssertionError(f"/health not 200 within {seconds} s")
 
 
-def test_readme_walkthroughs_run_against_a_fresh_stack(tmp_path: Path) -> None:
+def test_readme_walkthroughs_run_against_a_fresh_stack(tmp_path: Path, scratch_db_url: str) -> None:
+    """The stack on the run's database: SQLite in ``make test`` (as ``make run``), PostgreSQL in
+    ``make test-pg`` (``JIUZHU_DATABASE_URL`` at a fresh database, as in production)."""
     text = README.read_text(encoding="utf-8")
     blocks = [(line, body) for lang, line, body in fenced_blocks(text) if lang == "bash"]
     assert len(blocks) >= 5
@@ -152,7 +154,8 @@ def test_readme_walkthroughs_run_against_a_fresh_stack(tmp_path: Path) -> None:
         "JIUZHU_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
         "JIUZHU_TEMPORAL_UI_PORT": str(free_port()),
         "JIUZHU_TEMPORAL_DB_FILE": str(tmp_path / "temporal.db"),
-        "JIUZHU_DATABASE_URL": f"sqlite:///{tmp_path / 'jiuzhu.db'}",
+        "JIUZHU_DATABASE_URL": scratch_db_url,
+        "JIUZHU_BANK_DIR": str(tmp_path / "bank"),
         "JIUZHU_DEMO_TOKENS_FILE": str(walk / "var" / "demo-tokens.json"),
         "JIUZHU_TASK_QUEUE": "jiuzhu-readme-test",
         "JIUZHU_SEED_DEMO_CASES": "false",

@@ -12,9 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import ROOT, free_port
 from tests.factories import application_body
+
+# `make run` as a newcomer runs it: the embedded stack on SQLite files under var/ (the README
+# walkthrough, tests/test_readme.py, runs the same stack on the run's database).
+pytestmark = pytest.mark.sqlite_only(reason="the embedded `make run` stack keeps var/jiuzhu.db")
 
 
 def start_stack(env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -12,6 +12,7 @@ from temporalio import activity
 
 from activities.applications.verification import Discrepancy, SourceResult, apply_findings
 from jiuzhu.db.models_application import RelativeRegistration
+from jiuzhu.db.sealing import blind_indexes
 from rules.household import Household
 from rules.means_test import Assessment, assess
 from rules.policy import Policy
@@ -57,7 +58,7 @@ class ApplicationActivities:
         with Session(self.engine) as session:
             rows = session.exec(
                 select(RelativeRegistration).where(
-                    col(RelativeRegistration.id_number).in_(list(req.members))
+                    col(RelativeRegistration.id_number_index).in_(blind_indexes(req.members))
                 )
             ).all()
         return [

@@ -10,6 +10,7 @@ from temporalio import activity
 
 from jiuzhu.db.engine import unit_of_work
 from jiuzhu.db.models_membership import HouseholdMembership
+from jiuzhu.db.sealing import blind_indexes
 from jiuzhu.membership import Clash, MemberClaim, applies_to, claim, release, transfer
 
 
@@ -87,7 +88,7 @@ def holders(session: Session, programme: str, id_numbers: list[str]) -> dict[str
     rows = session.exec(
         select(HouseholdMembership).where(
             HouseholdMembership.programme == programme,
-            col(HouseholdMembership.id_number).in_(id_numbers),
+            col(HouseholdMembership.id_number_index).in_(blind_indexes(id_numbers)),
         )
     ).all()
     return {r.id_number: r.case_id for r in rows}

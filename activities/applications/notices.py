@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError
 from jiuzhu.contract import Actor
 from jiuzhu.db.models_application import ApplicationNotice
 from jiuzhu.notices_pdf import render_document_pdf, render_notice_pdf
+from rules.id_number import mask_id_fields
 from rules.legal_basis import citation_lines, legal_basis
 from rules.money import format_yuan
 from rules.notices import (
@@ -269,7 +270,7 @@ class NoticeActivities:
                     workflow_id=req.workflow_id,
                     kind=req.kind,
                     title=title,
-                    payload=req.payload,
+                    payload=mask_id_fields(req.payload),  # ID numbers as printed: masked
                     issued_by=req.issued_by.officer_id if req.issued_by else None,
                     issued_at=datetime.now(UTC),
                 )

@@ -22,6 +22,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from jiuzhu.db.models_application import VerificationRecordRow, VerificationSourceState
+from jiuzhu.db.sealing import blind_indexes
 from rules.household import (
     Asset,
     AssetKind,
@@ -147,7 +148,7 @@ class TableSource:
             rows = session.exec(
                 select(VerificationRecordRow).where(
                     VerificationRecordRow.source == self.name,
-                    col(VerificationRecordRow.id_number).in_(query.id_numbers),
+                    col(VerificationRecordRow.id_number_index).in_(blind_indexes(query.id_numbers)),
                 )
             ).all()
         return [
@@ -181,7 +182,7 @@ def check_tables(
             select(VerificationRecordRow)
             .where(
                 col(VerificationRecordRow.source).in_(names),
-                col(VerificationRecordRow.id_number).in_(query.id_numbers),
+                col(VerificationRecordRow.id_number_index).in_(blind_indexes(query.id_numbers)),
             )
             .order_by(col(VerificationRecordRow.id))
         ).all()

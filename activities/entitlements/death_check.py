@@ -13,19 +13,22 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from jiuzhu.db.sealing import SealedString
 from workflows.entitlements.contract import RECORD_DEATH, DeathNotification, DeathResult
 
+# Joined on the ID numbers' blind indexes (the numbers are sealed: jiuzhu/db/sealing.py); the
+# member's number comes back decrypted.
 MATCH_SQL = text(
     """
 SELECT e.workflow_id, m.id_number, d.date_of_death, d.id
 FROM entitlement_member m
-JOIN death_record d ON d.id_number = m.id_number
+JOIN death_record d ON d.id_number_index = m.id_number_index
 JOIN entitlement_account e ON e.case_id = m.case_id
 WHERE e.county_code = :county AND m.share_status = 'active'
   AND e.status IN ('active', 'withdrawal', 'terminating', 'suspended')
 ORDER BY e.id
 """
-)
+).columns(id_number=SealedString())
 
 
 class DeathCheckRequest(BaseModel):

@@ -60,8 +60,10 @@ from activities.payments.models import (
 )
 from jiuzhu.at_rest import files_ring, open_private, private_dir, seal, unseal
 from jiuzhu.codec import KeyRing
+from jiuzhu.db import sealing
 from jiuzhu.db.engine import unit_of_work
 from jiuzhu.db.models_payments import BankBatch
+from jiuzhu.db.sealing import SealedString
 from workflows.payments.contract import PaymentStatus
 
 CENT = Decimal("0.01")
@@ -72,8 +74,11 @@ PAGE = 10_000  # lines per keyset page when a batch does not say
 FILE_PHASE, WRITTEN_PHASE = "file", "written"
 
 
-def bank_dir_for(database_url: str) -> Path:
-    """Bank files live beside a SQLite database (var/bank for var/jiuzhu.db), else in var/bank."""
+def bank_dir_for(database_url: str, configured: Path | None = None) -> Path:
+    """Bank files live in the configured directory (``JIUZHU_BANK_DIR``), else beside a SQLite
+    database (var/bank for var/jiuzhu.db), else in var/bank."""
+    if configured is not None:
+        return configured
     if database_url.startswith("sqlite"):
         path = database_url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -186,7 +191,9 @@ class EmbeddedBank:
             closed = {
                 r[0]: (r[1], r[2])
                 for r in session.execute(
-                    text("SELECT account, code, reason_zh FROM bank_closed_account")
+                    text("SELECT account, code, reason_zh FROM bank_closed_account").columns(
+                        account=SealedString()
+                    )
                 ).all()
             }
         stmt = (
@@ -198,16 +205,24 @@ class EmbeddedBank:
         tmp = result.with_suffix(result.suffix + ".tmp")
         paid_n = failed_n = 0
         paid_t = failed_t = Decimal("0.00")
-        credits: list[tuple[object, ...]] = []
+        credits: list[tuple[str, str, str, str]] = []
         batch_id = ""
         value_date: date | None = None
 
         def flush() -> None:
             if credits:
+                sealer = sealing.active()  # the ledger's accounts are sealed too
                 with unit_of_work(self.engine) as session:
                     day = instructions.bound(session, value_date, Date())
                     at = instructions.bound(session, now, DateTime(timezone=True))
-                    instructions.driver_many(session, stmt, [(*c, day, at) for c in credits])
+                    instructions.driver_many(
+                        session,
+                        stmt,
+                        [
+                            (ref, b, sealer.seal(acct), amt, day, at)
+                            for ref, b, acct, amt in credits
+                        ],
+                    )
                 credits.clear()
             if progress is not None:
                 progress(paid_n + failed_n)
@@ -341,7 +356,7 @@ class BankActivities:
             "programme, period FROM payment_instruction "
             "WHERE payroll_id = :b AND status IN (:pending, :sent) AND id > :after "
             "ORDER BY id LIMIT :n"
-        )
+        ).columns(card_account=SealedString(), payee_id_number=SealedString())
         with open_private(body, "r+b" if offset else "wb") as out:
             out.truncate(offset)
             out.seek(offset)
@@ -504,7 +519,7 @@ class BankActivities:
                         "amount, payee_name, card_account, status, failure_reason, attempts "
                         "FROM payment_instruction WHERE payroll_id = :b AND id > :after "
                         "ORDER BY id LIMIT :n"
-                    ),
+                    ).columns(card_account=SealedString()),
                     {"b": batch_id, "after": after, "n": page},
                 ).all()
             if not rows:

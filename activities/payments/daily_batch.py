@@ -24,6 +24,7 @@ from activities.payments.bankfile import line_problem
 from jiuzhu.calendar_store import working_calendar
 from jiuzhu.db.engine import unit_of_work
 from jiuzhu.db.models_payments import BankBatch
+from jiuzhu.db.sealing import SealedString
 from workflows.payments.contract import DAILY_BATCH_SETTLED, PaymentKind, PaymentStatus
 
 CENT = Decimal("0.01")
@@ -163,7 +164,7 @@ class DailyBatchActivities:
             "SELECT id, idempotency_key, card_account, payee_name, payee_id_number, programme, "
             "period FROM payment_instruction WHERE payroll_id = :b AND status = :pending "
             "AND id > :after ORDER BY id LIMIT :n"
-        )
+        ).columns(card_account=SealedString(), payee_id_number=SealedString())
         after = 0
         while True:
             with Session(self.engine) as session:

@@ -37,7 +37,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Date, DateTime, TextClause, bindparam, text
+from sqlalchemy import Date, DateTime, Numeric, TextClause, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -90,13 +90,16 @@ def write_instruction(session: Session, draft: InstructionDraft) -> PaymentInstr
         attempts=0,
         created_at=datetime.now(UTC),
     )
+    table = PaymentInstruction.__table__  # type: ignore[attr-defined]
     stmt = (
-        _insert_for(session)(PaymentInstruction.__table__)  # type: ignore[attr-defined]
+        _insert_for(session)(table)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(table.c.id)
     )
-    result = session.execute(stmt)
-    if not result.rowcount:  # type: ignore[attr-defined]
+    # A row back from RETURNING, not rowcount: on PostgreSQL the insert fetches its new id and
+    # reports rowcount -1, not 0, when the key's conflict made it write nothing.
+    if session.execute(stmt).first() is None:
         return None  # a concurrent writer of the same key committed first
     return find_instruction(session, draft.idempotency_key)
 
@@ -109,14 +112,16 @@ def _with_now(sql: str) -> TextClause:
 _PAYING = "('active', 'withdrawal', 'terminating')"
 _CASH_PROGRAMMES = "('dibao', 'tekun')"
 
-# One chunk of the month's list. ``q`` marks dispersed 特困 paid quarterly: in the quarter's first
-# month (or in its first payable month when it starts mid-quarter), for the months of the
-# quarter it covers. The amount in force for the month is the adjusted one once its month came.
+# One chunk of the month's list, in the read model's order (line ids, and so the bank file's
+# order, follow it on SQLite and PostgreSQL alike). ``q`` marks dispersed 特困 paid quarterly:
+# in the quarter's first month (or in its first payable month when it starts mid-quarter), for
+# the months of the quarter it covers. The amount in force for the month is the adjusted one
+# once its month came.
 _PAYROLL_SQL = _with_now(
     f"""
 WITH c AS (
   SELECT e.*,
-    CASE WHEN :quarterly = 1 AND e.programme = 'tekun' AND e.centralised = 0
+    CASE WHEN :quarterly = 1 AND e.programme = 'tekun' AND NOT e.centralised
          THEN 1 ELSE 0 END AS q,
     CASE WHEN e.next_amount_from IS NOT NULL AND :p >= e.next_amount_from
          THEN e.next_amount ELSE e.payable_amount END AS amt
@@ -127,8 +132,8 @@ WITH c AS (
 )
 INSERT INTO payment_instruction (
   idempotency_key, kind, case_id, household_id, programme, area_code, county_code, period,
-  amount, payee_name, payee_id_number, card_account, funding_source, payroll_id, status,
-  attempts, created_at)
+  amount, payee_name, payee_id_number, payee_id_number_index, card_account, funding_source,
+  payroll_id, status, attempts, created_at)
 SELECT
   'payroll:' || c.household_id || ':' || c.programme || ':'
     || (CASE WHEN c.q = 1 THEN :qkey ELSE :mkey END),
@@ -139,10 +144,12 @@ SELECT
             ELSE :q_end END)
       - (CASE WHEN c.start_month > :q_start THEN c.start_month ELSE :q_start END) + 1
     ELSE 1 END), 2),
-  c.payee_name, c.payee_id_number, c.card_account, 'county', :payroll_id,
+  c.payee_name, c.payee_id_number, c.payee_id_number_index, c.card_account, 'county',
+  :payroll_id,
   '{PaymentStatus.PENDING.value}', 0, :now
 FROM c
 WHERE (c.q = 0 OR :p = :q_start OR c.start_month = :p) AND c.amt > 0
+ORDER BY c.id
 ON CONFLICT (idempotency_key) DO NOTHING
 """
 )
@@ -163,14 +170,14 @@ _CAMPAIGN_SQL = _with_now(
     f"""
 INSERT INTO payment_instruction (
   idempotency_key, kind, case_id, household_id, programme, area_code, county_code, period,
-  amount, payee_name, payee_id_number, card_account, funding_source, provincial_share,
-  local_share, payroll_id, status, attempts, created_at)
+  amount, payee_name, payee_id_number, payee_id_number_index, card_account, funding_source,
+  provincial_share, local_share, payroll_id, status, attempts, created_at)
 SELECT
   :prefix || ':' || e.household_id || ':' || e.programme,
   '{PaymentKind.CAMPAIGN.value}', e.case_id, e.household_id, e.programme, e.area_code,
   e.county_code, :period,
-  ROUND(:amount * e.members_paid, 2), e.payee_name, e.payee_id_number, e.card_account,
-  'provincial_local',
+  ROUND(:amount * e.members_paid, 2), e.payee_name, e.payee_id_number,
+  e.payee_id_number_index, e.card_account, 'provincial_local',
   ROUND(:amount * e.members_paid * :ratio, 2),
   ROUND(:amount * e.members_paid, 2) - ROUND(:amount * e.members_paid * :ratio, 2),
   :batch, '{PaymentStatus.PENDING.value}', 0, :now
@@ -179,9 +186,16 @@ WHERE e.county_code = :county AND e.id > :after AND e.id <= :upto
   AND e.status IN {_PAYING} AND e.programme IN :programmes
   AND e.start_month <= :p AND (e.end_month IS NULL OR e.end_month >= :p)
   AND e.members_paid > 0
+ORDER BY e.id
 ON CONFLICT (idempotency_key) DO NOTHING
 """
-).bindparams(bindparam("programmes", expanding=True))
+).bindparams(
+    bindparam("programmes", expanding=True),
+    # Decimals: exact NUMERIC arithmetic on PostgreSQL (ROUND takes no float there); SQLite's
+    # driver has no decimal type and gets floats, as before.
+    bindparam("amount", type_=Numeric(12, 2)),
+    bindparam("ratio", type_=Numeric(12, 6)),
+)
 
 
 def insert_payroll_chunk(
@@ -247,8 +261,8 @@ def insert_campaign_chunk(
         {
             "prefix": key_prefix,
             "period": period,
-            "amount": float(amount_per_person),
-            "ratio": float(provincial_ratio),
+            "amount": amount_per_person,
+            "ratio": provincial_ratio,
             "batch": campaign_id,
             "now": now,
             "county": county,
@@ -429,7 +443,8 @@ WITH l AS (
   SELECT c.id AS id,
     CASE
       WHEN EXISTS (
-        SELECT 1 FROM entitlement_member m JOIN death_record d ON d.id_number = m.id_number
+        SELECT 1 FROM entitlement_member m
+          JOIN death_record d ON d.id_number_index = m.id_number_index
         WHERE m.case_id = c.case_id AND d.date_of_death < :dead_before
           AND (m.share_status = 'active' OR c.changed = 1)) THEN CAST(:r_death AS VARCHAR(500))
       WHEN c.account_id IS NULL OR c.st = 'ended'
@@ -449,17 +464,19 @@ WHERE id IN (SELECT r.id FROM r WHERE r.reason IS NOT NULL)
 """
 ).bindparams(bindparam("dead_before", type_=Date))
 
-# Every person (active share, by ID number) covered by more than one payroll line of the same
-# programme and period, across counties: the line already sent or paid is kept, otherwise the
-# line of the earliest entitlement (read-model id); the batch's other pending lines are held.
+# Every person (active share, by ID number: its blind index, the number is sealed) covered by
+# more than one payroll line of the same programme and period, across counties: the line
+# already sent or paid is kept, otherwise the line of the earliest entitlement (read-model id);
+# the batch's other pending lines are held.
 _DUPLICATE_SQL = text(
     f"""
 WITH c AS (
-  SELECT m.id_number AS person, pi.programme AS programme, pi.id AS line_id,
+  SELECT m.id_number_index AS person, pi.programme AS programme, pi.id AS line_id,
     (CASE WHEN pi.status IN ('{PaymentStatus.SENT.value}', '{PaymentStatus.PAID.value}')
           THEN 0 ELSE 1 END) * 1000000000000 + COALESCE(e.id, 0) AS rank
   FROM payment_instruction pi
   JOIN entitlement_member m ON m.case_id = pi.case_id AND m.share_status = 'active'
+    AND m.id_number_index IS NOT NULL
   LEFT JOIN entitlement_account e ON e.case_id = pi.case_id
   WHERE pi.kind = '{PaymentKind.PAYROLL.value}' AND pi.period IN (:mkey, :qkey)
     AND pi.status IN ('{PaymentStatus.PENDING.value}', '{PaymentStatus.SENT.value}',
@@ -549,3 +566,79 @@ def cancel(session: Session, idempotency_key: str, reason: str) -> bool:
     row.failure_reason = reason
     session.add(row)
     return True
+
+
+# --- the campaign's last-moment re-check ---------------------------------------------------------
+_CAMPAIGN_STOPPED_SQL = text(
+    f"""
+WITH r AS (
+  SELECT pi.id AS id,
+    CASE
+      WHEN e.case_id IS NULL OR e.status = 'ended'
+        OR (e.end_month IS NOT NULL AND e.end_month < :p) THEN CAST(:r_ended AS VARCHAR(500))
+      WHEN e.members_paid <= 0 THEN CAST(:r_death AS VARCHAR(500))
+      WHEN e.status = 'suspended' THEN CAST(:r_suspended AS VARCHAR(500))
+      WHEN e.status NOT IN {_PAYING} THEN CAST(:r_ended AS VARCHAR(500))
+    END AS reason
+  FROM payment_instruction pi
+  LEFT JOIN entitlement_account e ON e.case_id = pi.case_id
+  WHERE pi.payroll_id = :b AND pi.kind = '{PaymentKind.CAMPAIGN.value}'
+    AND pi.status = '{PaymentStatus.PENDING.value}'
+)
+UPDATE payment_instruction
+SET status = '{PaymentStatus.HELD.value}',
+    failure_reason = (SELECT r.reason FROM r WHERE r.id = payment_instruction.id)
+WHERE id IN (SELECT r.id FROM r WHERE r.reason IS NOT NULL)
+"""
+)
+_CAMPAIGN_RECOUNT_SQL = text(
+    f"""
+WITH a AS (
+  SELECT pi.id AS id, ROUND(:amount * e.members_paid, 2) AS amt
+  FROM payment_instruction pi
+  JOIN entitlement_account e ON e.case_id = pi.case_id
+  WHERE pi.payroll_id = :b AND pi.kind = '{PaymentKind.CAMPAIGN.value}'
+    AND pi.status = '{PaymentStatus.PENDING.value}' AND e.members_paid > 0
+    AND ABS(pi.amount - ROUND(:amount * e.members_paid, 2)) > 0.005
+)
+UPDATE payment_instruction
+SET amount = (SELECT a.amt FROM a WHERE a.id = payment_instruction.id),
+    provincial_share = ROUND((SELECT a.amt FROM a WHERE a.id = payment_instruction.id) * :ratio, 2),
+    local_share = (SELECT a.amt FROM a WHERE a.id = payment_instruction.id)
+      - ROUND((SELECT a.amt FROM a WHERE a.id = payment_instruction.id) * :ratio, 2)
+WHERE id IN (SELECT a.id FROM a)
+"""
+).bindparams(
+    bindparam("amount", type_=Numeric(12, 2)),  # exact on PostgreSQL, floats on SQLite
+    bindparam("ratio", type_=Numeric(12, 6)),
+)
+
+
+def recheck_campaign(
+    session: Session,
+    *,
+    campaign_id: str,
+    period_index: int,
+    amount_per_person: Decimal,
+    provincial_ratio: Decimal,
+) -> None:
+    """The campaign's pending lines as they must now be paid (seed 003: the allowance is per
+    person covered; seed 002: stop paying the deceased at once): a household with nobody left
+    paid (their deaths recorded), or whose entitlement ended or was suspended, is held with the
+    reason; one whose number of
+    persons paid changed since compile (a death the death check recorded) is paid for the
+    persons still covered, its provincial and local shares recomputed. Idempotent."""
+    session.execute(
+        _CAMPAIGN_STOPPED_SQL,
+        {
+            "b": campaign_id,
+            "p": period_index,
+            "r_ended": HELD_TERMINATED,
+            "r_suspended": HELD_SUSPENDED,
+            "r_death": HELD_DECEASED,
+        },
+    )
+    session.execute(
+        _CAMPAIGN_RECOUNT_SQL,
+        {"b": campaign_id, "amount": amount_per_person, "ratio": provincial_ratio},
+    )

@@ -32,6 +32,7 @@ from jiuzhu.calendar_store import working_calendar
 from jiuzhu.db.engine import unit_of_work
 from jiuzhu.db.models import UtcDateTime
 from jiuzhu.db.models_payments import Campaign, PayrollRun
+from jiuzhu.db.sealing import SealedString
 from workflows.payments.contract import PAYROLL_SETTLED, PaymentKind, PaymentStatus
 
 CENT = Decimal("0.01")
@@ -82,7 +83,7 @@ class PayrollActivities:
             "SELECT id, idempotency_key, card_account, payee_name, payee_id_number, programme, "
             "period FROM payment_instruction WHERE payroll_id = :b AND status = :pending "
             "AND id > :after ORDER BY id LIMIT :n"
-        )
+        ).columns(card_account=SealedString(), payee_id_number=SealedString())
         while True:
             with Session(self.engine) as session:
                 rows = session.execute(
@@ -335,13 +336,31 @@ class PayrollActivities:
             after = upto
             activity.heartbeat(after)
         self.hold_unwritable(req.campaign_id, hi, _check_resume_point())
+        return self._campaign_totals(req.campaign_id)
+
+    @activity.defn
+    def recheck_campaign(self, req: CampaignCompile) -> CampaignCompiled:
+        """The campaign's last-moment re-check (after the death check has told each entitlement
+        of the deaths on the register; before finance confirms the total, and again before the
+        bank file): ``instructions.recheck_campaign``; the totals as they now stand."""
+        with unit_of_work(self.engine) as session:
+            instructions.recheck_campaign(
+                session,
+                campaign_id=req.campaign_id,
+                period_index=req.period_index,
+                amount_per_person=req.amount_per_person,
+                provincial_ratio=req.provincial_ratio,
+            )
+        return self._campaign_totals(req.campaign_id)
+
+    def _campaign_totals(self, campaign_id: str) -> CampaignCompiled:
         with Session(self.engine) as session:
             held = session.execute(
                 text(
                     "SELECT COUNT(*) FROM payment_instruction WHERE payroll_id = :b "
                     "AND status = :held"
                 ),
-                {"b": req.campaign_id, "held": PaymentStatus.HELD.value},
+                {"b": campaign_id, "held": PaymentStatus.HELD.value},
             ).scalar_one()
             row = session.execute(
                 text(
@@ -350,7 +369,7 @@ class PayrollActivities:
                     "AND status IN (:pending, :sent)"
                 ),
                 {
-                    "b": req.campaign_id,
+                    "b": campaign_id,
                     "kind": PaymentKind.CAMPAIGN.value,
                     "pending": PaymentStatus.PENDING.value,
                     "sent": PaymentStatus.SENT.value,

@@ -5,8 +5,9 @@ what was paid after the death is recovered).
 death check's ``record_death`` Update or a reported death): it reads the household's paid
 payroll lines for periods after the month of death, computes the deceased's share of each
 (``overpaid_lines``) and, when anything was overpaid, starts the receivable's workflow by type
-name under the id ``recovery-<household>-<id number>`` — one per household and death; starting
-again finds it."""
+name under the id ``recovery-<household>-<person key>`` (the deceased's blind index, never the
+ID number) — one per household and death; starting again finds it (also under the id of
+earlier releases)."""
 
 import re
 from datetime import date
@@ -18,6 +19,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.recoveries.models import (
     OpenRecoveryRequest,
@@ -27,8 +29,13 @@ from activities.recoveries.models import (
 )
 from jiuzhu.console import case_static
 from jiuzhu.contract import CaseKind
+from jiuzhu.db.sealing import blind_index
 from workflows.payments.contract import PaymentKind, PaymentStatus
-from workflows.recoveries.contract import RECOVERY_WORKFLOW_TYPE, recovery_workflow_id
+from workflows.recoveries.contract import (
+    RECOVERY_WORKFLOW_TYPE,
+    legacy_recovery_workflow_id,
+    recovery_workflow_id,
+)
 
 CENT = Decimal("0.01")
 MONTHLY = re.compile(r"^(\d{4})-(\d{2})$")
@@ -107,7 +114,10 @@ class RecoveryActivities:
             raise ApplicationError(
                 "opening a recovery needs the Temporal client", type="NoClient", non_retryable=True
             )
-        recovery_id = recovery_workflow_id(req.household_id, req.deceased_id_number)
+        legacy = legacy_recovery_workflow_id(req.household_id, req.deceased_id_number)
+        if await self._exists(legacy):
+            return OpenRecoveryResult(recovery_id=legacy, amount=amount, opened=False)
+        recovery_id = recovery_workflow_id(req.household_id, person_key(req.deceased_id_number))
         inp = RecoveryInput(
             recovery_id=recovery_id,
             lines=lines,
@@ -134,3 +144,18 @@ class RecoveryActivities:
         except WorkflowAlreadyStartedError:
             return OpenRecoveryResult(recovery_id=recovery_id, amount=amount, opened=False)
         return OpenRecoveryResult(recovery_id=recovery_id, amount=amount, opened=True)
+
+    async def _exists(self, workflow_id: str) -> bool:
+        assert self.client is not None
+        try:
+            await self.client.get_workflow_handle(workflow_id).describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
+
+
+def person_key(id_number: str) -> str:
+    """The deceased's key in a receivable's id: 16 hex characters of the blind index."""
+    return blind_index(id_number)[:16]

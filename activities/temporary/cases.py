@@ -27,6 +27,7 @@ from jiuzhu.contract import Role
 from jiuzhu.db.engine import unit_of_work
 from jiuzhu.db.models import CaseRecord, OutboxMessage
 from jiuzhu.db.models_temporary import TemporaryEventClaim, TemporaryPrepayment, TemporaryRecovery
+from jiuzhu.db.sealing import blind_indexes
 from rules.money import format_yuan
 
 # Application statuses after which an application no longer waits on its decision: a household
@@ -66,7 +67,9 @@ class TemporaryActivities:
                     col(CaseRecord.status).not_in(FINAL_APPLICATION_STATUSES),
                     or_(
                         CaseRecord.household_id == req.household_id,
-                        col(CaseRecord.applicant_id_number).in_(req.member_id_numbers),
+                        col(CaseRecord.applicant_id_number_index).in_(
+                            blind_indexes(req.member_id_numbers)
+                        ),
                     ),
                 )
                 .order_by(col(CaseRecord.created_at).desc())

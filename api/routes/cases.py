@@ -27,6 +27,7 @@ from api.errors import field_error
 from api.validators import IdNumber, Limit
 from jiuzhu.contract import Actor, CaseKind
 from jiuzhu.db.models import CaseRecord
+from jiuzhu.db.sealing import blind_index
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -110,7 +111,8 @@ def case_page(
     if applicant_name:
         query = query.where(col(CaseRecord.applicant_name).startswith(applicant_name))
     if id_number:
-        query = query.where(CaseRecord.applicant_id_number == id_number)
+        # Exact, through the blind index (the number itself is sealed: jiuzhu/db/sealing.py).
+        query = query.where(CaseRecord.applicant_id_number_index == blind_index(id_number))
     due_key = col(CaseRecord.next_deadline)
     if cursor:
         after_due, after_id = _parse_cursor(cursor)

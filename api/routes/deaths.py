@@ -15,6 +15,7 @@ from api.validators import IdNumber, PaperDate, PersonName, ShortText
 from jiuzhu.clock import beijing_today
 from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models_payments import DeathRecord
+from jiuzhu.db.sealing import blind_indexes
 from rules.id_number import birth_date_from_id, validate_id_number
 
 router = APIRouter(prefix="/deaths", tags=["deaths"])
@@ -70,7 +71,11 @@ def load_deaths(body: DeathsLoad, actor: Admin, session: SessionDep) -> DeathsLo
     records = [r for r in body.records if r.id_number in inside]
     ids = [r.id_number for r in records]
     known = set(
-        session.exec(select(DeathRecord.id_number).where(col(DeathRecord.id_number).in_(ids))).all()
+        session.exec(
+            select(DeathRecord.id_number).where(
+                col(DeathRecord.id_number_index).in_(blind_indexes(ids))
+            )
+        ).all()
     )
     fresh = {r.id_number: r for r in records if r.id_number not in known}
     for r in fresh.values():

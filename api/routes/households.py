@@ -20,6 +20,7 @@ from api.deps import TemporalClientDep, ensure_area, require_roles
 from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models import CaseRecord, PaymentInstruction
 from jiuzhu.db.models_referrals import Referral
+from jiuzhu.db.sealing import blind_indexes
 from workflows.applications.models import ApplicationState
 from workflows.applications.workflow import ApplicationWorkflow
 from workflows.referrals.chain import (
@@ -73,11 +74,11 @@ def gather(session: Session, actor: Actor, household_id: str) -> Gathered:
         select(PaymentInstruction).where(PaymentInstruction.household_id == household_id)
     ).all()
     # The same people paid under another household's case count for duplicates.
-    people = {p.payee_id_number for p in payees}
+    people = set(blind_indexes(p.payee_id_number for p in payees))
     others = (
         session.exec(
             select(PaymentInstruction).where(
-                col(PaymentInstruction.payee_id_number).in_(people),
+                col(PaymentInstruction.payee_id_number_index).in_(people),
                 PaymentInstruction.household_id != household_id,
                 PaymentInstruction.kind == "payroll",
             )

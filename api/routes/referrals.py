@@ -48,6 +48,7 @@ from jiuzhu.console import case_static
 from jiuzhu.contract import Actor, CaseKind, Role
 from jiuzhu.db.models import CaseRecord
 from jiuzhu.db.models_referrals import Referral
+from jiuzhu.db.sealing import blind_index
 from jiuzhu.records import CaseSnapshot
 from jiuzhu.refusals import Refusal, RefusalError, RefusalKind, refusal_of
 from workflows.referrals.checks import check_asked_on, check_need, check_referrer
@@ -168,7 +169,7 @@ def open_duplicates(
             Referral.household_id == household_id,
             Referral.department == department,
             Referral.need == need,
-            Referral.person_id_number == person,
+            Referral.person_id_number_index == blind_index(person),
             Referral.status == ReferralStatus.AWAITING_ANSWER.value,
         )
     ).all()

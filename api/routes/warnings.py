@@ -61,6 +61,7 @@ from jiuzhu.db.models_monitoring import (
     MonitoringSubject,
 )
 from jiuzhu.db.models_payments import EntitlementMember
+from jiuzhu.db.sealing import blind_indexes
 from jiuzhu.policy_store import policy_in_force
 from jiuzhu.records import CaseSnapshot
 from jiuzhu.refusals import Refusal, RefusalError, RefusalKind
@@ -197,9 +198,10 @@ def _subjects(
 ) -> dict[str, tuple[MonitoringSubject, str]]:
     """Each ID number's monitoring row (the best one) and the person's name."""
     found: dict[str, list[tuple[MonitoringSubject, str]]] = {}
+    indexes = blind_indexes(ids)  # the numbers are sealed: matched by their blind index
     heads = session.exec(
         select(MonitoringSubject).where(
-            col(MonitoringSubject.id_number).in_(ids),
+            col(MonitoringSubject.id_number_index).in_(indexes),
             col(MonitoringSubject.area_code).startswith(scope),
         )
     ).all()
@@ -212,7 +214,7 @@ def _subjects(
             col(MonitoringSubject.source_case_id) == col(EntitlementMember.case_id),
         )
         .where(
-            col(EntitlementMember.id_number).in_(ids),
+            col(EntitlementMember.id_number_index).in_(indexes),
             col(MonitoringSubject.area_code).startswith(scope),
         )
     ).all()

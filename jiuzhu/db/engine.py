@@ -1,5 +1,6 @@
 """Engine construction: SQLite under var/ by default (WAL, busy timeout, so API and worker
-processes share it), PostgreSQL by URL."""
+processes share it), PostgreSQL by URL (``postgresql+psycopg://…``: psycopg 3 is the driver
+installed; a bare ``postgresql://`` or ``postgres://`` URL means it too)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,15 +10,30 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
+from jiuzhu.db import sealing
+
 if TYPE_CHECKING:
     from jiuzhu.settings import Settings
+
+
+def normalise_url(url: str) -> str:
+    """``postgresql://`` / ``postgres://`` name the installed driver, psycopg 3 (SQLAlchemy's
+    default for a bare ``postgresql://`` is psycopg2, which Jiuzhu does not install)."""
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg://" + url[len(bare) :]
+    return url
 
 
 def make_engine(
     url: str, *, pool_size: int = 20, max_overflow: int = 20, pool_timeout_s: float = 10.0
 ) -> Engine:
     """An engine with a bounded pool (sizes from settings: ``db_pool_size``,
-    ``db_max_overflow``, ``db_pool_timeout_s``)."""
+    ``db_max_overflow``, ``db_pool_timeout_s``). Sealed columns need the process's column
+    encryption keys: configured here from ``get_settings()`` unless ``engine_for`` (or a test)
+    already did (``jiuzhu/db/sealing.py``)."""
+    sealing.ensure_configured()
+    url = normalise_url(url)
     # A ping on every checkout guards against a server that dropped idle connections; a SQLite
     # file never does, so it pays the extra query for nothing.
     kwargs: dict[str, Any] = {"pool_pre_ping": not url.startswith("sqlite")}
@@ -45,7 +61,9 @@ def make_engine(
 
 
 def engine_for(settings: "Settings") -> Engine:
-    """The engine of a process (API or worker), pool sized from settings."""
+    """The engine of a process (API or worker), pool sized from settings; the column
+    encryption keys of ``settings`` become the process's (``jiuzhu/db/sealing.py``)."""
+    sealing.configure_from(settings)
     return make_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,

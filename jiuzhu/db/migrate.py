@@ -9,10 +9,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from jiuzhu.db.engine import normalise_url
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def alembic_config(url: str) -> Config:
+    url = normalise_url(url)
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url)
@@ -24,7 +27,7 @@ def _merge_old_branch_heads(cfg: Config, url: str) -> None:
     (all of them, since every start upgraded every branch). Keep only the furthest along the
     chain, which implies the others."""
     order = [s.revision for s in reversed(list(ScriptDirectory.from_config(cfg).walk_revisions()))]
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(normalise_url(url))
     try:
         with engine.begin() as conn:
             if not sa.inspect(conn).has_table("alembic_version"):

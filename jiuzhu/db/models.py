@@ -10,6 +10,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from jiuzhu.clock import to_beijing
+from jiuzhu.db.sealing import SealedJSON, index_column, sealed_column
 
 
 def utcnow() -> datetime:
@@ -80,7 +81,11 @@ class CaseRecord(SQLModel, table=True):
     township_code: str = Field(index=True)
     household_id: str = Field(index=True)
     applicant_name: str
-    applicant_id_number: str = Field(index=True)
+    # Sealed (jiuzhu/db/sealing.py); searched through its blind index.
+    applicant_id_number: str = Field(sa_column=sealed_column())
+    applicant_id_number_index: str | None = Field(
+        default=None, sa_column=index_column("applicant_id_number")
+    )
     household_size: int
     policy_version_id: str | None = None
     next_deadline: datetime | None = Field(
@@ -180,8 +185,10 @@ class IdempotencyKey(SQLModel, table=True):
     key: str
     request_hash: str
     resource_id: str
+    # Sealed whole (jiuzhu/db/sealing.py): a step's answer is the case's state, ID numbers and
+    # account included.
     response: dict[str, Any] | None = Field(
-        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+        default=None, sa_column=Column(SealedJSON(), nullable=True)
     )
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
 
@@ -204,8 +211,13 @@ class PaymentInstruction(SQLModel, table=True):
     period: str = Field(index=True)  # "2026-02", or a date for one-off payments
     amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
     payee_name: str
-    payee_id_number: str
-    card_account: str
+    # Sealed (jiuzhu/db/sealing.py): the bank file is written from the decrypted values.
+    payee_id_number: str = Field(sa_column=sealed_column())
+    # Not indexed (the clear column was not either): only the household's chain looks it up.
+    payee_id_number_index: str | None = Field(
+        default=None, sa_column=index_column("payee_id_number", indexed=False)
+    )
+    card_account: str = Field(sa_column=sealed_column())
     funding_source: str = "county"  # county | reserve_fund | provincial_local
     provincial_share: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
     local_share: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Column, LargeBinary, Numeric, Text
 from sqlmodel import Field, SQLModel
 
 from jiuzhu.db.models import UtcDateTime, utcnow
+from jiuzhu.db.sealing import index_column, sealed_column
 
 
 class VerificationSourceState(SQLModel, table=True):
@@ -32,7 +33,8 @@ class VerificationRecordRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(index=True)
-    id_number: str = Field(index=True)
+    id_number: str = Field(sa_column=sealed_column())  # sealed: jiuzhu/db/sealing.py
+    id_number_index: str | None = Field(default=None, sa_column=index_column("id_number"))
     area_code: str = Field(default="", index=True)  # the loading officer's area (replaced per area)
     category: str  # income | asset | status
     kind: str
@@ -46,7 +48,8 @@ class RelativeRegistration(SQLModel, table=True):
     __tablename__ = "relative_registration"
 
     id: int | None = Field(default=None, primary_key=True)
-    id_number: str = Field(index=True)
+    id_number: str = Field(sa_column=sealed_column())  # sealed: jiuzhu/db/sealing.py
+    id_number_index: str | None = Field(default=None, sa_column=index_column("id_number"))
     name: str
     staff_name: str
     staff_role: str  # case_worker | village_cadre

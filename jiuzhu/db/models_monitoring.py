@@ -20,6 +20,7 @@ from sqlalchemy import Column, Numeric
 from sqlmodel import Field, SQLModel
 
 from jiuzhu.db.models import UtcDateTime, utcnow
+from jiuzhu.db.sealing import index_column, sealed_column
 
 
 class MonitoringSubject(SQLModel, table=True):
@@ -37,7 +38,8 @@ class MonitoringSubject(SQLModel, table=True):
     county_code: str = Field(index=True)
     township_code: str = Field(index=True)
     name: str
-    id_number: str = Field(index=True)
+    id_number: str = Field(sa_column=sealed_column())  # sealed: jiuzhu/db/sealing.py
+    id_number_index: str | None = Field(default=None, sa_column=index_column("id_number"))
     household_size: int
     since: date
     reason_zh: str | None = None  # why refused or why the support ended
@@ -73,7 +75,8 @@ class MonitoringObservation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     import_id: str = Field(index=True)
     kind: str
-    id_number: str = Field(index=True)
+    id_number: str = Field(sa_column=sealed_column())  # sealed: jiuzhu/db/sealing.py
+    id_number_index: str | None = Field(default=None, sa_column=index_column("id_number"))
     amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2), nullable=True))
     observed_on: date
     note: str = ""

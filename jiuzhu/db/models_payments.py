@@ -15,6 +15,7 @@ from sqlalchemy import JSON, Column, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from jiuzhu.db.models import UtcDateTime, utcnow
+from jiuzhu.db.sealing import index_column, sealed_column
 
 
 def _money(nullable: bool = False) -> Any:
@@ -49,8 +50,13 @@ class EntitlementAccount(SQLModel, table=True):
     start_month: int  # month index of the first payable month
     end_month: int | None = None  # month index of the last payable month (None = open)
     payee_name: str
-    payee_id_number: str
-    card_account: str
+    # Sealed (jiuzhu/db/sealing.py); the payroll copies them, index and all, into its lines
+    # (the index is not looked up here: no database index).
+    payee_id_number: str = Field(sa_column=sealed_column())
+    payee_id_number_index: str | None = Field(
+        default=None, sa_column=index_column("payee_id_number", indexed=False)
+    )
+    card_account: str = Field(sa_column=sealed_column())
     bank_code: str = ""
     next_review: date | None = None
     policy_version_id: str | None = None
@@ -62,11 +68,14 @@ class EntitlementMember(SQLModel, table=True):
     """A covered member and the state of their share (for the monthly death check)."""
 
     __tablename__ = "entitlement_member"
-    __table_args__ = (UniqueConstraint("case_id", "id_number"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "id_number_index", name="uq_entitlement_member_person"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(index=True)
-    id_number: str = Field(index=True)
+    id_number: str = Field(sa_column=sealed_column())  # sealed: jiuzhu/db/sealing.py
+    id_number_index: str | None = Field(default=None, sa_column=index_column("id_number"))
     name: str
     relation: str
     share_status: str = Field(index=True)  # active | suspended | cut | deceased
@@ -171,7 +180,7 @@ class BankLedger(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(unique=True)
     batch_id: str = Field(index=True)
-    account: str
+    account: str = Field(sa_column=sealed_column())  # sealed: jiuzhu/db/sealing.py
     amount: Decimal = _money()
     value_date: date
     credited_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
@@ -182,7 +191,11 @@ class BankClosedAccount(SQLModel, table=True):
 
     __tablename__ = "bank_closed_account"
 
-    account: str = Field(primary_key=True)
+    # Sealed (jiuzhu/db/sealing.py); one row per account, keyed by its blind index.
+    account_index: str | None = Field(
+        default=None, sa_column=index_column("account", primary_key=True)
+    )
+    account: str = Field(sa_column=sealed_column())
     code: str  # e.g. "51" closed, "52" frozen, "53" no such account
     reason_zh: str
 
@@ -192,9 +205,13 @@ class DeathRecord(SQLModel, table=True):
     check)."""
 
     __tablename__ = "death_record"
+    __table_args__ = (UniqueConstraint("id_number_index", name="uq_death_record_person"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    id_number: str = Field(unique=True)
+    id_number: str = Field(sa_column=sealed_column())  # sealed: jiuzhu/db/sealing.py
+    id_number_index: str | None = Field(
+        default=None, sa_column=index_column("id_number", indexed=False)
+    )
     name: str
     date_of_death: date
     source: str

@@ -11,6 +11,7 @@ from sqlalchemy import Column, Numeric
 from sqlmodel import Field, SQLModel
 
 from jiuzhu.db.models import UtcDateTime, utcnow
+from jiuzhu.db.sealing import index_column, sealed_column
 
 
 class Referral(SQLModel, table=True):
@@ -25,7 +26,10 @@ class Referral(SQLModel, table=True):
     department: str = Field(index=True)
     need: str = Field(index=True)
     person_name: str
-    person_id_number: str = Field(index=True)
+    person_id_number: str = Field(sa_column=sealed_column())  # sealed: jiuzhu/db/sealing.py
+    person_id_number_index: str | None = Field(
+        default=None, sa_column=index_column("person_id_number")
+    )
     request_zh: str
     area_code: str = Field(index=True)
     county_code: str = Field(index=True)

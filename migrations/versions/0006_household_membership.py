@@ -19,6 +19,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from jiuzhu.db.sealing import unseal
+
 revision: str = "membership_0001"
 down_revision: str | Sequence[str] | None = "idempotency_0002"
 branch_labels: str | Sequence[str] | None = None
@@ -90,8 +92,10 @@ def backfill(bind: sa.Connection) -> int:
             """
         )
     ).all()
+    # A database re-stamped after 0016 holds sealed numbers (jiuzhu/db/sealing.py): a person is
+    # the number opened (a clear one, from before 0016, reads as it is).
     taken = {
-        (p, i)
+        (p, unseal(i))
         for p, i in bind.execute(sa.text("SELECT programme, id_number FROM household_membership"))
     }
 
@@ -105,9 +109,10 @@ def backfill(bind: sa.Connection) -> int:
     for programme, id_number, name, case_id, household_id, kind, _ in sorted(
         rows, key=oldest_first
     ):
-        if (programme, id_number) in taken:
+        person = (programme, unseal(id_number))
+        if person in taken:
             continue  # a duplicate: the first claimant keeps the person, the sweep lists it
-        taken.add((programme, id_number))
+        taken.add(person)
         bind.execute(
             sa.text(
                 "INSERT INTO household_membership (programme, id_number, case_id, household_id,"

@@ -29,6 +29,7 @@ from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.recoveries.activities import person_key
 from api.main import create_app
 from jiuzhu.contract import Role
 from jiuzhu.db.models import OutboxMessage
@@ -191,7 +192,7 @@ async def other_county(
             record_ref=f"death_record:{person.id_number}",
         ),
     )
-    recovery_id = recovery_workflow_id(inp.household_id, person.id_number)
+    recovery_id = recovery_workflow_id(inp.household_id, person_key(person.id_number))
 
     def listed() -> bool:
         with Session(engine) as s:

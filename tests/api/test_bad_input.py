@@ -17,6 +17,7 @@ from api.main import create_app
 from jiuzhu.clock import beijing_today
 from jiuzhu.contract import household_id_for
 from jiuzhu.db.models import CaseRecord
+from jiuzhu.db.sealing import blind_index
 from jiuzhu.settings import Settings
 from rules.id_number import make_id_number
 from tests.conftest import auth
@@ -44,7 +45,9 @@ def assert_refused(r: httpx.Response, field: str, status: int = 422) -> dict[str
 
 def rows_for(engine: Engine, applicant_id_number: str) -> int:
     with Session(engine) as s:
-        query = select(func.count()).where(CaseRecord.applicant_id_number == applicant_id_number)
+        query = select(func.count()).where(
+            CaseRecord.applicant_id_number_index == blind_index(applicant_id_number)
+        )
         return int(s.exec(query).one())
 
 

@@ -14,6 +14,7 @@ from temporalio.client import Client
 
 from jiuzhu.clock import beijing_today
 from jiuzhu.db.models import CaseRecord, IdempotencyKey
+from jiuzhu.db.sealing import blind_indexes
 from tests.conftest import auth
 from tests.factories import application_body
 
@@ -39,7 +40,7 @@ def _cases_of(engine: Engine, id_numbers: set[str]) -> int:
             s.exec(
                 select(func.count())
                 .select_from(CaseRecord)
-                .where(col(CaseRecord.applicant_id_number).in_(id_numbers))
+                .where(col(CaseRecord.applicant_id_number_index).in_(blind_indexes(id_numbers)))
             ).one()
         )
 

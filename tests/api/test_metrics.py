@@ -161,10 +161,17 @@ async def test_metrics_off_by_setting_and_never_in_the_schema(
 
 
 def test_business_gauges_survive_a_database_down(tmp_path: Path) -> None:
-    """A database that does not answer leaves the scrape working, flagged stale."""
+    """A database that does not answer leaves the scrape working, flagged stale (of the run's
+    kind: a SQLite file that cannot be opened, a PostgreSQL server that is not there)."""
     from sqlalchemy import create_engine
 
-    broken = create_engine(f"sqlite:///{tmp_path / 'missing' / 'no.db'}")
+    from tests.conftest import free_port
+    from tests.databases import on_postgres
+
+    if on_postgres():
+        broken = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone")
+    else:
+        broken = create_engine(f"sqlite:///{tmp_path / 'missing' / 'no.db'}")
     text = generate_latest(metrics_registry(lambda: broken, 0)).decode()
     assert value(text, "jiuzhu_business_metrics_ok") == 0
     assert "jiuzhu_open_cases" not in text

@@ -10,7 +10,6 @@ import io
 import uuid
 from contextlib import redirect_stdout
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +26,7 @@ from jiuzhu.db.migrate import alembic_config, upgrade
 from jiuzhu.db.models import CaseRecord, IdempotencyKey
 from jiuzhu.db.models_membership import HouseholdMembership
 from jiuzhu.db.models_payments import EntitlementMember
+from jiuzhu.db.sealing import blind_index
 from jiuzhu.membership import duplicates
 from scripts import sweep_memberships
 from tests.application.helpers import (
@@ -58,7 +58,7 @@ def holder(engine: Engine, id_no: str, programme: str = "dibao") -> HouseholdMem
         return s.exec(
             select(HouseholdMembership).where(
                 HouseholdMembership.programme == programme,
-                HouseholdMembership.id_number == id_no,
+                HouseholdMembership.id_number_index == blind_index(id_no),
             )
         ).first()
 
@@ -79,7 +79,9 @@ async def wait_holder(
 
 def cases_of(engine: Engine, applicant_id_number: str) -> int:
     with Session(engine) as s:
-        query = select(func.count()).where(CaseRecord.applicant_id_number == applicant_id_number)
+        query = select(func.count()).where(
+            CaseRecord.applicant_id_number_index == blind_index(applicant_id_number)
+        )
         return int(s.exec(query).one())
 
 
@@ -165,7 +167,7 @@ async def test_spouse_of_an_approved_household_is_refused_until_moved_out(
         share = s.exec(
             select(EntitlementMember).where(
                 EntitlementMember.case_id == entitlement_id,
-                EntitlementMember.id_number == spouse["id_number"],
+                EntitlementMember.id_number_index == blind_index(spouse["id_number"]),
             )
         ).one()
     assert share.share_status == "moved_out"
@@ -294,7 +296,7 @@ def seed_account(conn: sa.Connection, case_id: str, status: str, payee: str) -> 
             " area_code, county_code, township_code, status, centralised, monthly_amount,"
             " payable_amount, members_total, members_paid, start_month, payee_name,"
             " payee_id_number, card_account, bank_code, revision) VALUES (:c, :w, :h, 'dibao',"
-            " :a, '419901', '419901001', :s, 0, 500, 500, 1, 1, 24300, '某某', :p,"
+            " :a, '419901', '419901001', :s, FALSE, 500, 500, 1, 1, 24300, '某某', :p,"
             " '6217001234567890123', '', 1)"
         ),
         {
@@ -318,6 +320,22 @@ def seed_member(conn: sa.Connection, case_id: str, id_no: str, share: str) -> No
     )
 
 
+def seed_member_at_head(conn: sa.Connection, case_id: str, id_no: str, share: str) -> None:
+    """A member as the head's code writes one: the ID number sealed, its blind index filled
+    (jiuzhu/db/sealing.py), through the table's own insert."""
+    table = EntitlementMember.__table__  # type: ignore[attr-defined]
+    conn.execute(
+        table.insert(),
+        {
+            "case_id": case_id,
+            "id_number": id_no,
+            "name": "成员",
+            "relation": "other",
+            "share_status": share,
+        },
+    )
+
+
 def seed_case(
     conn: sa.Connection, case_id: str, kind: str, status: str, created: str, applicant: str
 ) -> None:
@@ -327,7 +345,7 @@ def seed_case(
             " area_code, county_code, township_code, household_id, applicant_name,"
             " applicant_id_number, household_size, overdue, revision, detail, created_at,"
             " updated_at) VALUES (:c, :w, :k, 'dibao', :s, :a, '419901', '419901001', :c,"
-            " '申请人', :p, 1, 0, 1, '{}', :t, :t)"
+            " '申请人', :p, 1, FALSE, 1, '{}', :t, :t)"
         ),
         {
             "c": case_id,
@@ -362,8 +380,8 @@ def _seed_before_the_rule(url: str, ids: dict[str, str]) -> None:
     engine.dispose()
 
 
-def test_migration_backfills_first_claimant_and_sweep_lists_duplicates(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'before.db'}"
+def test_migration_backfills_first_claimant_and_sweep_lists_duplicates(scratch_db_url: str) -> None:
+    url = scratch_db_url  # the run's database: SQLite, or PostgreSQL in make test-pg
     command.upgrade(alembic_config(url), "idempotency_0002")
     ids = {k: id_number(date(1950, 3, 3)) for k in "DSECW"}
     _seed_before_the_rule(url, ids)
@@ -410,7 +428,7 @@ async def test_sweep_report_lists_a_seeded_duplicate_in_my_area(
     with engine.begin() as conn:
         for case_id in cases:
             seed_account(conn, case_id, "active", dup)
-            seed_member(conn, case_id, dup, "active")
+            seed_member_at_head(conn, case_id, dup, "active")
     r = await api.get("/reports/duplicate-memberships", headers=auth("county"))
     assert r.status_code == 200, r.text
     found = [i for i in r.json()["items"] if i["id_number"] == dup]

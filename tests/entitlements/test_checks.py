@@ -2,20 +2,21 @@
 refusal vocabulary (``jiuzhu.refusals``) before anything is written; and the one instruction
 writer is idempotent on its key."""
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlmodel import SQLModel
+from sqlalchemy import Engine
 from temporalio.exceptions import ApplicationError
 
 from activities.payments.instructions import InstructionDraft, cancel, write_instruction
 from activities.payments.models import CompileResult
 from jiuzhu.areas import AreaRef
 from jiuzhu.contract import Actor, Role
-from jiuzhu.db.engine import make_engine, unit_of_work
+from jiuzhu.db.engine import unit_of_work
 from jiuzhu.refusals import RefusalKind, refusal_of
 from rules.periods import months, working_days
 from rules.programmes import Programme
@@ -263,11 +264,10 @@ def test_funding_checks() -> None:
         )
 
 
-def test_the_one_instruction_writer_is_idempotent_on_its_key() -> None:
-    engine = make_engine("sqlite://")
-    SQLModel.metadata.create_all(engine)
+def test_the_one_instruction_writer_is_idempotent_on_its_key(engine: Engine) -> None:
+    """On the run's database (SQLite, or PostgreSQL in ``make test-pg``)."""
     draft = InstructionDraft(
-        idempotency_key="temporary:T1:1",
+        idempotency_key=f"temporary:T1:{uuid.uuid4().hex}",
         kind=PaymentKind.TEMPORARY,
         case_id="T1",
         household_id="H1",

@@ -89,7 +89,9 @@ async def payment_worker(
     """A worker of the payroll and campaign workflows with every activity, the bank replaced;
     yields its task queue."""
     queue = f"payments-{uuid.uuid4().hex[:8]}"
-    banking = BankActivities(engine, bank_dir_for(settings.database_url), bank=bank)
+    banking = BankActivities(
+        engine, bank_dir_for(settings.database_url, settings.bank_dir), bank=bank
+    )
     activities = [
         a
         for a in build_activities(engine, settings, client)

@@ -60,7 +60,9 @@ def check_files(
 
     # A retried reconciliation reads the sealed answer again and seals it again.
     ring = KeyRing.parse_env(TEST_CODEC_KEYS)
-    again = BankActivities(engine, bank_dir_for(settings.database_url), ring=ring).reconcile_batch(
+    again = BankActivities(
+        engine, bank_dir_for(settings.database_url, settings.bank_dir), ring=ring
+    ).reconcile_batch(
         ReconcileRequest(batch_id=payroll_workflow_id(COUNTY, 2030, 1), result_path=str(result))
     )
     assert again.paid_count == 3 and again.paid_total == Decimal("1500.00")

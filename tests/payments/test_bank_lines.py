@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DataError
 from sqlmodel import Session
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
 from jiuzhu.contract import Role
 from jiuzhu.settings import Settings
+from tests.databases import on_postgres
 from tests.entitlements.helpers import actor, read_text, run_payroll, seed_accounts, wait_for
 from tests.payments.support import (
     CorrectedBank,
@@ -39,8 +41,11 @@ BAD_NAMES = {
     "bar": "张|三",
     "comma": "张,三",
     "bell": "张\x07三",
-    "nul": "张\x00三",
 }
+# A NUL can be stored on SQLite only: PostgreSQL refuses it in any text column, so there such a
+# line never reaches the payroll (asserted in the test).
+if not on_postgres():
+    BAD_NAMES["nul"] = "张\x00三"
 
 
 def _rename(engine: Engine, case_id: str, name: str) -> None:
@@ -62,6 +67,9 @@ async def test_unwritable_lines_are_held_and_the_rest_is_paid(
     )
     for case_id, name in zip(bad, BAD_NAMES.values(), strict=True):
         _rename(engine, case_id, name)
+    if on_postgres():
+        with pytest.raises(DataError, match="NUL"):
+            _rename(engine, bad[0], "张\x00三")
 
     final = await run_payroll(client, settings.task_queue, county, 2035, 1)
 
@@ -76,7 +84,9 @@ async def test_unwritable_lines_are_held_and_the_rest_is_paid(
         engine,
         "SELECT case_id, status, failure_reason, attempts FROM payment_instruction "
         "WHERE payroll_id = :p AND case_id IN (SELECT case_id FROM entitlement_account "
-        "WHERE household_id LIKE 'HX%') ORDER BY id",
+        # in the seeded order: line ids follow the compile's scan, and PostgreSQL's scan does
+        # not keep the read model's order once its rows were updated
+        "WHERE household_id LIKE 'HX%') ORDER BY case_id",
         p=pid,
     )
     assert len(held) == len(BAD_NAMES)

@@ -133,7 +133,9 @@ async def worker_with_bank(
 ) -> AsyncIterator[str]:
     """Every workflow and activity on a queue of its own, the paying bank replaced."""
     queue = f"daily-{uuid.uuid4().hex[:8]}"
-    banking = BankActivities(engine, bank_dir_for(settings.database_url), bank=bank)
+    banking = BankActivities(
+        engine, bank_dir_for(settings.database_url, settings.bank_dir), bank=bank
+    )
     activities = [
         a
         for a in build_activities(engine, settings, client)

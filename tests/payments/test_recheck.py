@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 import httpx
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio import activity
 from temporalio.client import Client
@@ -29,7 +29,7 @@ from activities.payments.instructions import (
 )
 from activities.registry import build_activities
 from jiuzhu.contract import Role
-from jiuzhu.db.models_payments import DeathRecord, PayrollRun
+from jiuzhu.db.models_payments import DeathRecord, EntitlementMember, PayrollRun
 from jiuzhu.settings import Settings
 from tests.conftest import auth
 from tests.entitlements.helpers import (
@@ -218,13 +218,16 @@ async def test_death_loaded_after_funding_is_held_before_the_bank_file(
 
 
 def add_member(engine: Engine, case_id: str, id_number: str, name: str = "共同成员") -> None:
+    """A member as the entitlement writes one (ID number sealed, its blind index filled)."""
     with Session(engine) as s:
-        s.execute(
-            text(
-                "INSERT INTO entitlement_member (case_id, id_number, name, relation, share_status) "
-                "VALUES (:c, :i, :n, 'applicant', 'active')"
-            ),
-            {"c": case_id, "i": id_number, "n": name},
+        s.add(
+            EntitlementMember(
+                case_id=case_id,
+                id_number=id_number,
+                name=name,
+                relation="applicant",
+                share_status="active",
+            )
         )
         s.commit()
 

@@ -18,7 +18,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.recoveries.activities import overpaid_lines
+from activities.recoveries.activities import overpaid_lines, person_key
 from jiuzhu.clock import beijing_today
 from jiuzhu.db.models import CaseRecord, OutboxMessage
 from jiuzhu.settings import Settings
@@ -81,7 +81,7 @@ async def died(
             record_ref=f"death_record:{person.id_number}",
         ),
     )
-    rid = recovery_workflow_id(inp.household_id, person.id_number)
+    rid = recovery_workflow_id(inp.household_id, person_key(person.id_number))
     recovery = client.get_workflow_handle_for(OverpaymentRecoveryWorkflow.run, rid)
 
     def listed() -> bool:
@@ -275,5 +275,5 @@ async def test_death_with_nothing_paid_after_it_opens_nothing(
     )
     assert result.applied
     with Session(engine) as s:
-        rid = recovery_workflow_id(inp.household_id, person.id_number)
+        rid = recovery_workflow_id(inp.household_id, person_key(person.id_number))
         assert s.get(CaseRecord, rid) is None

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -178,7 +178,11 @@ async def test_chain_lists_dibao_temporary_aid_and_answered_medical_referral(
     with Session(engine) as s:
         actions = [
             a.action
-            for a in s.exec(select(AuditEntry).where(AuditEntry.case_id == referral_id)).all()
+            for a in s.exec(  # in the order written (PostgreSQL keeps no insertion order)
+                select(AuditEntry)
+                .where(AuditEntry.case_id == referral_id)
+                .order_by(col(AuditEntry.id))
+            ).all()
         ]
     assert actions == ["refer", "answer"]
     await keep(client, handle.id, "referral_answered")

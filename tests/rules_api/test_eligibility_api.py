@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from api.routes.policies import today_shanghai
 from jiuzhu.db.models import CaseRecord
+from jiuzhu.db.sealing import blind_index
 from rules.id_number import make_id_number
 from tests.conftest import auth
 
@@ -75,7 +76,9 @@ async def test_assess_every_programme(api: httpx.AsyncClient, engine: Engine) ->
     applicant_id = payload["household"]["members"][0]["id_number"]
     with Session(engine) as s:
         found = s.exec(
-            select(CaseRecord).where(CaseRecord.applicant_id_number == applicant_id)
+            select(CaseRecord).where(
+                CaseRecord.applicant_id_number_index == blind_index(applicant_id)
+            )
         ).all()
     assert found == []
 

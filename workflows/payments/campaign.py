@@ -2,6 +2,9 @@
 active entitlement of the chosen programmes in a county by a date, with the provincial and local
 shares recorded (e.g. 300 yuan, 6:4). Instructions are keyed (campaign, household, programme), so
 a re-run pays nobody twice; the list goes to the paying bank and is reconciled like the payroll.
+At the last moment — before finance confirms the total, and again before the bank file — the
+death check runs and the pending lines are re-checked (patch ``campaign-recheck``): the deceased
+are not paid and a household is paid for the persons still covered.
 The credit deadline is kept in a ``DeadlineBook`` on the workflow's one ``Alarm``.
 
 An unreadable bank answer stops the campaign at ``bank_error`` with one escalation to finance;
@@ -13,12 +16,13 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 from jiuzhu.calls import call
 from jiuzhu.publishing import publish_details
 from jiuzhu.timers import Alarm
-from jiuzhu.versions import CAMPAIGN_RESUBMIT
+from jiuzhu.versions import CAMPAIGN_RECHECK, CAMPAIGN_RESUBMIT
 from workflows.deadlines.book import DeadlineBook
 from workflows.payments.bank_step import (
     bank_error_text,
@@ -29,6 +33,7 @@ from workflows.payments.bank_step import (
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DeadlineSpec
+    from activities.entitlements.death_check import DeathCheckActivities, DeathCheckRequest
     from activities.payments.models import (
         BankSubmit,
         CampaignCompile,
@@ -142,6 +147,9 @@ class CampaignWorkflow:
             start_to_close_timeout=LONG,
             heartbeat_timeout=timedelta(minutes=1),
         )
+        recheck = workflow.patched(CAMPAIGN_RECHECK)
+        if recheck and s.compiled.pending_count > 0:
+            await self._recheck(inp)
         if s.compiled.pending_count == 0:
             s.status = CampaignStatus.NOTHING_TO_PAY
         else:
@@ -149,6 +157,8 @@ class CampaignWorkflow:
                 s.status = CampaignStatus.AWAITING_FUNDING
                 await self._save()
                 await workflow.wait_condition(lambda: s.funded_at is not None)
+                if recheck:  # deaths loaded while finance funded it are not paid either
+                    await self._recheck(inp)
             s.status = CampaignStatus.SENDING
             await self._save()
             submit = BankSubmit(
@@ -167,6 +177,40 @@ class CampaignWorkflow:
                 if workflow.patched(CAMPAIGN_RESUBMIT):
                     await self._until_resubmitted(inp, submit)
         await self.book.meet("campaign_credit")
+        await self._save()
+
+    async def _recheck(self, inp: CampaignInput) -> None:
+        """The last moment before the total is confirmed (and before the bank file): the death
+        check tells each entitlement of the deaths on the register, then the campaign's pending
+        lines are held or recounted for the persons still covered
+        (``PayrollActivities.recheck_campaign``); the totals become the adjusted ones."""
+        s = self.state
+        try:
+            await workflow.execute_activity_method(
+                DeathCheckActivities.death_check,
+                DeathCheckRequest(county_code=inp.county_code, checked_by=inp.campaign_id),
+                start_to_close_timeout=LONG,
+                heartbeat_timeout=timedelta(minutes=2),
+                retry_policy=RetryPolicy(maximum_attempts=5),
+            )
+        except ActivityError:
+            workflow.logger.warning("death check failed; the re-check uses the register as is")
+        pay_by = inp.pay_by
+        s.compiled = await workflow.execute_activity_method(
+            PayrollActivities.recheck_campaign,
+            CampaignCompile(
+                campaign_id=inp.campaign_id,
+                county_code=inp.county_code,
+                programmes=inp.programmes,
+                amount_per_person=inp.amount_per_person,
+                provincial_ratio=inp.provincial_ratio,
+                period_index=pay_by.year * 12 + pay_by.month - 1,
+                key_prefix=f"campaign:{inp.campaign_id}",
+                period=pay_by.isoformat(),
+            ),
+            start_to_close_timeout=LONG,
+            heartbeat_timeout=timedelta(minutes=1),
+        )
         await self._save()
 
     async def _until_resubmitted(self, inp: CampaignInput, submit: BankSubmit) -> None:

@@ -15,8 +15,16 @@ GET_STATE = "get_state"
 RECOVERY_DEADLINE = "overpayment_recovery"
 
 
-def recovery_workflow_id(household_id: str, id_number: str) -> str:
-    """One receivable per household and death: ``recovery-<household>-<id number>``."""
+def recovery_workflow_id(household_id: str, person_key: str) -> str:
+    """One receivable per household and death: ``recovery-<household>-<person key>``, the
+    person key being the deceased's blind index (``person_key``), never the ID number itself:
+    workflow ids are visible to every operator of the Web UI."""
+    return f"recovery-{household_id}-{person_key}"
+
+
+def legacy_recovery_workflow_id(household_id: str, id_number: str) -> str:
+    """The id receivables opened before 2026-11-30 carry (the ID number in clear): looked up
+    so that a death recorded before then is never given a second receivable."""
     return f"recovery-{household_id}-{id_number}"
 
 
