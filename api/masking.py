@@ -4,7 +4,8 @@ Rule — PIPL Art. 28 (ID numbers and financial accounts are sensitive personal 
 Art. 6 (no more than the task needs) and Art. 51(三)/(二) (de-identification, access control);
 低保办法 Art. 23–24 and seed 002 (焦民〔2022〕154号: personal privacy protected, ID numbers
 masked in publicity): every JSON answer of the API masks ID numbers to the first 6 and last 4
-characters (``419901********1012``) and card accounts to their last 4 unless the officer's role
+characters (``419901********1012``) — and a member's ``birth_date`` to its year, since the
+masked digits are the birth date — and card accounts to their last 4 unless the officer's role
 needs them in clear:
 
 - ID numbers: the township officer and the county officer of the case (the township investigates
@@ -91,6 +92,8 @@ def mask(data: Any, seen: Disclosure, key: str = "") -> Any:
     low = key.lower()
     if low.endswith("id_number"):
         return data if seen.id_numbers else mask_id_number(data)
+    if low == "birth_date":  # the 8 digits the ID number's mask hides: the year only
+        return data if seen.id_numbers else data[:4] + "-**-**"
     if low in ("account_number", "card_account", "account"):
         return data if seen.accounts else mask_account(data)
     if seen.id_numbers or _is_identifier(low):

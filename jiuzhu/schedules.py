@@ -199,16 +199,26 @@ async def _waiting(client: Client, workflow_id: str) -> bool:
     )
 
 
+PLAN_AHEAD = timedelta(days=62)  # a month is started ahead at most this long before its 1st
+
+
 async def plan_next_month(
-    client: Client, county_code: str, task_queue: str, now: datetime
+    client: Client,
+    county_code: str,
+    task_queue: str,
+    now: datetime,
+    running: tuple[int, int] | None = None,
 ) -> tuple[int, int, bool] | None:
-    """Start the month after ``now``'s (Beijing) with a start delay up to its 1st, 01:00;
-    ``(year, month, started)``, or None if that instant is already past (never a catch-up
-    cascade: a month in the past is started only by an officer's backfill)."""
+    """Start the month after the later of ``now``'s month (Beijing) and the ``running`` month
+    (a month paid early by a backfill hands on to the one after it), with a start delay up to
+    its 1st, 01:00; ``(year, month, started)``, or None if that instant is past or more than
+    ``PLAN_AHEAD`` away (never a cascade: a month in the past, or years ahead, is started only
+    by an officer's backfill)."""
     today = to_beijing(now)
-    year, month = next_month(today.year, today.month)
+    base = max((today.year, today.month), running or (today.year, today.month))
+    year, month = next_month(*base)
     delay = month_starts_at(year, month) - now
-    if delay <= timedelta(0):
+    if delay <= timedelta(0) or delay > PLAN_AHEAD:
         return None
     started = await start_month(client, county_code, task_queue, year, month, start_delay=delay)
     return year, month, started

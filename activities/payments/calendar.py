@@ -12,9 +12,12 @@ from jiuzhu.schedules import plan_next_month
 
 
 class NextMonthRequest(BaseModel):
-    """The county whose next month is to be started ahead (from the month now running)."""
+    """The county whose next month is to be started ahead, from the month now running
+    (``year``/``month``; None: from today's month)."""
 
     county_code: str = Field(pattern=r"^\d{6}$")
+    year: int | None = None
+    month: int | None = None
 
 
 class NextMonthPlanned(BaseModel):
@@ -34,8 +37,9 @@ class PayrollCalendarActivities:
     async def plan_next_month(self, req: NextMonthRequest) -> NextMonthPlanned:
         if self.client is None:  # planning ahead is off (tests), or no client: nothing to do
             return NextMonthPlanned()
+        running = (req.year, req.month) if req.year and req.month else None
         planned = await plan_next_month(
-            self.client, req.county_code, self.task_queue, datetime.now(UTC)
+            self.client, req.county_code, self.task_queue, datetime.now(UTC), running
         )
         if planned is None:
             return NextMonthPlanned()

@@ -59,7 +59,8 @@ class CodecBody(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    payloads: list[dict[str, Any]] = Field(max_length=MAX_PAYLOADS)
+    # The Temporal CLI sends ``{}`` for a workflow without payloads: nothing to do, not a 422.
+    payloads: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_PAYLOADS)
 
 
 class CodecLogin(BaseModel):

@@ -33,13 +33,18 @@ def test_mask_rules() -> None:
     assert mask_id_number(ID) == "419901********1012"
     assert mask_account("6217000000000001234") == "***************1234"
     data = {
-        "members": [{"id_number": ID, "name": "张建明"}],
+        "members": [{"id_number": ID, "name": "张建明", "birth_date": "1970-05-17"}],
         "card_account": {"account_number": "6217000000000001234", "holder_id_number": ID},
         "note_zh": f"死亡比对：{ID}",
         "recovery_id": f"recovery-H1-{ID}",  # identifiers stay as they are
     }
     masked = mask(data, Disclosure(id_numbers=False, accounts=False))
-    assert masked["members"][0] == {"id_number": "419901********1012", "name": "张建明"}
+    # The birth date is what the ID number's mask hides: the year only.
+    assert masked["members"][0] == {
+        "id_number": "419901********1012",
+        "name": "张建明",
+        "birth_date": "1970-**-**",
+    }
     assert masked["card_account"] == {
         "account_number": "***************1234",
         "holder_id_number": "419901********1012",

@@ -78,6 +78,12 @@ async def test_a_month_starts_the_next_ahead_and_a_backfill_wakes_it(
     assert woken.status is PayrollStatus.NOTHING_TO_PAY
     assert not await start_month(client, COUNTY, ahead.task_queue, ny, nm)
     assert await _runs(client, following) == [WorkflowExecutionStatus.COMPLETED]
+    # Paid early, that month handed on to the one after it, which waits for its own 1st.
+    ay, am = next_month(ny, nm)
+    after = await client.get_workflow_handle(payroll_workflow_id(COUNTY, ay, am)).describe()
+    assert after.status is WorkflowExecutionStatus.RUNNING and after.history_length == 1
+    assert after.execution_time is not None
+    assert abs(after.execution_time - month_starts_at(ay, am)) < timedelta(seconds=1)
     assert await _runs(client, this_month) == [WorkflowExecutionStatus.COMPLETED]
 
 

@@ -159,7 +159,7 @@ class PayrollWorkflow:
         if workflow.patched(PAYROLL_NEXT_MONTH):
             await workflow.execute_activity_method(
                 PayrollCalendarActivities.plan_next_month,
-                NextMonthRequest(county_code=s.county_code),
+                NextMonthRequest(county_code=s.county_code, year=s.year, month=s.month),
                 start_to_close_timeout=timedelta(seconds=30),
             )
         if workflow.patched(IMMUTABLE_MONTH):
