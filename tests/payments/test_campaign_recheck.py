@@ -31,7 +31,7 @@ from workflows.payments.campaign import CampaignWorkflow
 from workflows.payments.contract import CampaignStatus, campaign_workflow_id
 from workflows.payments.models import CampaignFunding, CampaignInput
 
-COUNTY = "419972"
+COUNTY = "419977"  # its own county: nothing else pays or compiles here
 
 
 def campaign_line(engine: Engine, case_id: str, campaign_id: str) -> tuple[Any, ...]:
