@@ -294,8 +294,8 @@ class ApplicationCase:
             task.cancel()
             try:
                 await task
-            except asyncio.CancelledError:
-                pass
+            except (asyncio.CancelledError, ActivityError):
+                pass  # a source check cancelled mid-flight ends as an ActivityError
 
     # --- wake-ups --------------------------------------------------------------------------
     def _rearm(self) -> None:
