@@ -67,6 +67,20 @@ LONG = timedelta(minutes=30)
 __all__ = ["CampaignWorkflow", "campaign_workflow_id"]
 
 
+def campaign_list(inp: CampaignInput) -> CampaignCompile:
+    """The campaign's list as compile and re-check both address it."""
+    return CampaignCompile(
+        campaign_id=inp.campaign_id,
+        county_code=inp.county_code,
+        programmes=inp.programmes,
+        amount_per_person=inp.amount_per_person,
+        provincial_ratio=inp.provincial_ratio,
+        period_index=inp.pay_by.year * 12 + inp.pay_by.month - 1,
+        key_prefix=f"campaign:{inp.campaign_id}",
+        period=inp.pay_by.isoformat(),
+    )
+
+
 @workflow.defn(name=CAMPAIGN_WORKFLOW_TYPE)
 class CampaignWorkflow:
     @workflow.init
@@ -134,16 +148,7 @@ class CampaignWorkflow:
         )
         s.compiled = await workflow.execute_activity_method(
             PayrollActivities.compile_campaign,
-            CampaignCompile(
-                campaign_id=inp.campaign_id,
-                county_code=inp.county_code,
-                programmes=inp.programmes,
-                amount_per_person=inp.amount_per_person,
-                provincial_ratio=inp.provincial_ratio,
-                period_index=pay_by.year * 12 + pay_by.month - 1,
-                key_prefix=f"campaign:{inp.campaign_id}",
-                period=pay_by.isoformat(),
-            ),
+            campaign_list(inp),
             start_to_close_timeout=LONG,
             heartbeat_timeout=timedelta(minutes=1),
         )
@@ -195,19 +200,9 @@ class CampaignWorkflow:
             )
         except ActivityError:
             workflow.logger.warning("death check failed; the re-check uses the register as is")
-        pay_by = inp.pay_by
         s.compiled = await workflow.execute_activity_method(
             PayrollActivities.recheck_campaign,
-            CampaignCompile(
-                campaign_id=inp.campaign_id,
-                county_code=inp.county_code,
-                programmes=inp.programmes,
-                amount_per_person=inp.amount_per_person,
-                provincial_ratio=inp.provincial_ratio,
-                period_index=pay_by.year * 12 + pay_by.month - 1,
-                key_prefix=f"campaign:{inp.campaign_id}",
-                period=pay_by.isoformat(),
-            ),
+            campaign_list(inp),
             start_to_close_timeout=LONG,
             heartbeat_timeout=timedelta(minutes=1),
         )
