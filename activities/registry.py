@@ -103,6 +103,7 @@ def build_activities(
         verification.check_source,
         application_notices.issue_notice,
         application_notices.record_delivery,
+        membership.household_id,
         membership.settle_members,
         membership.release_members,
         membership.transfer_members,

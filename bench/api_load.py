@@ -481,13 +481,21 @@ def load_tokens(path: Path) -> dict[str, str]:
 async def run(args: argparse.Namespace, base: str, tokens: dict[str, str]) -> None:
     rng = random.Random(args.seed)
     shared = Shared(tokens=tokens, households=Households(rng), run_tag=uuid.uuid4().hex[:8])
-    pool = args.officers + 1  # one connection per officer, one for the health probe
-    limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
-    async with httpx.AsyncClient(
-        base_url=base, limits=limits, timeout=httpx.Timeout(TIMEOUT_S), trust_env=False
-    ) as client:
+
+    # One client (one keep-alive connection) per officer: a single pool shared by a hundred
+    # connections costs the load generator more CPU per request than the API spends on it.
+    def new_client() -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=base,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            timeout=httpx.Timeout(TIMEOUT_S),
+            trust_env=False,
+        )
+
+    clients = [new_client() for _ in range(args.officers + 1)]  # the last: the health probe
+    try:
         t0 = time.perf_counter()
-        listed, seeded = await seed_cases(client, shared, args.seed_cases)
+        listed, seeded = await seed_cases(new_client(), shared, args.seed_cases)
         print(
             f"  seed: {listed} cases listed, {seeded}/{args.seed_cases} created and accepted "
             f"in {time.perf_counter() - t0:.1f} s (not measured); "
@@ -499,18 +507,20 @@ async def run(args: argparse.Namespace, base: str, tokens: dict[str, str]) -> No
         start = time.monotonic()
         end = start + args.duration
         tasks = [
-            officer(i, client, rec, shared, end, args.think_ms, args.seed)
+            officer(i, clients[i], rec, shared, end, args.think_ms, args.seed)
             for i in range(args.officers)
         ]
         # Requests in flight at the end finish (each within TIMEOUT_S) and are counted; a step
         # is two requests, so nothing should be left after 2 × TIMEOUT_S more.
-        running = [asyncio.create_task(c) for c in (health_probe(client, rec, end), *tasks)]
+        running = [asyncio.create_task(c) for c in (health_probe(clients[-1], rec, end), *tasks)]
         _, pending = await asyncio.wait(running, timeout=args.duration + 2 * TIMEOUT_S + 5)
         elapsed = time.monotonic() - start
         rec.enabled = False
         for task in pending:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
     failed = [t.exception() for t in running if not t.cancelled() and t.exception()]
     if pending or failed:
         print(f"  {len(pending)} officers cut off at the end, {len(failed)} failed: {failed[:3]}")

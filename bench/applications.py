@@ -38,9 +38,10 @@ from temporalio.worker import Worker
 
 from activities.registry import build_activities
 from bench.bare import BareInput, BareWorkflow, EntitlementStub, bench_noop
-from jiuzhu.contract import Actor, Role, household_id_for, search_attribute_cli_args
+from jiuzhu.contract import Actor, Role, search_attribute_cli_args
 from jiuzhu.db.engine import make_engine
 from jiuzhu.db.migrate import upgrade
+from jiuzhu.household_ids import household_id_for
 from jiuzhu.logging import configure_logging
 from jiuzhu.settings import Settings
 from rules.household import Household, Hukou, Income, IncomeKind, Member, Relation

@@ -1,5 +1,5 @@
 """The kernel's contract shared by every domain, the API and the worker: roles, actors, case
-kinds, the household id and the search attributes. Pure (no I/O), so workflows may import it.
+kinds, the legacy household id and the search attributes. Pure (no I/O), so workflows may import it.
 Each domain's own ids and statuses live in its ``contract`` module."""
 
 import hashlib
@@ -62,8 +62,12 @@ class CaseKind(StrEnum):
     LAUNCHER = "launcher"  # a scheduled run that only starts the period's canonical workflow
 
 
-def household_id_for(applicant_id_number: str, area_code: str) -> str:
-    """A household is keyed by its applicant's ID number and the county it is registered in."""
+def legacy_household_id(applicant_id_number: str, area_code: str) -> str:
+    """The household id given before ids were keyed: an *unkeyed* SHA-256 of the applicant's ID
+    number and county, which anyone can recompute from an ID number. Kept only so a household
+    that already has one keeps it (``jiuzhu.household_ids.resolve_household_id``), and for
+    workflows recorded before the ``keyed-household-id`` patch. New households get
+    ``jiuzhu.household_ids.household_id_for``."""
     digest = hashlib.sha256(f"{applicant_id_number}\x1f{area_code[:6]}".encode()).hexdigest()
     return f"H{digest[:15].upper()}"
 

@@ -11,6 +11,7 @@ from temporalio import activity
 from jiuzhu.db.engine import unit_of_work
 from jiuzhu.db.models_membership import HouseholdMembership
 from jiuzhu.db.sealing import blind_indexes
+from jiuzhu.household_ids import resolve_household_id
 from jiuzhu.membership import Clash, MemberClaim, applies_to, claim, release, transfer
 
 
@@ -44,9 +45,23 @@ class TransferMembers(BaseModel):
     household_id: str
 
 
+class HouseholdKey(BaseModel):
+    """Whose household: the applicant's ID number and the area it is registered in."""
+
+    applicant_id_number: str
+    area_code: str
+
+
 class MembershipActivities:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+
+    @activity.defn(name="membership_household_id")
+    def household_id(self, req: HouseholdKey) -> str:
+        """The household's opaque id (``jiuzhu.household_ids``): workflow code holds no key, so
+        a case that opens a household of its own (单人保) asks for it here."""
+        with Session(self.engine) as session:
+            return resolve_household_id(session, req.applicant_id_number, req.area_code)
 
     @activity.defn(name="membership_settle")
     def settle_members(self, req: SettleMembers) -> SettledMembers:

@@ -61,9 +61,10 @@ from api.schemas.applications import (
 from api.updates import shared_query
 from api.validators import Limit, Offset
 from jiuzhu.console import case_static
-from jiuzhu.contract import Actor, CaseKind, Role, household_id_for
+from jiuzhu.contract import Actor, CaseKind, Role
 from jiuzhu.db.models import CaseRecord
 from jiuzhu.db.models_application import ApplicationNotice
+from jiuzhu.household_ids import resolve_household_id
 from jiuzhu.membership import MemberClaim, applies_to, claim, release
 from jiuzhu.notices_pdf import MissingGlyphs, glyph_message
 from jiuzhu.read_model import upsert_case
@@ -234,11 +235,12 @@ async def create_application(
     )
     members = [ApplicantMember(**m.model_dump()) for m in body.household]
     applicant = next(m for m in members if m.relation == "applicant")
+    household_id = await db.read(resolve_household_id, applicant.id_number, body.area_code)
     inp = ApplicationInput(
         application_id=application_id,
         programme=body.programme,
         area_code=body.area_code,
-        household_id=household_id_for(applicant.id_number, body.area_code),
+        household_id=household_id,
         members=members,
         submitted_by=actor,
         submitted_at=datetime.now(UTC),

@@ -46,9 +46,10 @@ from api.schemas.temporary import (
 from api.updates import record_started, shared_query
 from api.validators import Limit, Offset
 from jiuzhu.console import applicant_name, case_static
-from jiuzhu.contract import Actor, CaseKind, Role, household_id_for
+from jiuzhu.contract import Actor, CaseKind, Role
 from jiuzhu.db.models import CaseRecord
 from jiuzhu.db.models_temporary import TemporaryPrepayment
+from jiuzhu.household_ids import resolve_household_id
 from jiuzhu.records import CaseSnapshot
 from jiuzhu.refusals import Refusal, RefusalError, RefusalKind
 from workflows.applications.contract import ApplicantMember
@@ -209,11 +210,12 @@ async def create_case(
         )
         case_id, fresh = held.resource_id, held.fresh
     card = body.card_account
+    household_id = await db.read(resolve_household_id, applicant.id_number, body.area_code)
     inp = TemporaryCaseInput(
         case_id=case_id,
         procedure=body.procedure,
         area_code=body.area_code,
-        household_id=household_id_for(applicant.id_number, body.area_code),
+        household_id=household_id,
         members=members,
         event=event,
         card_account=CardAccount(

@@ -15,9 +15,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.main import create_app
 from jiuzhu.clock import beijing_today
-from jiuzhu.contract import household_id_for
 from jiuzhu.db.models import CaseRecord
 from jiuzhu.db.sealing import blind_index
+from jiuzhu.household_ids import household_id_for
 from jiuzhu.settings import Settings
 from rules.id_number import make_id_number
 from tests.conftest import auth

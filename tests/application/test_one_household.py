@@ -20,13 +20,13 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from jiuzhu.contract import household_id_for
 from jiuzhu.db.engine import make_engine
 from jiuzhu.db.migrate import alembic_config, upgrade
 from jiuzhu.db.models import CaseRecord, IdempotencyKey
 from jiuzhu.db.models_membership import HouseholdMembership
 from jiuzhu.db.models_payments import EntitlementMember
 from jiuzhu.db.sealing import blind_index
+from jiuzhu.household_ids import household_id_for
 from jiuzhu.membership import duplicates
 from scripts import sweep_memberships
 from tests.application.helpers import (

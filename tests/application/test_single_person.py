@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from jiuzhu.contract import household_id_for
+from jiuzhu.household_ids import household_id_for
 from tests.application.helpers import (
     CARD,
     case_record,

@@ -13,7 +13,8 @@ import httpx
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from jiuzhu.contract import Actor, household_id_for
+from jiuzhu.contract import Actor
+from jiuzhu.household_ids import household_id_for
 from jiuzhu.settings import Settings
 from tests.application.helpers import deadline, fast_forward, step, wait_status
 from tests.conftest import auth

@@ -15,9 +15,10 @@ from temporalio.common import WorkflowIDReusePolicy
 
 from jiuzhu.at_rest import read_clear
 from jiuzhu.codec import KeyRing
-from jiuzhu.contract import Actor, Role, household_id_for
+from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models import PaymentInstruction
 from jiuzhu.db.models_payments import EntitlementAccount
+from jiuzhu.household_ids import household_id_for
 from rules.household import Household, Hukou, Member, Relation
 from rules.id_number import make_id_number
 from rules.programmes import Programme

@@ -23,8 +23,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from jiuzhu.clock import beijing_date, beijing_today, start_of_day
-from jiuzhu.contract import household_id_for
 from jiuzhu.db.models import OutboxMessage
+from jiuzhu.household_ids import household_id_for
 from jiuzhu.policy_store import policy_in_force
 from jiuzhu.settings import Settings
 from rules.calendar import add_months

@@ -11,9 +11,9 @@ from sqlmodel import Session, select
 from temporalio.client import Client
 
 from activities.records import RecordActivities
-from jiuzhu.contract import household_id_for
 from jiuzhu.db.models import CaseRecord, OutboxMessage
 from jiuzhu.db.models_monitoring import MonitoringSubject
+from jiuzhu.household_ids import household_id_for
 from jiuzhu.records import AuditRecord, CaseSnapshot, RecordStep
 from tests.factories import id_number
 

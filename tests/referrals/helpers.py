@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 from temporalio.client import Client
 
 from jiuzhu.clock import beijing_today
-from jiuzhu.contract import household_id_for
 from jiuzhu.db.models import CaseRecord, OutboxMessage
+from jiuzhu.household_ids import household_id_for
 from tests.application.helpers import card, create, household, step, wait_status
 from tests.factories import application_body
 

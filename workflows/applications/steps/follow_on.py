@@ -3,7 +3,7 @@ applicant's answer to the offer of recognition (or its expiry at the end of the 
 with consent, a linked follow-on case — a child application that starts accepted with the
 refused case's investigation and verification and must be decided within 3 working days."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from temporalio import workflow
 from temporalio.common import WorkflowIDReusePolicy
@@ -13,8 +13,11 @@ from jiuzhu.clock import end_of_day
 from workflows.applications.case import ApplicationCase
 
 with workflow.unsafe.imports_passed_through():
+    from activities.applications.membership import HouseholdKey, MembershipActivities
+
+with workflow.unsafe.imports_passed_through():
     from jiuzhu.console import applicant_name, case_static
-    from jiuzhu.contract import Actor, CaseKind, household_id_for
+    from jiuzhu.contract import Actor, CaseKind, legacy_household_id
     from rules.household import Household, Relation
     from rules.programmes import PROGRAMME_SHORT_NAMES_ZH, Programme
     from workflows.applications.contract import (
@@ -34,6 +37,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.applications.rules import DECISION, EDGE_RECOGNITION
 
+# A 单人保 case's household id comes from an activity (keyed: ``jiuzhu.household_ids``) instead of
+# the unkeyed digest computed in workflow code. Asked at the start of the consent step, before
+# any activity, so replay meets the marker where it was recorded.
+KEYED_HOUSEHOLD_ID = "keyed-household-id"
+
 
 class FollowOnSteps(ApplicationCase):
     # --- 低保边缘 / 刚性支出困难 after a refusal (DOMAIN §3 step 9; seed 000) --------------------
@@ -48,6 +56,7 @@ class FollowOnSteps(ApplicationCase):
             assert offer is not None
             offer.consent = inp.consent
             offer.answered_on = on
+            keyed_ids = bool(offer.single_persons) and workflow.patched(KEYED_HOUSEHOLD_ID)
             if inp.consent:
                 await self._start_follow_on(offer, on, inp.actor)
             singles = (
@@ -56,7 +65,7 @@ class FollowOnSteps(ApplicationCase):
             for i, person in enumerate(offer.single_persons, start=1):
                 person.consent = singles
                 if singles:
-                    await self._start_single_person(person, i, on, inp.actor)
+                    await self._start_single_person(person, i, on, inp.actor, keyed_ids)
             self._rearm()
             name = PROGRAMME_SHORT_NAMES_ZH[offer.programme]
             text = (
@@ -140,7 +149,7 @@ class FollowOnSteps(ApplicationCase):
         s.linked_case_id = follow_id
 
     async def _start_single_person(
-        self, person: SinglePersonOffer, index: int, on: date, actor: Actor
+        self, person: SinglePersonOffer, index: int, on: date, actor: Actor, keyed_ids: bool
     ) -> None:
         """单人保 (低保办法 Art. 8): a 低保 case for the member alone — a one-person household
         (their own income; the household's assets and rigid spending stay with the household,
@@ -152,11 +161,19 @@ class FollowOnSteps(ApplicationCase):
         member = next(m for m in s.verified_household.members if m.id_number == person.id_number)
         alone = Household(members=[member.model_copy(update={"relation": Relation.APPLICANT})])
         follow_id = f"{s.application_id}-S{index}"
+        if keyed_ids:
+            household_id = await workflow.execute_activity_method(
+                MembershipActivities.household_id,
+                HouseholdKey(applicant_id_number=member.id_number, area_code=s.area_code),
+                start_to_close_timeout=timedelta(seconds=30),
+            )
+        else:
+            household_id = legacy_household_id(member.id_number, s.area_code)
         child = ApplicationInput(
             application_id=follow_id,
             programme=Programme.DIBAO,
             area_code=s.area_code,
-            household_id=household_id_for(member.id_number, s.area_code),
+            household_id=household_id,
             members=[
                 ApplicantMember(
                     name=member.name, id_number=member.id_number, relation=Relation.APPLICANT
