@@ -133,5 +133,5 @@ async def test_edge_household_with_ill_member_offered_single_person_dibao(
         return st.single_person and len(st.members) == 1
 
     await wait_for(started, what="single-person entitlement")
-    await save_history(client, app_id, "refusal_single_person_v1")
-    await save_history(client, single_id, "single_person_case_v1")
+    await save_history(client, app_id, "refusal_single_person_v2")
+    await save_history(client, single_id, "single_person_case_v2")
