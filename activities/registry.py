@@ -38,7 +38,7 @@ def build_activities(
     policy = PolicyActivities(engine, settings.policies_dir)
     reserve_fund = ReserveFundActivities(engine)
     temporary = TemporaryActivities(engine)
-    entitlements = EntitlementActivities(engine)
+    entitlements = EntitlementActivities(engine, client)
     payroll = PayrollActivities(engine)
     payroll_calendar = PayrollCalendarActivities(
         client if settings.plans_payroll_ahead else None, settings.task_queue

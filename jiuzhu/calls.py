@@ -7,9 +7,9 @@ history instead of three activity events and a workflow task. Executions recorde
 (bank files, verification sources retried for hours, heartbeating steps) stays a regular
 activity, called with ``workflow.execute_activity_method`` directly."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -21,13 +21,33 @@ R = TypeVar("R")
 SHORT_TIMEOUT = timedelta(seconds=30)
 
 
+@overload
+async def call(
+    activity: Callable[..., Awaitable[R]],
+    arg: Any,
+    *,
+    timeout: timedelta = ...,  # noqa: ASYNC109
+    retry_policy: RetryPolicy | None = ...,
+) -> R: ...
+
+
+@overload
 async def call(
     activity: Callable[..., R],
     arg: Any,
     *,
+    timeout: timedelta = ...,  # noqa: ASYNC109
+    retry_policy: RetryPolicy | None = ...,
+) -> R: ...
+
+
+async def call(
+    activity: Callable[..., Any],
+    arg: Any,
+    *,
     timeout: timedelta = SHORT_TIMEOUT,  # noqa: ASYNC109 (an activity timeout)
     retry_policy: RetryPolicy | None = None,
-) -> R:
+) -> Any:
     """Run ``activity`` (an ``@activity.defn`` method reference) with one argument."""
     if light_history():
         return await workflow.execute_local_activity_method(

@@ -36,6 +36,7 @@ CASE_KIND_NAMES_ZH: Mapping[CaseKind, str] = {
     CaseKind.WARNING: "动态监测预警",
     CaseKind.REFERRAL: "转介",
     CaseKind.RECOGNITION: "边缘/支出型认定年度复核",
+    CaseKind.LISTING: "长期公示更新",
     CaseKind.CAMPAIGN: "一次性补贴发放",
     CaseKind.LAUNCHER: "按计划启动",
 }

@@ -58,6 +58,7 @@ class CaseKind(StrEnum):
     WARNING = "warning"  # a monitoring warning's home visit (动态监测预警)
     REFERRAL = "referral"  # a referral to another department (一户一条救助链)
     RECOGNITION = "recognition"  # a 低保边缘/刚性支出困难 recognition's yearly review
+    LISTING = "listing"  # a village's long-term public listing on its board (长期公示)
     CAMPAIGN = "campaign"  # a one-off subsidy campaign (一次性补贴发放), set by its starter
     LAUNCHER = "launcher"  # a scheduled run that only starts the period's canonical workflow
 

@@ -286,6 +286,13 @@ class Policy(BaseModel):
         "防返贫) feeds its answer back within this period (local policy; seed 001 二(二)1(3): "
         "各相关部门要及时将救助帮扶信息反馈…形成一户（人）一条救助链 — no period fixed)",
     )
+    listing_update: Period = Field(
+        default_factory=lambda: working_days(5),
+        description="长期公示: when a household starts, changes or stops receiving 低保/特困, the "
+        "village's notice board shows the updated listing within this period (local policy; "
+        "低保办法 Art. 23–24 and 焦民〔2022〕154号 十一 ask for the long-term listing, "
+        "not a period)",
+    )
     work_refusal_limit: int = Field(default=3, ge=1)
 
     # Payment and supervision -----------------------------------------------------------
@@ -480,6 +487,7 @@ class PolicyLayer(BaseModel):
     administrative_review_period: Period | None = None
     lawsuit_period: Period | None = None
     referral_feedback: Period | None = None
+    listing_update: Period | None = None
     work_refusal_limit: int | None = Field(default=None, ge=1)
 
     payment_data_day: int | None = Field(default=None, ge=1, le=28)

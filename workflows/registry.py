@@ -4,6 +4,7 @@ from typing import Any
 
 from workflows.applications.workflow import ApplicationWorkflow
 from workflows.entitlements.workflow import EntitlementWorkflow
+from workflows.listings.workflow import ListingPostingWorkflow
 from workflows.monitoring.workflow import MonitoringWarningWorkflow
 from workflows.payments.campaign import CampaignWorkflow
 from workflows.payments.daily_batch import DailyBankBatchWorkflow
@@ -28,4 +29,5 @@ WORKFLOWS: list[type[Any]] = [
     MonitoringWarningWorkflow,
     ReferralWorkflow,
     RecognitionReviewWorkflow,
+    ListingPostingWorkflow,
 ]

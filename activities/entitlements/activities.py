@@ -3,6 +3,7 @@ and ``entitlement_member``, guarded by revision; the case list row and audit lin
 case publisher's ``record_step``), render and keep written notices, and summarise the payment
 history."""
 
+import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 from temporalio import activity
+from temporalio.client import Client
 
 from activities.entitlements.models import (
     AccountSnapshot,
@@ -19,6 +21,14 @@ from activities.entitlements.models import (
     PaymentSummary,
     SummaryRequest,
 )
+from activities.listings.announce import (
+    ListingLine,
+    announce,
+    change_of,
+    effective_on,
+    listing_line,
+)
+from jiuzhu.clock import beijing_today
 from jiuzhu.db.engine import unit_of_work
 from jiuzhu.db.models import OutboxMessage, PaymentInstruction
 from jiuzhu.db.models_payments import EntitlementAccount, EntitlementMember, EntitlementNotice
@@ -27,6 +37,7 @@ from rules import notices as rules_notices
 from rules.areas import AREAS, full_name
 from rules.authorities import county_bureau_name, county_court_name, county_government_name
 from rules.reasons import REASON_BASIS, Reason
+from workflows.listings.contract import ChangeKind
 from workflows.payments.contract import PaymentKind, PaymentStatus
 
 
@@ -82,19 +93,64 @@ def render_notice(req: NoticeRequest) -> tuple[str, str]:
 
 
 class EntitlementActivities:
-    def __init__(self, engine: Engine) -> None:
+    """``client``: the worker's Temporal client, to tell a village's listing of a change
+    (``None`` in tests that only write the read model)."""
+
+    def __init__(self, engine: Engine, client: Client | None = None) -> None:
         self.engine = engine
+        self.client = client
 
     @activity.defn
-    def publish_account(self, a: AccountSnapshot) -> None:
-        """Upsert the payroll's row and the members' shares in one transaction; an older
-        revision never overwrites a newer one."""
+    async def publish_account(self, a: AccountSnapshot) -> None:
+        """Upsert the payroll's row and the members' shares in one transaction (in a thread);
+        an older revision never overwrites a newer one. When the household's line on its
+        village's long-term public listing changes (it comes on, changes or leaves), the
+        village's posting workflow is told (``activities/listings/announce.py``) — again on a
+        retry, since the first attempt may have written the row and failed to tell it."""
+        before, after = await asyncio.to_thread(self._publish_account, a)
+        retry = activity.info().attempt > 1
+        kind = change_of(before, after) or (
+            ChangeKind.CHANGE if retry and (before or after) else None
+        )
+        if kind is not None and self.client is not None:
+            await announce(
+                self.client,
+                activity.info().task_queue,
+                a.area_code,
+                a.case_id,
+                kind,
+                effective_on(kind, beijing_today(), a.start_month, a.end_month),
+            )
+
+    def _publish_account(self, a: AccountSnapshot) -> tuple[ListingLine | None, ListingLine | None]:
+        """The write; the household's listing line before and after it (both ``None`` when
+        an older revision was not written)."""
         with unit_of_work(self.engine) as session:
             row = session.exec(
                 select(EntitlementAccount).where(EntitlementAccount.case_id == a.case_id)
             ).first()
             if row is not None and a.revision < row.revision:
-                return
+                return None, None
+            before = (
+                None
+                if row is None
+                else listing_line(
+                    programme=row.programme,
+                    status=row.status,
+                    payable_amount=row.payable_amount,
+                    members_paid=row.members_paid,
+                    payee_name=row.payee_name,
+                    end_month=row.end_month,
+                )
+            )
+            after = listing_line(
+                programme=a.programme,
+                status=a.status,
+                payable_amount=a.payable_amount,
+                members_paid=a.members_paid,
+                payee_name=a.payee_name,
+                end_month=a.end_month,
+            )
             values = a.model_dump(exclude={"members"})
             if row is None:
                 row = EntitlementAccount(**values)
@@ -139,6 +195,7 @@ class EntitlementActivities:
                 activity.logger.warning(
                     "members held by another household", extra={"case_id": a.case_id}
                 )
+        return before, after
 
     @activity.defn
     def issue_notice(self, req: NoticeRequest) -> NoticeRef:

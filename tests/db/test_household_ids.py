@@ -5,7 +5,7 @@ that already carries an id of the old, unkeyed form keeps it."""
 
 import httpx
 from sqlalchemy import Engine, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 from temporalio.client import Client
 
 from jiuzhu.contract import SA_HOUSEHOLD, legacy_household_id
@@ -49,7 +49,7 @@ async def test_new_households_get_keyed_ids_and_old_ones_keep_theirs(
     # temporary case for the same applicant joins it.
     old = legacy_household_id(applicant, AREA)
     with Session(engine) as s:
-        s.exec(update(CaseRecord).where(CaseRecord.case_id == app_id).values(household_id=old))  # type: ignore[call-overload]
+        s.exec(update(CaseRecord).where(col(CaseRecord.case_id) == app_id).values(household_id=old))
         s.commit()
         assert resolve_household_id(s, applicant, AREA) == old
     r = await api.post(

@@ -193,7 +193,7 @@ async def open_recovery(
     s = case.state
     card = s.card_account
     opened: OpenRecoveryResult = await call(
-        RecoveryActivities.open_overpayment_recovery,  # type: ignore[arg-type]
+        RecoveryActivities.open_overpayment_recovery,
         OpenRecoveryRequest(
             entitlement_id=s.entitlement_id,
             household_id=s.household_id,
