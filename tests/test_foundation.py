@@ -42,6 +42,18 @@ def test_compose_uses_only_known_settings() -> None:
         assert compose["services"][service]["build"] == "."
 
 
+def test_compose_shares_the_bank_directory() -> None:
+    """The worker writes bank files and the API serves them to finance: both mount the one
+    volume at the directory ``JIUZHU_BANK_DIR`` names."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    bank_dir = compose["x-jiuzhu-env"]["JIUZHU_BANK_DIR"]
+    assert Settings(bank_dir=bank_dir).bank_dir is not None
+    for service in ("worker", "api"):
+        mounts = compose["services"][service]["volumes"]
+        assert f"bank:{bank_dir}" in mounts, (service, mounts)
+    assert "bank" in compose["volumes"]
+
+
 def test_compose_scrapes_the_metrics_ports() -> None:
     """Prometheus scrapes the API's port and the worker's metrics port the settings name; the
     worker exposes that port and both services have a healthcheck on it."""

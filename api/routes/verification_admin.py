@@ -4,6 +4,7 @@ people inside it (``api/scoping.py``; others are refused and counted); ``availab
 simulates an outage and ``fail_first_attempts`` a flaky source (each check's first N attempts
 fail)."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -101,6 +102,7 @@ def load_source(
         select(func.count()).where(col(VerificationRecordRow.source) == source)
     ).one()
     state.loaded_by = actor.officer_id
+    state.loaded_at = datetime.now(UTC)
     session.add(state)
     session.commit()
     summary = _summary(session, source)

@@ -40,6 +40,7 @@ async def test_verification_loads_are_replaced_per_area(
     )
     assert r.status_code == 200, r.text
     assert r.json()["refused_out_of_area"] == 1
+    first_load = r.json()["loaded_at"]
     count = (
         "SELECT COUNT(*) FROM verification_record "
         "WHERE source = 'housing_fund' AND id_number_index = :p"
@@ -54,6 +55,7 @@ async def test_verification_loads_are_replaced_per_area(
         "/admin/verification/housing_fund", json={"records": []}, headers=auth("admin")
     )
     assert r.status_code == 200
+    assert r.json()["loaded_at"] > first_load  # each load is dated
     assert scalar(engine, count, p=blind_index(ours)) == 0
     assert scalar(engine, count, p=blind_index(theirs)) == 1
     r = await api.put("/admin/verification/housing_fund", json={"records": []}, headers=other_admin)
