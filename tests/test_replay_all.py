@@ -27,13 +27,31 @@ def workflow_type(path: Path) -> str:
 def workflow_id_for(path: Path) -> str:
     """The id the history was recorded under, where a workflow reads its own id (a domain's
     ``test_replay.workflow_id_of``), else any."""
-    domain = importlib.import_module(f"tests.{path.parent.parent.name}.test_replay")
+    domain = domain_module(path.parent.parent.name)
     workflow_id_of = getattr(domain, "workflow_id_of", None)
     return str(workflow_id_of(path.stem)) if workflow_id_of else f"replay-{path.stem}"
 
 
 def load(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(workflow_id_for(path), json.loads(path.read_text()))
+
+
+def domain_module(name: str) -> object:
+    return importlib.import_module(f"tests.{name}.test_replay")
+
+
+@pytest.mark.parametrize("domain", sorted({p.parent.parent.name for p in HISTORIES}))
+def test_each_domain_keeps_its_required_histories(domain: str) -> None:
+    """A domain's ``REQUIRED`` histories (name → workflow type), where it names them, are saved
+    and of that type: a regeneration that loses a path fails here."""
+    required: dict[str, str] = getattr(domain_module(domain), "REQUIRED", {})
+    saved = {p.stem: p for p in HISTORIES if p.parent.parent.name == domain}
+    missing = sorted(set(required) - set(saved))
+    assert not missing, f"{domain}: no saved history {missing}"
+    wrong = {
+        n: workflow_type(saved[n]) for n, t in required.items() if workflow_type(saved[n]) != t
+    }
+    assert not wrong, f"{domain}: histories of another type {wrong}"
 
 
 def test_every_workflow_type_has_saved_histories() -> None:

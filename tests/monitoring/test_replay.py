@@ -1,43 +1,17 @@
 """Saved histories of ``MonitoringWarningWorkflow`` (``histories/*.json``: a paid household's
-warning escalated and sent to a change investigation, a refused applicant offered an
-application, and one closed with a reason), replayed with the worker's workflows and sandbox: a
-change that breaks determinism fails here, in CI. Regenerate with
+warning escalated and sent to a change investigation, a refused applicant offered an application,
+and one closed with a reason), replayed with the worker's registry and sandbox by
+``tests/test_replay_all.py``: a change that breaks determinism fails here, in CI. Regenerate with
 ``JIUZHU_WRITE_HISTORY=1 pytest tests/monitoring/test_warnings.py`` only when a change is
 deliberately incompatible (and then patch the workflow with ``workflow.patched``)."""
 
-import json
 from pathlib import Path
 
-import pytest
-from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
-
-from tests.conftest import TEST_CONVERTER
 from workflows.monitoring.contract import WARNING_WORKFLOW_TYPE
-from workflows.monitoring.workflow import MonitoringWarningWorkflow
-from workflows.sandbox import workflow_runner
 
 HISTORIES = Path(__file__).parent / "histories"
-REQUIRED = ("warning_change_investigation", "warning_application_offered", "warning_closed")
-
-
-def test_required_histories_are_recorded() -> None:
-    assert {p.stem for p in HISTORIES.glob("*.json")} >= set(REQUIRED)
-
-
-def load(path: Path) -> WorkflowHistory:
-    return WorkflowHistory.from_json(f"replay-{path.stem}", json.loads(path.read_text()))
-
-
-@pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)
-async def test_recorded_history_replays(path: Path) -> None:
-    history = load(path)
-    started = history.events[0].workflow_execution_started_event_attributes
-    assert started.workflow_type.name == WARNING_WORKFLOW_TYPE
-    replayer = Replayer(
-        workflows=[MonitoringWarningWorkflow],
-        data_converter=TEST_CONVERTER,
-        workflow_runner=workflow_runner(),
-    )
-    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-    assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
+REQUIRED = {
+    "warning_change_investigation": WARNING_WORKFLOW_TYPE,
+    "warning_application_offered": WARNING_WORKFLOW_TYPE,
+    "warning_closed": WARNING_WORKFLOW_TYPE,
+}  # checked by test_replay_all
