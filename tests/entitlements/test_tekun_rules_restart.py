@@ -4,16 +4,11 @@ reminder; on restart from the same SQLite file the escalation reaches the county
 reminder is not repeated, and the late re-assessment is recorded."""
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date, timedelta
 
-import httpx
 from sqlalchemy import Engine
-from temporalio.client import Client
 from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
-from api.main import create_app
 from jiuzhu.clock import beijing_today
 from jiuzhu.settings import Settings
 from rules.calendar import add_months
@@ -21,22 +16,11 @@ from rules.household import CareTier
 from tests.conftest import PersistentServer, auth
 from tests.entitlements.helpers import start_entitlement, wait_for, wait_published
 from tests.entitlements.test_tekun_rules import COUNTY, TOWNSHIP, outbox, tekun_case
-from worker import make_worker
+from tests.restart import stack
 from workflows.entitlements.workflow import EntitlementWorkflow
 
 REMINDER = f"reminder:township_officer:{TOWNSHIP}"
 ESCALATION = f"escalation:county_officer:{COUNTY}"
-
-
-@asynccontextmanager
-async def stack(
-    client: Client, settings: Settings, engine: Engine
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with make_worker(client, settings, engine):
-        app = create_app(settings=settings, engine=engine, client=client)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://jiuzhu.test") as http:
-            yield http
 
 
 async def test_self_care_reassessment_deadline_survives_killing_worker_and_server(

@@ -3,39 +3,22 @@ die after the reminder; on restart from the same SQLite file the escalation fire
 reminder is not repeated, and the late posting is recorded."""
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date, timedelta
 
-import httpx
 from sqlalchemy import Engine
-from temporalio.client import Client
 from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
-from api.main import create_app
 from jiuzhu.clock import beijing_today
 from jiuzhu.settings import Settings
 from tests.conftest import PersistentServer, auth
 from tests.entitlements.helpers import approved_case, start_entitlement, wait_for
 from tests.listings.test_posting import ESCALATION, REMINDER, listing_state
 from tests.monitoring.support import outbox
-from worker import make_worker
+from tests.restart import stack
 from workflows.listings.contract import ListingStatus, listing_workflow_id
 from workflows.listings.workflow import ListingPostingWorkflow
 
 VILLAGE = "419901001012"
-
-
-@asynccontextmanager
-async def stack(
-    client: Client, settings: Settings, engine: Engine
-) -> AsyncIterator[httpx.AsyncClient]:
-    """Worker + API on the persistent server's client."""
-    async with make_worker(client, settings, engine):
-        app = create_app(settings=settings, engine=engine, client=client)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://jiuzhu.test") as http:
-            yield http
 
 
 async def test_posting_deadline_survives_killing_worker_and_server(

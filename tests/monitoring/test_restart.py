@@ -3,39 +3,22 @@
 once, the reminder is not repeated, the warning shows overdue, and the late visit is recorded."""
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
-import httpx
 from sqlalchemy import Engine
-from temporalio.client import Client
 from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
-from api.main import create_app
 from jiuzhu.clock import beijing_today
 from jiuzhu.settings import Settings
 from tests.conftest import PersistentServer, auth
 from tests.entitlements.helpers import wait_for
 from tests.monitoring.support import outbox, recorded_row, refused_applicant
-from worker import make_worker
+from tests.restart import stack
 from workflows.monitoring.contract import WarningStatus
 from workflows.monitoring.workflow import MonitoringWarningWorkflow
 
 REMINDER = "reminder:township_officer:419901001"
 ESCALATION = "escalation:county_officer:419901"
-
-
-@asynccontextmanager
-async def stack(
-    client: Client, settings: Settings, engine: Engine
-) -> AsyncIterator[httpx.AsyncClient]:
-    """Worker + API on the persistent server's client."""
-    async with make_worker(client, settings, engine):
-        app = create_app(settings=settings, engine=engine, client=client)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://jiuzhu.test") as http:
-            yield http
 
 
 async def test_warning_deadline_survives_killing_worker_and_server(

@@ -7,17 +7,13 @@ new cycle that repeats neither message). Its own county (419979), so the shared 
 outbox hold nothing else of it."""
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 
-import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import WorkflowHandle
 from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
-from api.main import create_app
 from jiuzhu.clock import beijing_today, start_of_day
 from jiuzhu.contract import Role
 from jiuzhu.db.models import OutboxMessage
@@ -29,7 +25,7 @@ from rules.programmes import Programme
 from tests.conftest import PersistentServer
 from tests.entitlements.helpers import actor, new_id, wait_for
 from tests.recognitions.test_recognition import outbox, row
-from worker import make_worker
+from tests.restart import stack
 from workflows.recognitions.contract import (
     REVIEW_DEADLINE,
     RecognitionStatus,
@@ -44,18 +40,6 @@ VILLAGE = f"{TOWNSHIP}001"
 REMINDER = f"reminder:township_officer:{TOWNSHIP}"
 ESCALATION = f"escalation:county_officer:{COUNTY}"
 TOKEN = f"test-token-township-{TOWNSHIP}"
-
-
-@asynccontextmanager
-async def stack(
-    client: Client, settings: Settings, engine: Engine
-) -> AsyncIterator[httpx.AsyncClient]:
-    """Worker + API on the persistent server's client."""
-    async with make_worker(client, settings, engine):
-        app = create_app(settings=settings, engine=engine, client=client)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://jiuzhu.test") as http:
-            yield http
 
 
 def recognised(on: date) -> RecognitionInput:

@@ -3,18 +3,14 @@
 the reminder is not repeated, the case shows overdue, and the late justification is accepted."""
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-import httpx
 from sqlalchemy import Engine
-from temporalio.client import Client
 from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
-from api.main import create_app
 from jiuzhu.settings import Settings
 from tests.conftest import PersistentServer, auth
+from tests.restart import stack
 from tests.temporary.helpers import (
     COUNTY,
     TOWNSHIP,
@@ -25,23 +21,10 @@ from tests.temporary.helpers import (
     payments,
     replenish,
 )
-from worker import make_worker
 from workflows.temporary.workflow import TemporaryCaseWorkflow
 
 REMINDER = ("reminder", "township_officer", TOWNSHIP)
 ESCALATION = ("escalation", "county_officer", COUNTY)
-
-
-@asynccontextmanager
-async def stack(
-    client: Client, settings: Settings, engine: Engine
-) -> AsyncIterator[httpx.AsyncClient]:
-    """Worker + API on the persistent server's client."""
-    async with make_worker(client, settings, engine):
-        app = create_app(settings=settings, engine=engine, client=client)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://jiuzhu.test") as http:
-            yield http
 
 
 async def test_restart_during_justification_period_loses_nothing(
