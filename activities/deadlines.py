@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio import activity
 
+from jiuzhu.areas import AreaRef
 from jiuzhu.calendar_store import working_calendar
 from jiuzhu.clock import at_beijing, end_of_day
 from jiuzhu.contract import Role
@@ -37,6 +38,33 @@ class DeadlineSpec(BaseModel):
     escalation_role: Role
     escalation_area: str
     basis: str = ""
+
+    @classmethod
+    def owed_by_township(
+        cls,
+        *,
+        name: str,
+        label_zh: str,
+        start: date,
+        period: Period,
+        reminder_lead: Period,
+        area: AreaRef,
+        basis: str = "",
+    ) -> "DeadlineSpec":
+        """The usual case: the township of ``area`` owes it, its county is told when it
+        passes."""
+        return cls(
+            name=name,
+            label_zh=label_zh,
+            start=start,
+            period=period,
+            reminder_lead=reminder_lead,
+            responsible_role=Role.TOWNSHIP_OFFICER,
+            responsible_area=area.township,
+            escalation_role=Role.COUNTY_OFFICER,
+            escalation_area=area.county,
+            basis=basis,
+        )
 
 
 class Deadline(BaseModel):

@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.policy import PolicyActivities, PolicyRequest
     from jiuzhu.areas import AreaRef
     from jiuzhu.clock import beijing_date, start_of_day, workflow_today
-    from jiuzhu.contract import Actor, CaseKind, Role
+    from jiuzhu.contract import Actor, CaseKind
     from jiuzhu.records import AuditRecord, TimelineEntry
     from jiuzhu.versions import TEKUN_MINOR_COVERAGE, TEKUN_SELF_CARE
     from rules.calendar import add_months
@@ -413,16 +413,13 @@ class EntitlementWorkflow:
     def spec(self, name: str, label_zh: str, period: Period) -> DeadlineSpec:
         """A deadline owed by the township, escalated to the county."""
         area = self.state.area
-        return DeadlineSpec(
+        return DeadlineSpec.owed_by_township(
             name=name,
             label_zh=label_zh,
             start=workflow_today(),
             period=period,
             reminder_lead=self.state.reminder_lead,
-            responsible_role=Role.TOWNSHIP_OFFICER,
-            responsible_area=area.township,
-            escalation_role=Role.COUNTY_OFFICER,
-            escalation_area=area.county,
+            area=area,
             basis="低保办法 Art. 31",
         )
 

@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.policy import PolicyActivities, PolicyRequest
     from jiuzhu.areas import AreaRef
     from jiuzhu.clock import workflow_today
-    from jiuzhu.contract import CaseKind, Role
+    from jiuzhu.contract import CaseKind
     from jiuzhu.records import CaseSnapshot
     from workflows.deadlines.contract import CALENDAR_CHANGED, CalendarChanged
     from workflows.listings.checks import check_posting
@@ -129,16 +129,13 @@ class ListingPostingWorkflow(CaseSteps[ListingState]):
         )
         s.policy_version_id = policy.version_id
         await self.book.start(
-            DeadlineSpec(
+            DeadlineSpec.owed_by_township(
                 name=POSTING_DEADLINE,
                 label_zh=f"张贴更新{s.area.code}的长期公示",
                 start=change.on,
                 period=policy.listing_update,
                 reminder_lead=policy.reminder_lead,
-                responsible_role=Role.TOWNSHIP_OFFICER,
-                responsible_area=s.area.township,
-                escalation_role=Role.COUNTY_OFFICER,
-                escalation_area=s.area.county,
+                area=s.area,
                 basis=BASIS,
             )
         )

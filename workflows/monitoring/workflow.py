@@ -111,16 +111,13 @@ class MonitoringWarningWorkflow(CaseSteps[WarningState]):
         s.raised_on = workflow_today()
         async with self.lock:
             await self.book.start(
-                DeadlineSpec(
+                DeadlineSpec.owed_by_township(
                     name=HOME_VISIT_DEADLINE,
                     label_zh=f"上门核查{s.person_name}家的{DATA_NAMES_ZH[s.kind]}预警",
                     start=s.raised_on,
                     period=policy.warning_home_visit,
                     reminder_lead=policy.reminder_lead,
-                    responsible_role=Role.TOWNSHIP_OFFICER,
-                    responsible_area=s.area.township,
-                    escalation_role=Role.COUNTY_OFFICER,
-                    escalation_area=s.area.county,
+                    area=s.area,
                     basis=BASIS,
                 )
             )

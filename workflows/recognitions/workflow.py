@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.policy import PolicyActivities, PolicyRequest
     from jiuzhu.areas import AreaRef
     from jiuzhu.clock import start_of_day, workflow_today
-    from jiuzhu.contract import Actor, CaseKind, Role
+    from jiuzhu.contract import Actor, CaseKind
     from jiuzhu.records import AuditRecord, CaseSnapshot, TimelineEntry
     from rules.calendar import add_months
     from rules.periods import Period, PeriodUnit
@@ -169,16 +169,13 @@ class RecognitionReviewWorkflow:
         s.reviews.append(ReviewRecord(year=len(s.reviews) + 1, opened_on=today))
         name = PROGRAMME_SHORT_NAMES_ZH[Programme(s.programme)]
         await self.book.start(
-            DeadlineSpec(
+            DeadlineSpec.owed_by_township(
                 name=REVIEW_DEADLINE,
                 label_zh=f"{name}家庭年度复核",
                 start=today,
                 period=REVIEW_COMPLETION,
                 reminder_lead=s.reminder_lead,
-                responsible_role=Role.TOWNSHIP_OFFICER,
-                responsible_area=s.area.township,
-                escalation_role=Role.COUNTY_OFFICER,
-                escalation_area=s.area.county,
+                area=s.area,
                 basis=BASIS,
             )
         )

@@ -20,7 +20,6 @@ from activities.temporary.payloads import PrepaymentDebit, RecoveryCredit, Recov
 from activities.temporary.reserve_fund import ReserveFundActivities
 from jiuzhu.calls import call
 from jiuzhu.clock import workflow_today
-from jiuzhu.contract import Role
 from jiuzhu.refusals import refusal_of
 from rules.money import format_yuan
 from workflows.payments.contract import PaymentKind
@@ -103,16 +102,13 @@ async def grant_prepayment(case: TemporaryCase, cmd: GrantPrepayment) -> None:
         )
     )
     await case.book.start(
-        DeadlineSpec(
+        DeadlineSpec.owed_by_township(
             name=JUSTIFICATION_DEADLINE,
             label_zh="先行救助事后补充说明",
             start=today,
             period=s.policy.prepayment_justification,
             reminder_lead=s.policy.reminder_lead,
-            responsible_role=Role.TOWNSHIP_OFFICER,
-            responsible_area=s.area.township,
-            escalation_role=Role.COUNTY_OFFICER,
-            escalation_area=s.area.county,
+            area=s.area,
             basis="民发〔2018〕23号：小金额先行救助，事后补充说明；期限为本地政策参数",
         )
     )
