@@ -22,6 +22,7 @@ decoding unchanged (histories recorded before encryption still replay)."""
 
 import base64
 import binascii
+import copy
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -37,6 +38,8 @@ from temporalio.converter import (
     DataConverter,
     DefaultFailureConverterWithEncodedAttributes,
     PayloadCodec,
+    SerializationContext,
+    WithSerializationContext,
 )
 
 if TYPE_CHECKING:
@@ -44,6 +47,9 @@ if TYPE_CHECKING:
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
+# Plain metadata naming the workflow a payload belongs to (ids are opaque: no personal data), so
+# the codec server's access log can say which workflow an operator decoded.
+WORKFLOW_ID = "jiuzhu-workflow-id"
 NONCE_BYTES = 12
 KEY_BYTES = 32
 
@@ -136,12 +142,24 @@ def b64_key(encoded: str, key_id: str) -> bytes:
         raise CodecKeyError(f"key {key_id!r} is not valid base64") from exc
 
 
-class EncryptionCodec(PayloadCodec):
-    """AES-256-GCM over the serialized payload; the key id travels in the metadata."""
+class EncryptionCodec(PayloadCodec, WithSerializationContext):
+    """AES-256-GCM over the serialized payload; the key id travels in the metadata, and so does
+    the id of the workflow the payload belongs to where the SDK gives it (serialization
+    context)."""
 
     def __init__(self, ring: KeyRing) -> None:
         self.ring = ring
         self._ciphers = {key_id: AESGCM(key) for key_id, key in ring.keys.items()}
+        self.workflow_id: bytes | None = None
+
+    def with_context(self, context: SerializationContext) -> "EncryptionCodec":
+        workflow_id = getattr(context, "workflow_id", None)
+        named = workflow_id.encode("utf-8") if workflow_id else None
+        if named == self.workflow_id:
+            return self
+        clone = copy.copy(self)
+        clone.workflow_id = named
+        return clone
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [self.encrypt(p) for p in payloads]
@@ -153,10 +171,10 @@ class EncryptionCodec(PayloadCodec):
         nonce = os.urandom(NONCE_BYTES)
         key_id = self.ring.current
         sealed = self._ciphers[key_id].encrypt(nonce, payload.SerializeToString(), None)
-        return Payload(
-            metadata={"encoding": ENCODING, KEY_ID: key_id.encode("ascii")},
-            data=nonce + sealed,
-        )
+        metadata = {"encoding": ENCODING, KEY_ID: key_id.encode("ascii")}
+        if self.workflow_id is not None:
+            metadata[WORKFLOW_ID] = self.workflow_id
+        return Payload(metadata=metadata, data=nonce + sealed)
 
     def decrypt(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
@@ -173,6 +191,13 @@ class EncryptionCodec(PayloadCodec):
         out = Payload()
         out.ParseFromString(plain)
         return out
+
+
+def workflow_ids_of(payloads: Sequence[Payload]) -> list[str]:
+    """The workflows these encrypted payloads belong to, as their metadata names them (in
+    order, each once)."""
+    named = (p.metadata.get(WORKFLOW_ID) for p in payloads)
+    return list(dict.fromkeys(w.decode("utf-8", "replace") for w in named if w))
 
 
 def data_converter(ring: KeyRing | None) -> DataConverter:

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from temporalio.api.common.v1 import Payloads
 
 from api.access import record_read
-from jiuzhu.codec import CodecKeyError, EncryptionCodec, key_ring
+from jiuzhu.codec import CodecKeyError, EncryptionCodec, key_ring, workflow_ids_of
 from jiuzhu.contract import Actor, Role
 from jiuzhu.officers import officer_for_token
 from jiuzhu.settings import Settings
@@ -127,12 +127,15 @@ async def _decode(request: Request, body: CodecBody, actor: Actor, namespace: st
         decoded = await codec.decode(list(payloads.payloads))
     except CodecKeyError as exc:
         raise HTTPException(422, f"payloads: {exc}") from exc
+    # Which workflow: named by the caller (a header, the Web UI's page), else by the payloads.
+    named = workflow_ids_of(payloads.payloads)
+    workflow_id = _workflow_of(request) or (",".join(named)[:200] if named else None)
     log.info(
         "codec decode",
         officer_id=actor.officer_id,
         role=actor.role.value,
         namespace=namespace,
-        workflow_id=_workflow_of(request),
+        workflow_id=workflow_id,
         payloads=len(decoded),
     )
     await record_read(  # the access log (PIPL Art. 55): who decoded which workflow, why
@@ -141,7 +144,7 @@ async def _decode(request: Request, body: CodecBody, actor: Actor, namespace: st
         kind="codec_decode",
         case_id=None,
         area_code=actor.area_code,
-        workflow_id=_workflow_of(request),
+        workflow_id=workflow_id,
     )
     return _answer(decoded)
 

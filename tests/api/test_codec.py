@@ -12,11 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from jiuzhu.codec import CodecKeyError, EncryptionCodec, KeyRing, key_ring
+from jiuzhu.db.models_access import AccessLogEntry
 from jiuzhu.settings import Settings
 from jiuzhu.startup import check_startup
 from tests.application.helpers import card, create, household, step, to_opinion
@@ -45,7 +48,7 @@ def texts_of(history_json: str) -> str:
 
 
 async def test_history_holds_no_personal_data_and_the_codec_decodes_it(
-    api: httpx.AsyncClient, client: Client
+    api: httpx.AsyncClient, client: Client, engine: Engine
 ) -> None:
     app_id, body = await create(api)
     applicant = body["household"][0]
@@ -92,6 +95,17 @@ async def test_history_holds_no_personal_data_and_the_codec_decodes_it(
     assert r.status_code == 200, r.text
     inner = base64.b64decode(r.json()["payloads"][0]["data"]).decode("utf-8")
     assert applicant["id_number"] in inner
+    # Without a page to name it (the CLI), the payload's own metadata names the workflow.
+    r = await api.post("/codec/decode", json=request, headers=auth("county"))
+    assert r.status_code == 200, r.text
+    with Session(engine) as s:
+        logged = s.exec(
+            select(col(AccessLogEntry.workflow_id)).where(
+                AccessLogEntry.kind == "codec_decode",
+                AccessLogEntry.officer_id == "officer-county",
+            )
+        ).all()
+    assert f"application-{app_id}" in logged
     # The Temporal CLI asks with {} when a workflow has no payloads: an empty answer, not 422.
     for path in ("/codec/decode", "/codec/encode"):
         r = await api.post(path, json={}, headers=auth("admin"))

@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 
 from jiuzhu.clock import beijing_today
 from jiuzhu.settings import Settings
+from rules.calendar import add_months
 from tests.conftest import auth
 from tests.entitlements.helpers import approved_case, start_entitlement, wait_for
 from tests.monitoring.support import outbox
@@ -115,18 +116,26 @@ async def test_a_new_household_opens_the_posting_deadline_reminded_then_escalate
     assert met.met_at is not None and met.escalated_at is not None
     r = await api.post(f"{url}/posted", json=body, headers=auth("township"))
     assert r.status_code == 409, r.text  # nothing waits to be posted
+    assert outbox(engine, wf_id) == [ESCALATION, REMINDER]  # each once, nothing more
 
-    # The next household opens the next deadline.
+    # The next two households open the next deadline; the posting shows the one paid now and
+    # leaves the one paid from next month pending, owed from its first month.
     second = approved_case(VILLAGE, start_month=date(2026, 10, 1), amount="900.00", members=3)
+    next_month = add_months(today.replace(day=1), 1)
+    third = approved_case(VILLAGE, start_month=next_month, amount="300.00", members=1)
     await start_entitlement(client, settings.task_queue, second)
-    s = await listing_state(client, VILLAGE, pending=1)
+    await start_entitlement(client, settings.task_queue, third)
+    s = await listing_state(client, VILLAGE, pending=2)
     assert s.postings == 1 and len([x for x in s.deadlines if x.is_open]) == 1
     r = await api.post(f"{url}/posted", json=body, headers=auth("township"))
-    assert r.status_code == 200, r.text
+    assert r.status_code == 200 and r.json()["status"] == "update_due", r.text
     final = await handle.query(ListingPostingWorkflow.get_state)
     assert final.last_posting is not None and final.last_posting.households == 2
-    assert str(final.last_posting.total) == "1500.00"
-    assert outbox(engine, wf_id) == [ESCALATION, REMINDER]  # nothing for the met one
+    assert str(final.last_posting.total) == "1500.00" and final.last_posting.changes == 1
+    (left,) = final.pending
+    assert left.kind is ChangeKind.START and left.on == next_month
+    (owed,) = [x for x in final.deadlines if x.is_open]
+    assert owed.spec.start == next_month
     if os.environ.get("JIUZHU_WRITE_HISTORY") == "1":
         HISTORIES.mkdir(exist_ok=True)
         history = await handle.fetch_history()

@@ -102,17 +102,22 @@ class ListingPostingWorkflow(CaseSteps[ListingState]):
         return workflow.info().is_continue_as_new_suggested()
 
     async def _take_changes(self) -> None:
-        """Changes announced since the last turn: one pending change per case (a repeated
-        signal adds nothing); the first one opens the posting deadline."""
+        """Changes announced since the last turn: one pending change per case, the latest
+        (a repeated signal adds nothing); the first one opens the posting deadline."""
         s = self.state
         arrived, self.arrived = self.arrived, []
         for change in arrived:
-            if any(p.case_id == change.case_id for p in s.pending):
+            pending = PendingChange(case_id=change.case_id, kind=change.kind, on=change.on)
+            same = [p for p in s.pending if p.case_id == change.case_id]
+            if pending in same:
                 continue
-            s.pending.append(PendingChange(case_id=change.case_id, kind=change.kind, on=change.on))
+            s.pending = [p for p in s.pending if p.case_id != change.case_id] + [pending]
+            open_ = self.book.get(POSTING_DEADLINE)
             if s.status is ListingStatus.POSTED:
                 s.status = ListingStatus.UPDATE_DUE
                 await self._open_deadline(change)
+            elif open_ is not None and open_.is_open and change.on < open_.spec.start:
+                await self._open_deadline(change)  # owed from the earlier change
             await self._record(
                 "changed",
                 None,
@@ -158,15 +163,19 @@ class ListingPostingWorkflow(CaseSteps[ListingState]):
 
     @workflow.update(name=RECORD_POSTING)
     async def record_posting(self, cmd: RecordPosting) -> ListingStepResult:
-        """The updated listing is on the board: meets the posting deadline on its paper date;
-        the pending changes are on the board from now."""
+        """The updated listing is on the board: meets the posting deadline on its paper date.
+        The changes in effect by ``posted_on`` are on the board from now; one that takes effect
+        later stays pending and owes the next posting from its own date."""
         async with self._step():
             await self._take_changes()
             s = self.state
             check_posting(s, cmd, workflow_today())
-            changes = len(s.pending)
-            s.pending.clear()
-            s.status = ListingStatus.POSTED
+            # A change that takes effect later (a household paid from next month) is not on
+            # this posting: it stays pending and opens the next deadline from its own date.
+            later = [c for c in s.pending if c.on > cmd.posted_on]
+            changes = len(s.pending) - len(later)
+            s.pending = later
+            s.status = ListingStatus.UPDATE_DUE if later else ListingStatus.POSTED
             s.postings += 1
             s.last_posting = Posting(
                 posted_on=cmd.posted_on,
@@ -177,11 +186,19 @@ class ListingPostingWorkflow(CaseSteps[ListingState]):
                 changes=changes,
             )
             await self.book.meet(POSTING_DEADLINE, on=cmd.posted_on)
+            if later:
+                first = min(later, key=lambda c: c.on)
+                await self._open_deadline(
+                    ListingChange(case_id=first.case_id, kind=first.kind, on=first.on)
+                )
+            note = f"含{changes}项变更"
+            if later:
+                note += f"；另有{len(later)}项变更自{first.on:%Y-%m-%d}起生效，待再次张贴"
             await self._record(
                 "posted",
                 cmd.actor,
                 f"{cmd.posted_on:%Y-%m-%d}张贴更新后的长期公示：共{cmd.households}户，"
-                f"月救助金额合计{cmd.total}元（含{changes}项变更）",
+                f"月救助金额合计{cmd.total}元（{note}）",
                 posted_on=cmd.posted_on.isoformat(),
                 households=cmd.households,
                 total=str(cmd.total),
