@@ -27,8 +27,18 @@ from jiuzhu.db.models_temporary import ReserveFund
 from jiuzhu.logging import get_logger
 from workflows.applications.contract import CLOSED_STATUSES
 from workflows.entitlements.contract import EntitlementStatus
-from workflows.payments.contract import DailyBatchStatus, PaymentStatus, PayrollStatus
+from workflows.listings.contract import ListingStatus
+from workflows.monitoring.contract import WarningStatus
+from workflows.payments.contract import (
+    CampaignStatus,
+    DailyBatchStatus,
+    PaymentStatus,
+    PayrollStatus,
+)
+from workflows.recognitions.contract import RecognitionStatus
 from workflows.recoveries.contract import RecoveryStatus
+from workflows.referrals.contract import ReferralStatus
+from workflows.supervision.contract import ComplaintStatus, SpotCheckStatus
 from workflows.temporary.contract import TemporaryStatus
 
 # The statuses in which a case of each kind is closed: every other status counts as open.
@@ -43,6 +53,15 @@ CLOSED_BY_KIND: dict[str, frozenset[str]] = {
     CaseKind.BANK_BATCH: frozenset(
         {DailyBatchStatus.RECONCILED, DailyBatchStatus.NOTHING_TO_PAY, DailyBatchStatus.LAUNCHED}
     ),
+    CaseKind.CAMPAIGN: frozenset({CampaignStatus.RECONCILED, CampaignStatus.NOTHING_TO_PAY}),
+    CaseKind.SPOT_CHECK: frozenset({SpotCheckStatus.COMPLETED}),
+    CaseKind.COMPLAINT: frozenset({ComplaintStatus.CLOSED}),
+    # A warning's home visit done: its outcome's own case (if any) carries on.
+    CaseKind.WARNING: frozenset(set(WarningStatus) - {WarningStatus.AWAITING_VISIT}),
+    CaseKind.REFERRAL: frozenset({ReferralStatus.ANSWERED, ReferralStatus.WITHDRAWN}),
+    CaseKind.RECOGNITION: frozenset({RecognitionStatus.ENDED}),
+    # A village's listing that is up to date on its board needs nobody.
+    CaseKind.LISTING: frozenset({ListingStatus.POSTED}),
 }
 
 # Payment instructions that need a person: failed at the bank (retried next run), flagged after

@@ -37,7 +37,20 @@ _DETAIL = {
     CaseKind.ENTITLEMENT.value: "/entitlements/{}",
     CaseKind.TEMPORARY.value: "/temporary-cases/{}",
     CaseKind.RECOVERY.value: "/recoveries/{}",
+    CaseKind.SPOT_CHECK.value: "/spot-checks/{}",
+    CaseKind.COMPLAINT.value: "/complaints/{}",
+    CaseKind.WARNING.value: "/warnings/{}",
+    CaseKind.REFERRAL.value: "/referrals/{}",
+    CaseKind.RECOGNITION.value: "/recognitions/{}",
 }
+
+
+def _href(case_kind: str, case_id: str) -> str | None:
+    """Where the case's own detail is (a village's listing: its board, ``LS<village>``)."""
+    if case_kind == CaseKind.LISTING.value:
+        return f"/listings/{case_id.removeprefix('LS')}/posting"
+    detail = _DETAIL.get(case_kind)
+    return detail.format(case_id) if detail else None
 _NO_DEADLINE = "9999-12-31T23:59:59+00:00"  # sorts cases without a deadline last
 
 
@@ -144,7 +157,7 @@ def case_page(
             household_id=r.household_id,
             next_deadline=r.next_deadline,
             overdue=r.overdue,
-            href=_DETAIL[r.case_kind].format(r.case_id) if r.case_kind in _DETAIL else None,
+            href=_href(r.case_kind, r.case_id),
         )
         for r in rows
     ]

@@ -142,7 +142,8 @@ class ImportOut(BaseModel):
     record_count: int
     warnings_raised: int
     already_raised: int
-    not_monitored: int  # inside the area but not in the monitoring population, or no rule met
+    not_monitored: int  # inside the area but not in the monitoring population
+    below_threshold: int = 0  # monitored, but the record crosses no warning rule
     refused_out_of_area: int
     refused: list[str] = Field(default_factory=list)  # their fields, e.g. "records.3.id_number"
     warning_ids: list[str] = Field(default_factory=list)
@@ -173,7 +174,8 @@ class VisitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     visited_on: PaperDate
-    visitors: list[PersonName] = Field(min_length=1, max_length=10)
+    # Two people visit, as for an application's home investigation (its ``investigators``).
+    visitors: list[PersonName] = Field(min_length=2, max_length=10)
     finding_zh: FreeText = Field(min_length=1, max_length=2000)
     outcome: VisitOutcome
     programme: Programme | None = None
@@ -190,6 +192,7 @@ class _Plan(BaseModel):
     import_id: str
     warnings: list[WarningInput]
     not_monitored: int
+    below_threshold: int = 0
     refused: list[str]
 
 
@@ -267,7 +270,7 @@ def prepare_import(session: Session, actor: Actor, body: ImportIn, policies_dir:
     subjects = _subjects(session, inside, actor.area_code, today, policies)
     import_id = "M" + uuid.uuid4().hex[:15].upper()
     warnings: dict[str, WarningInput] = {}
-    not_monitored = 0
+    not_monitored = below_threshold = 0
     for record in body.records:
         if record.id_number not in inside:
             continue
@@ -309,8 +312,10 @@ def prepare_import(session: Session, actor: Actor, body: ImportIn, policies_dir:
                     raised_by=actor,
                 ),
             )
-        else:
+        elif hit is None:
             not_monitored += 1
+        else:
+            below_threshold += 1
         session.add(
             MonitoringObservation(
                 import_id=import_id,
@@ -338,6 +343,7 @@ def prepare_import(session: Session, actor: Actor, body: ImportIn, policies_dir:
         import_id=import_id,
         warnings=list(warnings.values()),
         not_monitored=not_monitored,
+        below_threshold=below_threshold,
         refused=refused,
     )
 
@@ -425,6 +431,7 @@ async def load_comparison(
         warnings_raised=len(raised),
         already_raised=already,
         not_monitored=plan.not_monitored,
+        below_threshold=plan.below_threshold,
         refused_out_of_area=len(plan.refused),
         refused=plan.refused[:100],
         warning_ids=raised,

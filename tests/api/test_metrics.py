@@ -17,7 +17,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.main import create_app
-from api.metrics import metrics_registry
+from api.metrics import CLOSED_BY_KIND, is_open, metrics_registry
+from jiuzhu.contract import CaseKind
 from jiuzhu.settings import Settings
 from tests.application.helpers import create, deadline, parse_dt, state, step, wait_outbox
 
@@ -175,3 +176,19 @@ def test_business_gauges_survive_a_database_down(tmp_path: Path) -> None:
     text = generate_latest(metrics_registry(lambda: broken, 0)).decode()
     assert value(text, "jiuzhu_business_metrics_ok") == 0
     assert "jiuzhu_open_cases" not in text
+
+
+def test_every_case_kind_says_which_statuses_are_closed() -> None:
+    """``jiuzhu_open_cases`` counts a closed complaint, a completed spot check, a visited warning,
+    an answered referral or a posted listing as closed (seen counted as open in a trial)."""
+    assert set(CaseKind) - set(CLOSED_BY_KIND) == {CaseKind.LAUNCHER}
+    for kind, closed, open_ in (
+        ("complaint", "closed", "investigating"),
+        ("spot_check", "completed", "open"),
+        ("warning", "temporary_aid", "awaiting_visit"),
+        ("referral", "withdrawn", "awaiting_answer"),
+        ("recognition", "ended", "under_review"),
+        ("listing", "posted", "update_due"),
+        ("campaign", "reconciled", "sending"),
+    ):
+        assert not is_open(kind, closed) and is_open(kind, open_), kind

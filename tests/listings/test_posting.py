@@ -74,6 +74,10 @@ async def test_a_new_household_opens_the_posting_deadline_reminded_then_escalate
     assert d.spec.period.value == 5 and d.spec.responsible_area == "419901001"
     r = await api.get(f"{url}/posting", headers=auth("county"))
     assert r.status_code == 200 and r.json()["status"] == "update_due", r.text
+    # On the officers' worklist, linked to the board.
+    rows = (await api.get("/cases?case_kind=listing", headers=auth("township"))).json()["items"]
+    (row,) = [i for i in rows if i["area_code"] == VILLAGE]
+    assert row["href"] == f"{url}/posting" and row["next_deadline"], row
 
     wf_id = listing_workflow_id(VILLAGE)
     handle = client.get_workflow_handle_for(ListingPostingWorkflow.run, wf_id)

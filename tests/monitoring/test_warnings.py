@@ -98,7 +98,8 @@ async def test_recipient_warning_deadline_then_change_investigation_without_paym
     r = await api.post(url, json=body, headers=auth("county"))
     assert r.status_code == 201, r.text
     out = r.json()
-    assert (out["warnings_raised"], out["refused_out_of_area"], out["not_monitored"]) == (1, 1, 1)
+    counts = ("warnings_raised", "refused_out_of_area", "not_monitored", "below_threshold")
+    assert tuple(out[c] for c in counts) == (1, 1, 0, 1)
     assert out["refused"] == ["records.1.id_number"]
     (wid,) = out["warning_ids"]
     again = (await api.post(url, json=body, headers=auth("county"))).json()
@@ -151,6 +152,7 @@ async def test_recipient_warning_deadline_then_change_investigation_without_paym
         ({**visit, "outcome": "application_offered"}, "programme"),
         ({**visit, "visited_on": "2099-01-01"}, "visited_on"),
         ({**visit, "visitors": []}, "visitors"),
+        ({**visit, "visitors": ["王调查"]}, "visitors"),  # a visit is made by two
         ({**visit, "outcome": "paid"}, "outcome"),
     ):
         r = await api.post(visit_url, json=bad, headers=auth("township"))
@@ -210,7 +212,8 @@ async def test_refused_applicants_warnings_offer_application_temporary_aid_or_cl
         headers=auth("admin"),
     )
     assert r.status_code == 201, r.text
-    assert r.json()["warnings_raised"] == 3 and r.json()["not_monitored"] == 1
+    out = r.json()
+    assert (out["warnings_raised"], out["not_monitored"], out["below_threshold"]) == (3, 0, 1)
     ids = r.json()["warning_ids"]
     for wid in ids:
         await wait_for(lambda w=wid: recorded_row(engine, w), what="warning read model")
@@ -220,7 +223,11 @@ async def test_refused_applicants_warnings_offer_application_temporary_aid_or_cl
         by_person[st["person_id_number"]] = wid
         assert st["category"] == "refused" and st["entitlement_workflow_id"] is None
     today = beijing_today().isoformat()
-    base = {"visited_on": today, "visitors": ["王调查"], "finding_zh": "住院花费大，家庭困难"}
+    base = {
+        "visited_on": today,
+        "visitors": ["王调查", "李调查"],
+        "finding_zh": "住院花费大，家庭困难",
+    }
 
     offered = by_person[people[0][1]]
     r = await api.post(
