@@ -148,12 +148,12 @@ async def test_village_listing_follows_cases_and_hides_identities(
     )
     html = (await api.get(url, headers=auth("township"))).text
     assert "共1户" in html and "600.00" in html and "900.00" not in html
-    # The board owes the changes, each case once at its latest: the first ended, the second
-    # changed (tests/listings for the posting itself).
+    # The board owes the changes, each case once: the first ended; the second, not yet posted,
+    # comes on as it is now (tests/listings for the posting itself).
     r = await api.get(f"{url}/posting", headers=auth("township"))
     assert r.status_code == 200, r.text
     kinds = {p["case_id"]: p["kind"] for p in r.json()["pending"]}
-    assert kinds == {c1: "end", c2: "change"}, kinds
+    assert kinds == {c1: "end", c2: "start"}, kinds
 
     # The ended household stays in the monitoring population as an exit, with its reason.
     row = await wait_for(

@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         POSTING_DEADLINE,
         RECORD_POSTING,
         STATUS_LABELS_ZH,
+        ChangeKind,
         ListingChange,
         ListingStatus,
         listing_case_id,
@@ -111,6 +112,8 @@ class ListingPostingWorkflow(CaseSteps[ListingState]):
             same = [p for p in s.pending if p.case_id == change.case_id]
             if pending in same:
                 continue
+            if change.kind is ChangeKind.CHANGE and any(p.kind is ChangeKind.START for p in same):
+                continue  # not on the board yet: it comes on as it is when posted
             s.pending = [p for p in s.pending if p.case_id != change.case_id] + [pending]
             open_ = self.book.get(POSTING_DEADLINE)
             if s.status is ListingStatus.POSTED:
