@@ -8,7 +8,8 @@ household, one id, whichever officer applies for it. The id is the keyed HMAC of
 nobody can recompute it from an ID number, with the key every process computes the same id.
 Households that already have an id of the old, unkeyed form keep it (``resolve_household_id``):
 a running entitlement's workflow id cannot be renamed, and a second id would split the
-household's assistance chain and its one-active-case rule."""
+household's assistance chain and its one-active-case rule. For the same reason the blind-index
+key never rotates (``DataKeys.with_new_key`` rotates the AES keys only)."""
 
 from sqlmodel import Session, select
 
