@@ -51,6 +51,8 @@ def _href(case_kind: str, case_id: str) -> str | None:
         return f"/listings/{case_id.removeprefix('LS')}/posting"
     detail = _DETAIL.get(case_kind)
     return detail.format(case_id) if detail else None
+
+
 _NO_DEADLINE = "9999-12-31T23:59:59+00:00"  # sorts cases without a deadline last
 
 
