@@ -4,10 +4,13 @@ dev server's client (``tests/conftest.py``: ``persistent_server``). The test kil
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
 
 import httpx
 from sqlalchemy import Engine
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
 from api.main import create_app
 from jiuzhu.settings import Settings
@@ -24,3 +27,12 @@ async def stack(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://jiuzhu.test") as http:
             yield http
+
+
+async def skip_to(client: Client, handle: WorkflowHandle[Any, Any], at: datetime) -> None:
+    """Move the persistent server's clock on to ``at`` (nothing when it is there already), so
+    the workflow's timers up to then fire."""
+    skipper = TimeSkipper(client, config=TimeSkippingConfig(enabled=False))
+    now = await skipper.get_current_time(handle)
+    if at > now:
+        await skipper.fast_forward(handle, at - now)

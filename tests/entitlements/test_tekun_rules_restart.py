@@ -7,7 +7,6 @@ import uuid
 from datetime import date, timedelta
 
 from sqlalchemy import Engine
-from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
 from jiuzhu.clock import beijing_today
 from jiuzhu.settings import Settings
@@ -16,7 +15,7 @@ from rules.household import CareTier
 from tests.conftest import PersistentServer, auth
 from tests.entitlements.helpers import start_entitlement, wait_for, wait_published
 from tests.entitlements.test_tekun_rules import COUNTY, TOWNSHIP, outbox, tekun_case
-from tests.restart import stack
+from tests.restart import skip_to, stack
 from workflows.entitlements.workflow import EntitlementWorkflow
 
 REMINDER = f"reminder:township_officer:{TOWNSHIP}"
@@ -44,9 +43,7 @@ async def test_self_care_reassessment_deadline_survives_killing_worker_and_serve
         inv_id = r.json()["investigation_id"]
         state = await handle.query(EntitlementWorkflow.get_state)
         d = next(x for x in state.deadlines if x.spec.name == name)
-        skipper = TimeSkipper(client, config=TimeSkippingConfig(enabled=False))
-        now = await skipper.get_current_time(handle)
-        await skipper.fast_forward(handle, d.remind_at - now + timedelta(minutes=1))
+        await skip_to(client, handle, d.remind_at + timedelta(minutes=1))
         await wait_for(lambda: outbox(engine, case_id, name) == [REMINDER], what="reminder")
     persistent_server.kill()
 
@@ -54,8 +51,7 @@ async def test_self_care_reassessment_deadline_survives_killing_worker_and_serve
     client = await persistent_server.connect()
     async with stack(client, local, engine) as api:
         handle = client.get_workflow_handle_for(EntitlementWorkflow.run, handle.id)
-        skipper = TimeSkipper(client, config=TimeSkippingConfig(enabled=False))
-        await skipper.fast_forward(handle, d.due_at - d.remind_at + timedelta(hours=1))
+        await skip_to(client, handle, d.due_at + timedelta(hours=1))
         await wait_for(
             lambda: outbox(engine, case_id, name) == [ESCALATION, REMINDER], what="escalation"
         )

@@ -6,7 +6,6 @@ import uuid
 from datetime import date, timedelta
 
 from sqlalchemy import Engine
-from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
 from jiuzhu.clock import beijing_today
 from jiuzhu.settings import Settings
@@ -14,7 +13,7 @@ from tests.conftest import PersistentServer, auth
 from tests.entitlements.helpers import approved_case, start_entitlement, wait_for
 from tests.listings.test_posting import ESCALATION, REMINDER, listing_state
 from tests.monitoring.support import outbox
-from tests.restart import stack
+from tests.restart import skip_to, stack
 from workflows.listings.contract import ListingStatus, listing_workflow_id
 from workflows.listings.workflow import ListingPostingWorkflow
 
@@ -33,9 +32,7 @@ async def test_posting_deadline_survives_killing_worker_and_server(
         s = await listing_state(client, VILLAGE, pending=1)
         (d,) = [x for x in s.deadlines if x.is_open]
         handle = client.get_workflow_handle_for(ListingPostingWorkflow.run, wf_id)
-        skipper = TimeSkipper(client, config=TimeSkippingConfig(enabled=False))
-        started = await skipper.get_current_time(handle)
-        await skipper.fast_forward(handle, d.remind_at - started + timedelta(minutes=1))
+        await skip_to(client, handle, d.remind_at + timedelta(minutes=1))
         await wait_for(lambda: outbox(engine, wf_id) == [REMINDER], what="reminder")
     persistent_server.kill()
 
@@ -43,8 +40,7 @@ async def test_posting_deadline_survives_killing_worker_and_server(
     client = await persistent_server.connect()
     async with stack(client, local, engine) as api:
         handle = client.get_workflow_handle_for(ListingPostingWorkflow.run, wf_id)
-        skipper = TimeSkipper(client, config=TimeSkippingConfig(enabled=False))
-        await skipper.fast_forward(handle, d.due_at - d.remind_at + timedelta(hours=1))
+        await skip_to(client, handle, d.due_at + timedelta(hours=1))
         await wait_for(lambda: outbox(engine, wf_id) == [ESCALATION, REMINDER], what="escalation")
         desc = await handle.describe()
         sa = {k.name: v for k, v in desc.typed_search_attributes}

@@ -6,14 +6,13 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import Engine
-from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
 from jiuzhu.clock import beijing_today
 from jiuzhu.settings import Settings
 from tests.conftest import PersistentServer, auth
 from tests.entitlements.helpers import wait_for
 from tests.monitoring.support import outbox, recorded_row, refused_applicant
-from tests.restart import stack
+from tests.restart import skip_to, stack
 from workflows.monitoring.contract import WarningStatus
 from workflows.monitoring.workflow import MonitoringWarningWorkflow
 
@@ -46,9 +45,7 @@ async def test_warning_deadline_survives_killing_worker_and_server(
         handle = client.get_workflow_handle_for(MonitoringWarningWorkflow.run, wf_id)
         state = await handle.query(MonitoringWarningWorkflow.get_state)
         (d,) = state.deadlines
-        skipper = TimeSkipper(client, config=TimeSkippingConfig(enabled=False))
-        started = await skipper.get_current_time(handle)
-        await skipper.fast_forward(handle, d.remind_at - started + timedelta(minutes=1))
+        await skip_to(client, handle, d.remind_at + timedelta(minutes=1))
         await wait_for(lambda: outbox(engine, wf_id) == [REMINDER], what="reminder")
     persistent_server.kill()
 
@@ -56,8 +53,7 @@ async def test_warning_deadline_survives_killing_worker_and_server(
     client = await persistent_server.connect()
     async with stack(client, local, engine) as api:
         handle = client.get_workflow_handle_for(MonitoringWarningWorkflow.run, wf_id)
-        skipper = TimeSkipper(client, config=TimeSkippingConfig(enabled=False))
-        await skipper.fast_forward(handle, d.due_at - d.remind_at + timedelta(hours=1))
+        await skip_to(client, handle, d.due_at + timedelta(hours=1))
         await wait_for(lambda: outbox(engine, wf_id) == [ESCALATION, REMINDER], what="escalation")
         desc = await handle.describe()
         sa = {k.name: v for k, v in desc.typed_search_attributes}

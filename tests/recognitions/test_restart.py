@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.client import WorkflowHandle
-from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
 from jiuzhu.clock import beijing_today, start_of_day
 from jiuzhu.contract import Role
@@ -25,7 +24,7 @@ from rules.programmes import Programme
 from tests.conftest import PersistentServer
 from tests.entitlements.helpers import actor, new_id, wait_for
 from tests.recognitions.test_recognition import outbox, row
-from tests.restart import stack
+from tests.restart import skip_to, stack
 from workflows.recognitions.contract import (
     REVIEW_DEADLINE,
     RecognitionStatus,
@@ -99,15 +98,10 @@ async def test_recognition_review_deadline_survives_killing_worker_and_server(
         assert state.next_review == add_months(inp.recognised_on, 12)
 
         # One year on the review opens; its reminder reaches the township.
-        skipper = TimeSkipper(client, config=TimeSkippingConfig(enabled=False))
-        now = await skipper.get_current_time(handle)
-        await skipper.fast_forward(
-            handle, start_of_day(state.next_review) - now + timedelta(hours=1)
-        )
+        await skip_to(client, handle, start_of_day(state.next_review) + timedelta(hours=1))
         state = await wait_for(lambda: opened(handle), what="yearly review opened")
         d = next(x for x in state.deadlines if x.spec.name == REVIEW_DEADLINE)
-        now = await skipper.get_current_time(handle)
-        await skipper.fast_forward(handle, d.remind_at - now + timedelta(minutes=1))
+        await skip_to(client, handle, d.remind_at + timedelta(minutes=1))
         await wait_for(lambda: outbox(engine, rid) == [REMINDER], what="reminder")
     persistent_server.kill()
 
@@ -115,8 +109,7 @@ async def test_recognition_review_deadline_survives_killing_worker_and_server(
     client = await persistent_server.connect()
     async with stack(client, local, engine) as api:
         handle = client.get_workflow_handle_for(RecognitionReviewWorkflow.run, wf_id)
-        skipper = TimeSkipper(client, config=TimeSkippingConfig(enabled=False))
-        await skipper.fast_forward(handle, d.due_at - d.remind_at + timedelta(hours=1))
+        await skip_to(client, handle, d.due_at + timedelta(hours=1))
         await wait_for(lambda: outbox(engine, rid) == [ESCALATION, REMINDER], what="escalation")
         state = await handle.query(RecognitionReviewWorkflow.get_state)
         late = next(x for x in state.deadlines if x.spec.name == REVIEW_DEADLINE)

@@ -6,11 +6,10 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
-from temporalio.testing import TimeSkipper, TimeSkippingConfig
 
 from jiuzhu.settings import Settings
 from tests.conftest import PersistentServer, auth
-from tests.restart import stack
+from tests.restart import skip_to, stack
 from tests.temporary.helpers import (
     COUNTY,
     TOWNSHIP,
@@ -49,11 +48,9 @@ async def test_restart_during_justification_period_loses_nothing(
         assert r.status_code == 200, r.text
         (d,) = r.json()["deadlines"]
         handle = client.get_workflow_handle_for(TemporaryCaseWorkflow.run, wf_id)
-        skipper = TimeSkipper(client, config=TimeSkippingConfig(enabled=False))
-        started = await skipper.get_current_time(handle)
         remind_at = datetime.fromisoformat(d["remind_at"])
         due_at = datetime.fromisoformat(d["due_at"])
-        await skipper.fast_forward(handle, remind_at - started + timedelta(minutes=1))
+        await skip_to(client, handle, remind_at + timedelta(minutes=1))
         assert outbox(engine, wf_id) == [REMINDER]
     persistent_server.kill()
 
@@ -61,8 +58,7 @@ async def test_restart_during_justification_period_loses_nothing(
     client = await persistent_server.connect()
     async with stack(client, local, engine) as api:
         handle = client.get_workflow_handle_for(TemporaryCaseWorkflow.run, wf_id)
-        skipper = TimeSkipper(client, config=TimeSkippingConfig(enabled=False))
-        await skipper.fast_forward(handle, due_at - remind_at + timedelta(hours=1))
+        await skip_to(client, handle, due_at + timedelta(hours=1))
         assert outbox(engine, wf_id) == [ESCALATION, REMINDER]
         desc = await handle.describe()
         sa = {k.name: v for k, v in desc.typed_search_attributes}
