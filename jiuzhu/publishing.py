@@ -273,6 +273,11 @@ class CaseSteps(Generic[S]):
         """The evidence every audit line of the case names (none by default)."""
         return None
 
+    def _audit_seq(self) -> int | str:
+        """What makes a step's audit dedupe key unique in the workflow id: the timeline's
+        length. A case that continues as new with a shortened timeline prefixes its run."""
+        return len(self.state.timeline)
+
     async def _store(self, snapshot: CaseSnapshot, audit: list[AuditRecord]) -> None:
         """Write the row and the audit lines together (the kernel's ``record_step``)."""
         await self.publisher.write(snapshot, audit)
@@ -293,7 +298,7 @@ class CaseSteps(Generic[S]):
         )
         audit = self.publisher.audit(
             case_id=self.book.case_id,
-            seq=len(s.timeline),
+            seq=self._audit_seq(),
             action=action,
             actor=actor,
             policy_version_id=s.policy_version_id,

@@ -6,9 +6,11 @@ The listing shows the 低保/特困 households being paid (``activities/monitori
 its lines are the head's name, the members paid, the programme and the monthly amount."""
 
 from datetime import date
+from decimal import Decimal
 
 from temporalio.client import Client
 
+from activities.entitlements.models import month_of_index
 from workflows.entitlements.contract import PAYING_STATUSES
 from workflows.listings.contract import (
     LISTING_CHANGED,
@@ -37,7 +39,7 @@ def listing_line(
     """The household's line on the listing as this row has it (``None``: not listed)."""
     if programme not in LISTED_PROGRAMMES or status not in _PAYING:
         return None
-    if not payable_amount or str(payable_amount) in ("0", "0.00"):
+    if Decimal(str(payable_amount or 0)) <= 0:
         return None
     return (payee_name, members_paid, programme, f"{payable_amount}", end_month)
 
@@ -58,14 +60,10 @@ def effective_on(kind: ChangeKind, today: date, start_month: int, end_month: int
     """The day the board should change (Beijing): a household comes onto the listing from its
     first paid month, leaves it after its last; anything else changes it today. Months are
     ``month_index`` (year × 12 + month − 1)."""
-
-    def first_day(index: int) -> date:
-        return date(index // 12, index % 12 + 1, 1)
-
     if kind is ChangeKind.START:
-        return max(today, first_day(start_month))
+        return max(today, month_of_index(start_month))
     if kind is ChangeKind.END and end_month is not None:
-        return max(today, first_day(end_month + 1))
+        return max(today, month_of_index(end_month + 1))
     return today
 
 

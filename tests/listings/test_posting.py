@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import Engine
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -37,21 +38,17 @@ async def listing_state(client: Client, village: str, pending: int) -> ListingSt
     handle = client.get_workflow_handle_for(
         ListingPostingWorkflow.run, listing_workflow_id(village)
     )
-    got: list[ListingState] = []
 
-    async def ready() -> bool:
+    async def ready() -> ListingState | None:
         try:
             s = await handle.query(ListingPostingWorkflow.get_state)
-        except Exception:  # not started yet
-            return False
-        got[:] = [s]
-        return len(s.pending) == pending and any(d.is_open for d in s.deadlines)
+        except RPCError:  # not started yet
+            return None
+        opened = len(s.pending) == pending and any(d.is_open for d in s.deadlines)
+        return s if opened else None
 
-    for _ in range(200):
-        if await ready():
-            return got[0]
-        await wait_for(lambda: True, what="tick")
-    raise AssertionError(f"listing of {village} never had {pending} pending changes: {got}")
+    state: ListingState = await wait_for(ready, what=f"{pending} pending changes in {village}")
+    return state
 
 
 async def test_a_new_household_opens_the_posting_deadline_reminded_then_escalated(

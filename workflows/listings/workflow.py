@@ -99,6 +99,10 @@ class ListingPostingWorkflow(CaseSteps[ListingState]):
         s.deadlines[:] = [d for d in s.deadlines if d.is_open]
         workflow.continue_as_new(self.inp.model_copy(update={"carried": s}))
 
+    def _audit_seq(self) -> str:
+        # The timeline is shortened at continue-as-new: the run keeps audit keys apart.
+        return f"{self.state.cycle}:{len(self.state.timeline)}"
+
     def _should_continue(self) -> bool:
         return workflow.info().is_continue_as_new_suggested()
 
