@@ -2,8 +2,12 @@
 (deadline reminders and escalations, the end of a publicity, a lapse, a payment stage …) and
 keeps **one** durable timer aimed at the earliest of them.
 
-The timer is started again only when the earliest instant changes (an earlier wake-up is set,
-or the earliest is cleared); a step that sets a later wake-up or none costs no timer command.
+A timer is started when an earlier wake-up is set, and is never cancelled: when the earliest
+moves later or is cleared, the timer already running fires at its instant, finds nothing due,
+and the loop sleeps again. (A timer started and cancelled within one workflow task never reaches
+history; a query can split such a task after a local activity, and the replay then disagrees
+with the history. Executions recorded before ``alarm-keeps-timers`` replay with the cancelling
+timer they used.)
 Wake-ups due at the same instant are handed over together, in the order they were set, so a
 workflow can let a step trigger (the close of publicity) act before a deadline escalation that
 falls at the same instant — no "one second earlier" tricks.
@@ -17,10 +21,16 @@ from datetime import datetime
 
 from temporalio import workflow
 
+from jiuzhu.versions import ALARM_KEEPS_TIMERS
+
 
 class Alarm:
     def __init__(self) -> None:
+        """Build in the workflow's ``__init__``: the version is asked here, before any command
+        of the run, so a replay reads it the same whatever the run's activities did."""
         self._wakes: dict[str, datetime] = {}
+        self._timers: dict[datetime, asyncio.Future[None]] = {}
+        self._keeps_timers = workflow.patched(ALARM_KEEPS_TIMERS)
 
     # --- wake-ups ----------------------------------------------------------------------
     def set(self, key: str, at: datetime) -> None:
@@ -51,8 +61,9 @@ class Alarm:
 
     # --- sleeping ----------------------------------------------------------------------
     async def sleep(self, stop: Callable[[], bool]) -> None:
-        """Sleep until the earliest wake-up is due, the earliest instant changes, or ``stop()``
-        holds. One durable timer, started only when there is an earliest instant to wait for."""
+        """Sleep until the earliest wake-up is due, an earlier one is set, or ``stop()`` holds.
+        One durable timer per instant waited for, started only when there is an earliest
+        instant to wait for, never cancelled."""
         target = self.earliest()
         if target is None:
             await workflow.wait_condition(lambda: stop() or self.earliest() is not None)
@@ -60,12 +71,29 @@ class Alarm:
         delay = (target - workflow.now()).total_seconds()
         if delay <= 0:
             return
+        if self._keeps_timers:
+            fired = self._timer(target, delay)
+            await workflow.wait_condition(
+                lambda: stop() or fired.done() or _before(self.earliest(), target)
+            )
+            return
         try:
             await workflow.wait_condition(
                 lambda: stop() or self.earliest() != target, timeout=delay
             )
         except TimeoutError:
             pass
+
+    def _timer(self, target: datetime, delay: float) -> "asyncio.Future[None]":
+        """The durable timer that fires at ``target`` (one per instant; those fired are
+        forgotten)."""
+        for at in [at for at, t in self._timers.items() if t.done()]:
+            del self._timers[at]
+        fired = self._timers.get(target)
+        if fired is None:
+            fired = asyncio.ensure_future(asyncio.sleep(delay))
+            self._timers[target] = fired
+        return fired
 
     async def serve(
         self,
@@ -85,3 +113,7 @@ class Alarm:
             if due:
                 async with lock:
                     await on_due(due)
+
+
+def _before(at: datetime | None, than: datetime) -> bool:
+    return at is not None and at < than

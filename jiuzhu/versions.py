@@ -50,3 +50,10 @@ def light_history() -> bool:
 # wake-up opens the in-school review); entitlements started before replay without either.
 TEKUN_SELF_CARE = "tekun-self-care-reassessment"
 TEKUN_MINOR_COVERAGE = "tekun-minor-coverage"
+
+# 2026-11-30: an ``Alarm`` never cancels a durable timer. A timer started and cancelled within
+# one workflow task is dropped by the SDK before it reaches history; when a query split that
+# task after a local activity completed, the original history kept the timer while a replay
+# (the activity resolved inside the same task) dropped it: a nondeterminism error on the next
+# replay. Executions started before replay with the cancelling timer they recorded.
+ALARM_KEEPS_TIMERS = "alarm-keeps-timers"

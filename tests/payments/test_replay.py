@@ -10,6 +10,8 @@ that breaks determinism fails here, in CI, before it reaches running batches.
 - ``payroll_resubmit``: a payroll stopped at ``bank_error`` and re-sent by finance (10 racing
   re-sends, one recorded), recorded by
   ``test_bank_lines.py::test_malformed_bank_answer_escalates_once_and_finance_resubmits``.
+- ``payroll_nothing_to_pay``: a month with nothing to pay under a stream of queries, on the
+  ``alarm-keeps-timers`` path, recorded by ``test_timers_under_queries.py``.
 
 The scenario replays its fresh history at once; with ``JIUZHU_WRITE_HISTORY=1`` it also saves
 it (only when a change is deliberately incompatible, and then patch the workflow with
@@ -37,6 +39,8 @@ RECORDED = {
     "payroll_recheck": payroll_workflow_id("419971", 2027, 3),
     # A payroll stopped by an unreadable bank answer and re-sent by finance.
     "payroll_resubmit": payroll_workflow_id("419933", 2035, 3),
+    # A month with nothing to pay, queried while it ran (the alarm keeps its timers).
+    "payroll_nothing_to_pay": payroll_workflow_id("419976", 2029, 1),
 }
 
 
