@@ -82,6 +82,7 @@ def build_activities(
         daily_batch.save_bank_batch,
         death_check.death_check,
         recoveries.open_overpayment_recovery,
+        recoveries.open_ending_recovery,
         supervision.spot_check_population,
         supervision.record_draw,
         supervision.reopen_case,

@@ -57,3 +57,10 @@ TEKUN_MINOR_COVERAGE = "tekun-minor-coverage"
 # (the activity resolved inside the same task) dropped it: a nondeterminism error on the next
 # replay. Executions started before replay with the cancelling timer they recorded.
 ALARM_KEEPS_TIMERS = "alarm-keeps-timers"
+
+# 2026-11-30: an entitlement that ends (a stop, the end of a gradual withdrawal, a 特困
+# termination, a recognition's validity; a reversed approval ends through a stop) opens the
+# receivable of payroll lines already paid for months after its last payable month
+# (``RecoveryActivities.open_ending_recovery``). Asked when the run starts (the workflow's
+# ``__init__``); runs started before replay without that activity.
+RECOVERY_ON_END = "entitlement-recovery-on-end"

@@ -44,7 +44,9 @@ class RecoverySummary(BaseModel):
     household_id: str
     entitlement_id: str | None
     programme: str
-    deceased_name: str
+    cause: str  # death | ended (an entitlement ended after months already paid)
+    person_name: str  # the deceased, or the ended entitlement's applicant
+    deceased_name: str | None  # a death's receivable only
     amount: Decimal
     balance: Decimal
     due_date: str | None
@@ -106,7 +108,11 @@ def recovery_page(
                 household_id=r.household_id,
                 entitlement_id=r.linked_case_id,
                 programme=r.programme,
-                deceased_name=r.applicant_name,
+                cause=str(r.detail.get("cause", "death")),
+                person_name=r.applicant_name,
+                deceased_name=r.applicant_name
+                if r.detail.get("cause", "death") == "death"
+                else None,
                 amount=Decimal(str(r.detail.get("amount", "0"))),
                 balance=Decimal(str(r.detail.get("balance", "0"))),
                 due_date=r.detail.get("due_date"),

@@ -1,7 +1,8 @@
 """The entitlement's branching on a per-test task queue, with same-named stand-ins for the
 activities that write (read model, audit, notices, outbox), so the test is about the workflow:
 a death suspends the share and opens the household review; the county decides gradual
-withdrawal (渐退期); the alarm ends the entitlement after the last payable month."""
+withdrawal (渐退期); the alarm ends the entitlement after the last payable month and asks once for
+the receivable of months paid after it."""
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,11 @@ from activities.entitlements.models import (
     SummaryRequest,
 )
 from activities.policy import PolicyActivities
-from activities.recoveries.models import OpenRecoveryRequest, OpenRecoveryResult
+from activities.recoveries.models import (
+    OpenEndingRecoveryRequest,
+    OpenRecoveryRequest,
+    OpenRecoveryResult,
+)
 from jiuzhu.clock import beijing_today
 from jiuzhu.contract import Role
 from jiuzhu.records import RecordStep
@@ -43,6 +48,7 @@ class StandIns:
         self.actions: list[str] = []
         self.notices: list[NoticeRequest] = []
         self.outbox: list[OutboxItem] = []
+        self.endings: list[OpenEndingRecoveryRequest] = []
 
     @activity.defn(name="publish_account")
     def publish_account(self, a: AccountSnapshot) -> None:
@@ -71,6 +77,11 @@ class StandIns:
     def open_overpayment_recovery(self, req: OpenRecoveryRequest) -> OpenRecoveryResult:
         return OpenRecoveryResult()  # nothing was paid after the death
 
+    @activity.defn(name="open_ending_recovery")
+    def open_ending_recovery(self, req: OpenEndingRecoveryRequest) -> OpenRecoveryResult:
+        self.endings.append(req)
+        return OpenRecoveryResult()  # nothing was paid after the last payable month
+
 
 async def test_death_then_withdrawal_then_end(
     env: WorkflowEnvironment, client: Client, settings: Settings, engine: Engine
@@ -95,6 +106,7 @@ async def test_death_then_withdrawal_then_end(
             stand.post_outbox,
             stand.payment_summary,
             stand.open_overpayment_recovery,
+            stand.open_ending_recovery,
         ],
     ):
         handle = await start_entitlement(client, queue, inp)
@@ -138,3 +150,8 @@ async def test_death_then_withdrawal_then_end(
         assert stand.accounts[-1].status == "ended"
         assert stand.actions[:2] == ["enrol", "share_suspended"]
         assert stand.actions[-1] == "ended"
+        # The ending asks once for a receivable of months paid after the last payable one,
+        # leaving out the deceased's share (their own receivable claims it).
+        assert [(e.last_payable_month, e.deceased_id_numbers) for e in stand.endings] == [
+            (end_month, [inp.household.members[2].id_number])
+        ]

@@ -5,7 +5,9 @@ CI, before it reaches running cases.
 ``test_recorded_histories_replay`` replays ``histories/*.json`` (no server). The scenario test
 records fresh histories on the real server and replays them at once; with
 ``JIUZHU_WRITE_HISTORY=1`` it also saves them (only when a change is deliberately incompatible,
-and then patch the workflow with ``workflow.patched``)."""
+and then patch the workflow with ``workflow.patched``). ``entitlement_ended_recovery`` (the run
+that ends after a month paid ahead and opens its receivable, patch ``RECOVERY_ON_END``) is saved
+the same way by ``tests/recoveries/test_ending_recovery.py``."""
 
 import json
 import os
@@ -61,7 +63,8 @@ def replayer() -> Replayer:
 async def test_recorded_histories_replay() -> None:
     files = sorted(HISTORIES.glob("*.json"))
     names = {p.stem for p in files}
-    assert {"entitlement_run1", "entitlement_run2", "payroll", "campaign"} <= names, names
+    required = {"entitlement_run1", "entitlement_run2", "payroll", "campaign"}
+    assert required | {"entitlement_ended_recovery"} <= names, names
     for path in files:
         history = WorkflowHistory.from_json(workflow_id_of(path.stem), json.loads(path.read_text()))
         result = await replayer().replay_workflow(history)

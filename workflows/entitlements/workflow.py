@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from jiuzhu.clock import beijing_date, start_of_day, workflow_today
     from jiuzhu.contract import Actor, CaseKind
     from jiuzhu.records import AuditRecord, TimelineEntry
-    from jiuzhu.versions import TEKUN_MINOR_COVERAGE, TEKUN_SELF_CARE
+    from jiuzhu.versions import RECOVERY_ON_END, TEKUN_MINOR_COVERAGE, TEKUN_SELF_CARE
     from rules.calendar import add_months
     from rules.household import age_on
     from rules.periods import Period, PeriodUnit, months
@@ -129,6 +129,10 @@ class EntitlementWorkflow:
             )
             self.ready = False
         self.alarm = Alarm()
+        # Asked before any command of the run (a patch asked after a local activity can read
+        # otherwise on replay): an entitlement started or continued after the change recovers
+        # what was paid beyond its end (steps/termination.py: ``end``).
+        self.recovers_on_end = workflow.patched(RECOVERY_ON_END)
         self.book = DeadlineBook(
             self.state.deadlines, self.state.entitlement_id, self._publish, self.alarm
         )

@@ -1,7 +1,8 @@
 """The overpayment-recovery domain's contract, imported by the API, the worker and the
-activities: the workflow type, the receivable's id, its statuses, the payer kinds and the names
-of its messages. Pure (no I/O, no workflow classes)."""
+activities: the workflow type, the receivable's ids, its causes, its statuses, the payer kinds and
+the names of its messages. Pure (no I/O, no workflow classes)."""
 
+from datetime import date
 from enum import StrEnum
 
 RECOVERY_WORKFLOW_TYPE = "OverpaymentRecoveryWorkflow"
@@ -26,6 +27,22 @@ def legacy_recovery_workflow_id(household_id: str, id_number: str) -> str:
     """The id receivables opened before 2026-11-30 carry (the ID number in clear): looked up
     so that a death recorded before then is never given a second receivable."""
     return f"recovery-{household_id}-{id_number}"
+
+
+def ending_recovery_workflow_id(entitlement_id: str, effective_month: date) -> str:
+    """One receivable per entitlement and ending: ``recovery-<entitlement>-ended-<YYYYMM>``,
+    ``effective_month`` being the first month no longer payable (the month after the last
+    payable one). The entitlement id is the opaque household id and the programme, so the id
+    carries no personal data and a retry or a replay of the same ending finds it again."""
+    return f"recovery-{entitlement_id}-ended-{effective_month:%Y%m}"
+
+
+class RecoveryCause(StrEnum):
+    """Why payments already made were not owed: a member died before the months they paid
+    (the deceased's share), or the entitlement ended before them (the whole amount)."""
+
+    DEATH = "death"
+    ENDED = "ended"
 
 
 class RecoveryStatus(StrEnum):

@@ -13,7 +13,7 @@ from activities.recoveries.models import OverpaidLine
 from jiuzhu.areas import AreaRef
 from jiuzhu.contract import Actor
 from jiuzhu.records import TimelineEntry
-from workflows.recoveries.contract import PayerKind, RecoveryStatus
+from workflows.recoveries.contract import PayerKind, RecoveryCause, RecoveryStatus
 
 
 class RecordRepayment(BaseModel):
@@ -61,9 +61,13 @@ class RecoveryState(BaseModel):
     household_id: str
     programme: str
     area: AreaRef
-    deceased_id_number: str
-    deceased_name: str
-    date_of_death: date
+    deceased_id_number: str = ""
+    deceased_name: str = ""
+    date_of_death: date | None = None
+    cause: RecoveryCause = RecoveryCause.DEATH
+    applicant_id_number: str = ""  # an ending's receivable: the entitlement's applicant
+    applicant_name: str = ""
+    last_payable_month: date | None = None  # an ending's receivable: the last month owed
     covered_members: int
     payee_name: str
     record_ref: str
@@ -85,6 +89,28 @@ class RecoveryState(BaseModel):
     @property
     def closed(self) -> bool:
         return self.status is not RecoveryStatus.OPEN
+
+    @property
+    def ended(self) -> bool:
+        return self.cause is RecoveryCause.ENDED
+
+    @property
+    def since(self) -> date:
+        """The first day money could be owed back: the date of death, or the first day of an
+        ending's last payable month (its stop was decided in that month at the latest)."""
+        if self.ended and self.last_payable_month is not None:
+            return self.last_payable_month
+        assert self.date_of_death is not None  # a death's receivable always carries it
+        return self.date_of_death
+
+    @property
+    def person_name(self) -> str:
+        """Whom the receivable is listed under: the deceased, or the entitlement's applicant."""
+        return self.applicant_name if self.ended else self.deceased_name
+
+    @property
+    def person_id_number(self) -> str:
+        return self.applicant_id_number if self.ended else self.deceased_id_number
 
 
 class RecoveryStepResult(BaseModel):

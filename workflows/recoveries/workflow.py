@@ -1,9 +1,14 @@
 """The overpayment-recovery workflow (追回多发救助金): one receivable per household and death,
 opened when an entitlement records a death dated before payments already made (seed 002: stop
-paying the deceased; what was paid after the death is recovered).
+paying the deceased; what was paid after the death is recovered), and one per entitlement and
+ending, opened when an entitlement ends after months already paid beyond its last payable month
+(低保办法 Art. 32, 特困办法 Art. 26: support stops from the month after; seed 000 四(四):
+依法依规追回非法获取的救助金).
 
-The receivable is the deceased's share of every payroll line paid for a month after the month
-of death (``activities/recoveries/activities.py``: ``overpaid_lines``). It has one deadline, the
+A death's receivable is the deceased's share of every payroll line paid for a month after the
+month of death (``activities/recoveries/activities.py``: ``overpaid_lines``); an ending's is what
+every paid line paid for months after the last payable month, less what a death's receivable
+already claims on it (``ended_lines``). It has one deadline, the
 policy's ``overpayment_recovery`` (default 90 calendar days from opening): the county officer
 responsible is reminded before it and the city is told when it passes (the deadline book). A
 county officer records repayments (from the estate, a next of kin or the recipient; at most the
@@ -54,6 +59,10 @@ BASIS = (
     "seed 002：每月开展死亡比对，停发死亡人员的救助金；其死亡后多发的救助金予以追回"
     "（期限：地方政策 overpayment_recovery）"
 )
+BASIS_ENDED = (
+    "低保办法第三十二条、特困办法第二十六条：救助终止的，自次月起停止发放；"
+    "seed 000 四(四)：依法依规追回非法获取的救助金（期限：地方政策 overpayment_recovery）"
+)
 
 
 @workflow.defn(name=RECOVERY_WORKFLOW_TYPE)
@@ -69,6 +78,10 @@ class OverpaymentRecoveryWorkflow(CaseSteps[RecoveryState]):
             deceased_id_number=inp.deceased_id_number,
             deceased_name=inp.deceased_name,
             date_of_death=inp.date_of_death,
+            cause=inp.cause,
+            applicant_id_number=inp.applicant_id_number,
+            applicant_name=inp.applicant_name,
+            last_payable_month=inp.last_payable_month,
             covered_members=inp.covered_members,
             payee_name=inp.payee_name,
             record_ref=inp.record_ref,
@@ -96,7 +109,9 @@ class OverpaymentRecoveryWorkflow(CaseSteps[RecoveryState]):
             await self.book.start(
                 DeadlineSpec(
                     name=RECOVERY_DEADLINE,
-                    label_zh=f"追回{s.deceased_name}死亡后多发的救助金{s.amount}元或报县级决定核销",
+                    label_zh=f"追回救助终止后多发的救助金{s.amount}元或报县级决定核销"
+                    if s.ended
+                    else f"追回{s.deceased_name}死亡后多发的救助金{s.amount}元或报县级决定核销",
                     start=workflow_today(),
                     period=policy.overpayment_recovery,
                     reminder_lead=policy.reminder_lead,
@@ -104,14 +119,17 @@ class OverpaymentRecoveryWorkflow(CaseSteps[RecoveryState]):
                     responsible_area=s.area.county,
                     escalation_role=Role.COUNTY_OFFICER,
                     escalation_area=s.area.county[:4],
-                    basis=BASIS,
+                    basis=BASIS_ENDED if s.ended else BASIS,
                 )
             )
             months = "、".join(line.period for line in s.lines)
             await self._record(
                 "open",
                 None,
-                f"{s.deceased_name}于{s.date_of_death:%Y-%m-%d}死亡，其后已发放{months}的救助金，"
+                f"救助于{s.since:%Y年%m月}发放完毕后终止，其后已发放{months}的救助金，"
+                f"应追回共{s.amount}元"
+                if s.ended
+                else f"{s.deceased_name}于{s.since:%Y-%m-%d}死亡，其后已发放{months}的救助金，"
                 f"应追回其份额共{s.amount}元",
                 amount=str(s.amount),
                 lines=[line.model_dump(mode="json") for line in s.lines],
@@ -227,8 +245,8 @@ class OverpaymentRecoveryWorkflow(CaseSteps[RecoveryState]):
             programme=s.programme,
             area_code=s.area.code,
             household_id=s.household_id,
-            applicant_name=s.deceased_name,
-            applicant_id_number=s.deceased_id_number,
+            applicant_name=s.person_name,
+            applicant_id_number=s.person_id_number,
             household_size=s.covered_members,
             linked_case_id=s.entitlement_id,
             detail={
@@ -236,9 +254,14 @@ class OverpaymentRecoveryWorkflow(CaseSteps[RecoveryState]):
                 "balance": str(s.balance),
                 "recovered": str(s.recovered),
                 "written_off": str(s.written_off),
-                "date_of_death": s.date_of_death.isoformat(),
+                "date_of_death": s.date_of_death.isoformat() if s.date_of_death else None,
                 "payee_name": s.payee_name,
                 "due_date": d.due_date.isoformat() if d else None,
                 "periods": [line.period for line in s.lines],
+                **(
+                    {"cause": s.cause.value, "last_payable_month": s.since.isoformat()}
+                    if s.ended
+                    else {}
+                ),
             },
         )

@@ -7,24 +7,31 @@
   stops from next month with a written notice, and the transfer check to 低保 or temporary
   assistance is recorded.
 - The end: after the last payable month the entitlement ends (deadlines cancelled, payment
-  summary refreshed). Workflow code only."""
+  summary refreshed), and whatever the payroll already paid for months after that month is
+  recovered (``open_ending_recovery``). Workflow code only."""
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from temporalio import workflow
 
+from jiuzhu.calls import call
+
 with workflow.unsafe.imports_passed_through():
+    from activities.recoveries.activities import RecoveryActivities
+    from activities.recoveries.models import OpenEndingRecoveryRequest, OpenRecoveryResult
     from jiuzhu.clock import workflow_today
     from rules.calendar import add_months
     from rules.periods import Period, PeriodUnit
-    from workflows.entitlements.contract import EntitlementStatus
+    from workflows.entitlements.contract import EntitlementStatus, ShareStatus
     from workflows.entitlements.models import (
         TEKUN_TERMINATION_PUBLICITY,
         NoticeReason,
         ReviewOutcome,
         TransferCheck,
     )
+    from workflows.entitlements.snapshots import applicant
 
 if TYPE_CHECKING:
     from workflows.entitlements.workflow import EntitlementWorkflow
@@ -108,7 +115,11 @@ async def after_tekun_publicity(case: "EntitlementWorkflow") -> None:
 
 
 async def end(case: "EntitlementWorkflow") -> None:
-    """The last payable month is over: the entitlement ends."""
+    """The last payable month is over: the entitlement ends. Every way an entitlement ends
+    comes here — a stop (停发, also a reversed approval), the end of a gradual withdrawal, a 特困
+    termination after its publicity, the end of a recognition's validity — so here is where
+    months already paid beyond the last payable one are recovered (runs started before
+    ``entitlement-recovery-on-end`` replay without it: ``recovers_on_end``)."""
     s = case.state
     s.status = EntitlementStatus.ENDED
     await case.book.cancel_all()
@@ -118,3 +129,56 @@ async def end(case: "EntitlementWorkflow") -> None:
         None,
         f"救助于{s.end_month:%Y年%m月}发放完毕后终止" if s.end_month else "救助终止",
     )
+    if case.recovers_on_end:
+        await open_ending_recovery(case)
+
+
+async def open_ending_recovery(case: "EntitlementWorkflow") -> None:
+    """Money paid for months after the last payable month was not owed (低保办法 Art. 32 and
+    特困办法 Art. 26: support stops from the month after; seed 000 四(四): 依法依规追回非法获取的
+    物资、救助金). The activity reads the payroll lines already paid for those months — a month
+    paid ahead by a backfill, or compiled and paid before the stop was recorded — and opens one
+    receivable per entitlement and ending for what they paid for them (the whole amount of a
+    later month), less what a member's death already recovers (its own receivable, issue 11
+    item 3): ``recovery-<entitlement>-ended-<YYYYMM>``, its own workflow with its deadline,
+    reminder and escalation. The timeline says so; nothing paid ahead opens nothing."""
+    s = case.state
+    if s.end_month is None:
+        return
+    card = s.card_account
+    person = applicant(s)
+    notices = [n.notice_id for n in s.notices if n.kind == "termination"]
+    opened: OpenRecoveryResult = await call(
+        RecoveryActivities.open_ending_recovery,
+        OpenEndingRecoveryRequest(
+            entitlement_id=s.entitlement_id,
+            household_id=s.household_id,
+            programme=s.programme.value,
+            area_code=s.area.code,
+            applicant_id_number=person.id_number,
+            applicant_name=person.name,
+            start_month=s.start_month,
+            last_payable_month=s.end_month.replace(day=1),
+            monthly_amount=max(s.payable_amount, Decimal("0.00")).quantize(Decimal("0.01")),
+            covered_members=max(1, sum(1 for m in s.members if m.status is ShareStatus.ACTIVE)),
+            payee_name=s.institution_name
+            if s.centralised and s.institution_name
+            else card.holder_name,
+            record_ref=notices[-1] if notices else f"{s.entitlement_id}:ended:{s.end_month:%Y-%m}",
+            deceased_id_numbers=[
+                m.id_number
+                for m in s.members
+                if m.status in (ShareStatus.SUSPENDED, ShareStatus.DECEASED)
+            ],
+        ),
+        timeout=timedelta(minutes=1),
+    )
+    if opened.recovery_id is not None:
+        await case.record(
+            "recovery_opened",
+            None,
+            f"救助终止后多发救助金{opened.amount}元，已立案追回（{opened.recovery_id}）",
+            recovery_id=opened.recovery_id,
+            amount=str(opened.amount),
+            cause="ended",
+        )
