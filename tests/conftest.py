@@ -67,6 +67,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     STATUS_FILE.write_text(str(int(exitstatus)))
 
 
+LAST = "tests/zz_replay/"
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """The session replay (``tests/zz_replay``) runs last, after every test that starts
+    workflows on the shared server."""
+    items.sort(key=lambda item: item.nodeid.startswith(LAST))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
