@@ -17,9 +17,9 @@ from workflows.listings.contract import (
     LISTING_WORKFLOW_TYPE,
     ChangeKind,
     ListingChange,
+    ListingStart,
     listing_workflow_id,
 )
-from workflows.listings.models import ListingInput
 
 LISTED_PROGRAMMES = ("dibao", "tekun")
 _PAYING = {s.value for s in PAYING_STATUSES}
@@ -73,7 +73,7 @@ async def announce(
     """Tell the village's posting workflow, starting it if the village has none yet."""
     await client.start_workflow(
         LISTING_WORKFLOW_TYPE,
-        ListingInput(village_code=village_code),
+        ListingStart(village_code=village_code),
         id=listing_workflow_id(village_code),
         task_queue=task_queue,
         start_signal=LISTING_CHANGED,

@@ -69,3 +69,10 @@ class ListingChange(BaseModel):
     case_id: str
     kind: ChangeKind
     on: date
+
+
+class ListingStart(BaseModel):
+    """What starts a village's posting workflow from outside it: the workflow's
+    ``ListingInput`` without the state a continue-as-new carries (the same JSON)."""
+
+    village_code: str
