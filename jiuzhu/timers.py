@@ -1,6 +1,6 @@
 """The one timer primitive of every workflow: an ``Alarm`` holds the case's named wake-ups
 (deadline reminders and escalations, the end of a publicity, a lapse, a payment stage …) and
-keeps **one** durable timer aimed at the earliest of them.
+keeps a durable timer aimed at the earliest of them.
 
 A timer is started when an earlier wake-up is set, and is never cancelled: when the earliest
 moves later or is cleared, the timer already running fires at its instant, finds nothing due,
