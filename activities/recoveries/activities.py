@@ -180,17 +180,8 @@ class RecoveryActivities:
         """Open the receivable of this death if anything was paid after its month (idempotent:
         the workflow id is the household's and the deceased's)."""
         with Session(self.engine) as session:
-            rows = session.execute(
-                PAID_LINES_SQL,
-                {
-                    "c": req.entitlement_id,
-                    "kind": PaymentKind.PAYROLL.value,
-                    "paid": PaymentStatus.PAID.value,
-                },
-            ).all()
-        lines = overpaid_lines(
-            [(r[0], r[1], r[2]) for r in rows], req.date_of_death, req.covered_members
-        )
+            paid = paid_payroll_lines(session, req.entitlement_id)
+        lines = overpaid_lines(paid, req.date_of_death, req.covered_members)
         amount = sum((line.overpaid for line in lines), Decimal("0.00"))
         if amount <= 0:
             return OpenRecoveryResult()
@@ -208,26 +199,7 @@ class RecoveryActivities:
             amount=amount,
             **req.model_dump(),
         )
-        text = case_static(
-            CaseKind.RECOVERY,
-            area_code=req.area_code,
-            programme=req.programme,
-            applicant_name=req.deceased_name,
-            subject_zh="死亡后多发救助金",
-        )
-        try:
-            await self.client.start_workflow(
-                RECOVERY_WORKFLOW_TYPE,
-                inp,
-                id=recovery_id,
-                task_queue=activity.info().task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                static_summary=text.summary,
-                static_details=text.details,
-            )
-        except WorkflowAlreadyStartedError:
-            return OpenRecoveryResult(recovery_id=recovery_id, amount=amount, opened=False)
-        return OpenRecoveryResult(recovery_id=recovery_id, amount=amount, opened=True)
+        return await self._start(inp, req.deceased_name, "死亡后多发救助金")
 
     @activity.defn
     async def open_ending_recovery(self, req: OpenEndingRecoveryRequest) -> OpenRecoveryResult:
@@ -238,15 +210,7 @@ class RecoveryActivities:
             req.entitlement_id, add_months(req.last_payable_month.replace(day=1), 1)
         )
         with Session(self.engine) as session:
-            rows = session.execute(
-                PAID_LINES_SQL,
-                {
-                    "c": req.entitlement_id,
-                    "kind": PaymentKind.PAYROLL.value,
-                    "paid": PaymentStatus.PAID.value,
-                },
-            ).all()
-            paid = [(r[0], r[1], r[2]) for r in rows]
+            paid = paid_payroll_lines(session, req.entitlement_id)
 
             def after_the_end(claimed: Mapping[str, Decimal]) -> list[OverpaidLine]:
                 return ended_lines(
@@ -294,26 +258,35 @@ class RecoveryActivities:
             lines=lines,
             amount=amount,
         )
+        return await self._start(inp, req.applicant_name, "终止后多发救助金")
+
+    async def _start(
+        self, inp: RecoveryInput, person_name: str, subject_zh: str
+    ) -> OpenRecoveryResult:
+        """Start the receivable's workflow under its id (reject-duplicate: a receivable that
+        exists is found, not opened twice)."""
+        assert self.client is not None
         text = case_static(
             CaseKind.RECOVERY,
-            area_code=req.area_code,
-            programme=req.programme,
-            applicant_name=req.applicant_name,
-            subject_zh="终止后多发救助金",
+            area_code=inp.area_code,
+            programme=inp.programme,
+            applicant_name=person_name,
+            subject_zh=subject_zh,
         )
+        found = OpenRecoveryResult(recovery_id=inp.recovery_id, amount=inp.amount, opened=False)
         try:
             await self.client.start_workflow(
                 RECOVERY_WORKFLOW_TYPE,
                 inp,
-                id=recovery_id,
+                id=inp.recovery_id,
                 task_queue=activity.info().task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 static_summary=text.summary,
                 static_details=text.details,
             )
         except WorkflowAlreadyStartedError:
-            return OpenRecoveryResult(recovery_id=recovery_id, amount=amount, opened=False)
-        return OpenRecoveryResult(recovery_id=recovery_id, amount=amount, opened=True)
+            return found
+        return found.model_copy(update={"opened": True})
 
     async def _lines_of(self, workflow_id: str) -> list[OverpaidLine]:
         """The lines a receivable claims, from its own state (none if there is no such
@@ -338,6 +311,15 @@ class RecoveryActivities:
                 return False
             raise
         return True
+
+
+def paid_payroll_lines(session: Session, entitlement_id: str) -> list[tuple[str, str, Decimal]]:
+    """The entitlement's paid payroll lines: (idempotency key, period, amount in yuan)."""
+    rows = session.execute(
+        PAID_LINES_SQL,
+        {"c": entitlement_id, "kind": PaymentKind.PAYROLL.value, "paid": PaymentStatus.PAID.value},
+    ).all()
+    return [(r[0], r[1], r[2]) for r in rows]
 
 
 def person_key(id_number: str) -> str:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
@@ -37,11 +37,11 @@ from tests.entitlements.helpers import (
     wait_for,
     wait_published,
 )
+from tests.recoveries.test_recovery import seed_paid
 from workflows.entitlements.contract import DeathNotification
 from workflows.entitlements.models import (
     ChangeKind,
     ChangeReport,
-    EntitlementInput,
     EntitlementState,
     EntitlementStatus,
     InvestigationClose,
@@ -130,35 +130,6 @@ def receivables_of(engine: Engine, case_id: str) -> list[str]:
                 )
             ).all()
         )
-
-
-def seed_paid(engine: Engine, inp: EntitlementInput, periods: dict[str, str]) -> None:
-    """Paid payroll lines of the entitlement (as a payroll would have left them)."""
-    case_id = f"{inp.household_id}-{inp.programme.value}"
-    with Session(engine) as s:
-        for period, amount in periods.items():
-            s.execute(
-                text(
-                    "INSERT INTO payment_instruction (idempotency_key, kind, case_id, "
-                    "household_id, programme, area_code, county_code, period, amount, "
-                    "payee_name, payee_id_number, card_account, funding_source, payroll_id, "
-                    "status, attempts) VALUES (:k, 'payroll', :c, :h, 'dibao', :a, :county, :p, "
-                    ":amt, '王大山', :id, :card, 'county', :b, 'paid', 1)"
-                ),
-                {
-                    "k": f"payroll:{inp.household_id}:dibao:{period}",
-                    "c": case_id,
-                    "h": inp.household_id,
-                    "a": AREA,
-                    "county": COUNTY,
-                    "p": period,
-                    "amt": amount,
-                    "id": inp.card_account.holder_id_number,
-                    "card": inp.card_account.account_number,
-                    "b": f"payroll-{COUNTY}-{period}",
-                },
-            )
-        s.commit()
 
 
 def test_ended_lines_rule() -> None:
@@ -311,7 +282,7 @@ async def test_ending_with_nothing_paid_ahead_opens_nothing(
     handle = await start_entitlement(client, settings.task_queue, inp)
     case_id = f"{inp.household_id}-dibao"
     await wait_published(engine, case_id)
-    seed_paid(engine, inp, {month_key(m1): "600.00", month_key(m2): "600.00"})
+    seed_paid(engine, inp, {month_key(m1): "600.00", month_key(m2): "600.00"}, AREA)
 
     assert await stop_now(handle) == m2
     final = await run_to_the_end(env, handle, m3)
@@ -332,7 +303,7 @@ async def test_ending_after_a_death_recovers_only_what_the_death_did_not(
     handle = await start_entitlement(client, settings.task_queue, inp)
     case_id = f"{inp.household_id}-dibao"
     await wait_published(engine, case_id)
-    seed_paid(engine, inp, {month_key(m): "600.00" for m in (m1, m2, m3)})
+    seed_paid(engine, inp, {month_key(m): "600.00" for m in (m1, m2, m3)}, AREA)
     deceased = inp.household.members[1]
     await handle.execute_update(
         EntitlementWorkflow.record_death,

@@ -35,8 +35,10 @@ HISTORIES = Path(__file__).parent / "histories"
 AREA = "419901001001"  # the demo county: the API's county officer works here
 
 
-def seed_paid(engine: Engine, inp: EntitlementInput, periods: dict[str, str]) -> None:
-    """Paid payroll lines of the entitlement (as a payroll would have left them)."""
+def seed_paid(
+    engine: Engine, inp: EntitlementInput, periods: dict[str, str], area: str = AREA
+) -> None:
+    """Paid payroll lines of the entitlement in ``area`` (as a payroll would have left them)."""
     case_id = f"{inp.household_id}-{inp.programme.value}"
     with Session(engine) as s:
         for period, amount in periods.items():
@@ -52,13 +54,13 @@ def seed_paid(engine: Engine, inp: EntitlementInput, periods: dict[str, str]) ->
                     "k": f"payroll:{inp.household_id}:dibao:{period}",
                     "c": case_id,
                     "h": inp.household_id,
-                    "a": AREA,
-                    "county": AREA[:6],
+                    "a": area,
+                    "county": area[:6],
                     "p": period,
                     "amt": amount,
                     "id": inp.card_account.holder_id_number,
                     "card": inp.card_account.account_number,
-                    "b": f"payroll-{AREA[:6]}-{period}",
+                    "b": f"payroll-{area[:6]}-{period}",
                 },
             )
         s.commit()

@@ -14,10 +14,17 @@ def applicant(state: EntitlementState) -> MemberShare:
     return next((m for m in state.members if m.relation == "applicant"), state.members[0])
 
 
+def payee_name(state: EntitlementState) -> str:
+    """Who is paid: the institution of a centralised 特困 case, else the card holder."""
+    if state.centralised and state.institution_name:
+        return state.institution_name
+    return state.card_account.holder_name
+
+
 def account_snapshot(state: EntitlementState, workflow_id: str) -> AccountSnapshot:
     s = state
     card = s.card_account
-    payee = s.institution_name if s.centralised and s.institution_name else card.holder_name
+    payee = payee_name(s)
     return AccountSnapshot(
         case_id=s.entitlement_id,
         workflow_id=workflow_id,

@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         WorkRefusal,
         WorkRefusalResult,
     )
+    from workflows.entitlements.snapshots import payee_name
 
 if TYPE_CHECKING:
     from workflows.entitlements.workflow import EntitlementWorkflow
@@ -191,7 +192,6 @@ async def open_recovery(
     workflow, so this entitlement's continue-as-new never waits for it) and the timeline
     says so."""
     s = case.state
-    card = s.card_account
     opened: OpenRecoveryResult = await call(
         RecoveryActivities.open_overpayment_recovery,
         OpenRecoveryRequest(
@@ -203,9 +203,7 @@ async def open_recovery(
             deceased_name=m.name,
             date_of_death=inp.date_of_death,
             covered_members=max(covered, 1),
-            payee_name=s.institution_name
-            if s.centralised and s.institution_name
-            else card.holder_name,
+            payee_name=payee_name(s),
             record_ref=inp.record_ref,
         ),
         timeout=timedelta(minutes=1),

@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
         ReviewOutcome,
         TransferCheck,
     )
-    from workflows.entitlements.snapshots import applicant
+    from workflows.entitlements.snapshots import applicant, payee_name
 
 if TYPE_CHECKING:
     from workflows.entitlements.workflow import EntitlementWorkflow
@@ -145,7 +145,6 @@ async def open_ending_recovery(case: "EntitlementWorkflow") -> None:
     s = case.state
     if s.end_month is None:
         return
-    card = s.card_account
     person = applicant(s)
     notices = [n.notice_id for n in s.notices if n.kind == "termination"]
     opened: OpenRecoveryResult = await call(
@@ -161,9 +160,7 @@ async def open_ending_recovery(case: "EntitlementWorkflow") -> None:
             last_payable_month=s.end_month.replace(day=1),
             monthly_amount=max(s.payable_amount, Decimal("0.00")).quantize(Decimal("0.01")),
             covered_members=max(1, sum(1 for m in s.members if m.status is ShareStatus.ACTIVE)),
-            payee_name=s.institution_name
-            if s.centralised and s.institution_name
-            else card.holder_name,
+            payee_name=payee_name(s),
             record_ref=notices[-1] if notices else f"{s.entitlement_id}:ended:{s.end_month:%Y-%m}",
             deceased_id_numbers=[
                 m.id_number
