@@ -5,6 +5,12 @@ of rules. Sign-in with the officer's token, kept in an HttpOnly, SameSite=Strict
 ``/workbench``; every form carries a CSRF token derived from it. Every asset is served from this
 package: no CDN, no build step."""
 
-from api.workbench.routes import router
+from fastapi import APIRouter
+
+from api.workbench import case, routes
+
+router = APIRouter()
+router.include_router(routes.router)
+router.include_router(case.router)
 
 __all__ = ["router"]

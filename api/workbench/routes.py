@@ -1,15 +1,12 @@
-"""The workbench's pages: sign-in, the worklist and the case page (``api/workbench``).
+"""The workbench's pages: sign-in and the worklist (the case page and its step forms are
+``api/workbench/case.py``).
 
 - ``GET /workbench``: the sign-in form, or the signed-in officer's worklist — every case of their
   area with a deadline, grouped 已逾期 / 今日到期 / 本周到期 / 以后 (Beijing time), filterable by
   township, programme and status and searchable by applicant name (prefix) or ID number (exact),
   with who acts next; read through ``case_page`` exactly as ``GET /cases`` reads it.
 - ``POST /workbench/sign-in`` (form ``token``) and ``POST /workbench/sign-out`` (CSRF).
-- ``GET /workbench/cases/{case_id}``: the case — household (masked for the role, as the API
-  masks it), deadlines, timeline and notices; an unmasked read is recorded in the access log.
-
-Errors are pages too: a bad filter re-renders the worklist with the message by its field (422),
-a case outside the officer's area is 403, an unknown one 404."""
+Errors are pages too: a bad filter re-renders the worklist with the message by its field (422)."""
 
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,13 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.status import HTTP_303_SEE_OTHER
 
-from api.access import record_read
 from api.db import Database
 from api.deps import ensure_area
-from api.masking import disclosure, mask
-from api.routes.applications import live_state as application_state
 from api.routes.cases import CaseRow, case_page
-from api.routes.temporary import live_state as temporary_state
 from api.workbench.session import (
     close_session,
     csrf_ok,
@@ -38,7 +31,6 @@ from api.workbench.session import (
 from jiuzhu.clock import beijing_today, to_beijing
 from jiuzhu.console import CASE_KIND_NAMES_ZH
 from jiuzhu.contract import ROLE_NAMES_ZH, Actor, CaseKind
-from jiuzhu.db.models import CaseRecord
 from rules.areas import full_name, is_known_area
 from rules.id_number import validate_id_number
 from rules.programmes import PROGRAMME_NAMES_ZH, Programme
@@ -230,87 +222,3 @@ async def sign_out(request: Request, csrf: Annotated[str, Form()] = "") -> Respo
     response = RedirectResponse("/workbench", status_code=HTTP_303_SEE_OTHER)
     close_session(response)
     return response
-
-
-def _case_row(session: Any, case_id: str) -> CaseRecord | None:
-    row: CaseRecord | None = session.get(CaseRecord, case_id)
-    return row
-
-
-@router.get("/cases/{case_id}", response_class=HTMLResponse)
-async def case_page_view(request: Request, case_id: str) -> Response:
-    """One case: household, deadlines, timeline and notices, masked for the officer's role."""
-    actor = await officer_for(request, session_token(request))
-    if actor is None:
-        return RedirectResponse("/workbench", status_code=HTTP_303_SEE_OTHER)
-    row = await _database(request).read(_case_row, case_id)
-    if row is None:
-        return _page(request, "message.html", {"message": f"案件{case_id}不存在"}, status=404)
-    try:
-        ensure_area(actor, row.area_code)
-    except HTTPException:
-        return _page(request, "message.html", {"message": "该案件不在您的辖区内"}, status=403)
-    client = request.app.state.temporal
-    state: dict[str, Any] | None = None
-    if row.case_kind == CaseKind.APPLICATION.value:
-        state = (await application_state(client, case_id, row.revision)).model_dump(mode="json")
-    elif row.case_kind == CaseKind.TEMPORARY.value:
-        state = (await temporary_state(client, case_id, row.revision)).model_dump(mode="json")
-    seen = disclosure(actor)
-    if state is not None and seen.id_numbers:
-        await record_read(
-            request.scope,
-            actor,
-            kind=row.case_kind,
-            case_id=case_id,
-            area_code=row.area_code,
-            workflow_id=row.workflow_id,
-        )
-    view = mask(state, seen) if state is not None else None
-    labels = STATUS_ZH.get(row.case_kind, {})
-    return _page(
-        request,
-        "case.html",
-        {
-            "officer": _officer_view(actor),
-            "case": {
-                "case_id": case_id,
-                "kind": _kind_zh(row.case_kind),
-                "programme": _programme_zh(row.programme),
-                "status": labels.get(row.status, row.status),
-                "area": _area_zh(row.area_code),
-                "applicant": row.applicant_name,
-                "revision": row.revision,
-            },
-            "state": view,
-            "timeline": [_when(t) for t in (view or {}).get("timeline", [])],
-            "deadlines": [_deadline(d) for d in (view or {}).get("deadlines", [])],
-        },
-    )
-
-
-def _when(entry: dict[str, Any]) -> dict[str, Any]:
-    at = entry.get("at")
-    actor = entry.get("actor") or {}
-    return {
-        "at": to_beijing(datetime.fromisoformat(at)).strftime("%Y-%m-%d %H:%M") if at else "",
-        "on": entry.get("on") or "",
-        "who": actor.get("name", "系统"),
-        "action": entry.get("action", ""),
-        "note": entry.get("note_zh", ""),
-    }
-
-
-def _deadline(d: dict[str, Any]) -> dict[str, Any]:
-    spec = d.get("spec") or {}
-    state = "已完成" if d.get("met_at") else "已取消" if d.get("cancelled_at") else "进行中"
-    if d.get("escalated_at") and state == "进行中":
-        state = "已逾期（已上报）"
-    return {
-        "label": spec.get("label_zh") or spec.get("name", ""),
-        "due": d.get("due_date", ""),
-        "state": state,
-        "reminded": bool(d.get("reminded_at")),
-        "escalated": bool(d.get("escalated_at")),
-        "basis": spec.get("basis", ""),
-    }

@@ -8,21 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-import pytest_asyncio
 from fastapi import FastAPI
-from sqlalchemy import Engine
-from temporalio.client import Client
-from temporalio.worker import Worker
 
-from api.main import create_app
-from jiuzhu.settings import Settings
 from tests.application.helpers import create, step
 from tests.conftest import token_for
-
-
-@pytest_asyncio.fixture
-async def app(settings: Settings, engine: Engine, client: Client, worker: Worker) -> FastAPI:
-    return create_app(settings=settings, engine=engine, client=client)
 
 
 @asynccontextmanager

@@ -1,0 +1,342 @@
+"""The case page of the workbench and its step forms.
+
+- ``GET /workbench/cases/{case_id}``: household (masked for the role, as the API masks it),
+  deadlines, timeline, notices (HTML/PDF) and, for an application, the form of every step the
+  officer may take now (``api/workbench/steps.py``), each generated from the step's own body
+  model (``api/workbench/forms.py``). An unmasked read is recorded in the access log.
+- ``POST /workbench/cases/{case_id}/steps/{slug}``: a step form, CSRF-checked, handed to the case
+  API's own route function. Success → 303 back to the case page (the state as the step left it);
+  a bad field → the page again, 422, the API's message beside the field; a refusal → the page
+  with the refusal's message and status (403/404/409/422); Temporal unavailable → 503. Each form
+  carries an Idempotency-Key, so a double submit records the step once.
+- ``GET /workbench/cases/{case_id}/notices/{notice_id}``: a notice as issued (``?format=pdf``)."""
+
+import re
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.status import HTTP_303_SEE_OTHER
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.service import RPCError
+
+from api.access import record_read
+from api.db import Database
+from api.deps import ensure_area
+from api.masking import disclosure, mask
+from api.routes.applications import get_notice
+from api.routes.applications import live_state as application_state
+from api.routes.temporary import live_state as temporary_state
+from api.workbench.forms import FormField, field_errors, flat_values, form_data, form_fields
+from api.workbench.routes import STATUS_ZH, _area_zh, _kind_zh, _officer_view, _page, _programme_zh
+from api.workbench.session import csrf_ok, officer_for, session_token
+from api.workbench.steps import APPLICATION_STEPS, StepForm, case_policy, offered
+from jiuzhu.clock import to_beijing
+from jiuzhu.contract import Actor, CaseKind
+from jiuzhu.db.models import CaseRecord
+from jiuzhu.refusals import RefusalError, refusal_of
+from rules.id_number import birth_date_from_id
+from workflows.applications.models import ApplicationState
+
+router = APIRouter(prefix="/workbench", include_in_schema=False)
+KEY = re.compile(r"^[0-9a-f]{32}$")
+UNAVAILABLE_ZH = "暂时无法完成此操作，请稍后重试（重试不会重复办理）"
+
+
+def _case_row(session: Any, case_id: str) -> CaseRecord | None:
+    row: CaseRecord | None = session.get(CaseRecord, case_id)
+    return row
+
+
+async def _signed_in_case(request: Request, case_id: str) -> tuple[Actor, CaseRecord] | Response:
+    """The officer and the case's read-model row, or the page that answers instead (sign-in,
+    404, 403) — the API's own area rule (``ensure_area``)."""
+    actor = await officer_for(request, session_token(request))
+    if actor is None:
+        return RedirectResponse("/workbench", status_code=HTTP_303_SEE_OTHER)
+    row = await Database(request.app.state.engine).read(_case_row, case_id)
+    if row is None:
+        return _page(request, "message.html", {"message": f"案件{case_id}不存在"}, status=404)
+    try:
+        ensure_area(actor, row.area_code)
+    except HTTPException:
+        return _page(request, "message.html", {"message": "该案件不在您的辖区内"}, status=403)
+    return actor, row
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+async def case_view(request: Request, case_id: str, done: str = "") -> Response:
+    """One case, with the forms of the steps the officer may take now (module docstring)."""
+    found = await _signed_in_case(request, case_id)
+    if isinstance(found, Response):
+        return found
+    actor, row = found
+    message = ""
+    if done in APPLICATION_STEPS:
+        message = f"已办理：{APPLICATION_STEPS[done].title}"
+    return await _render(request, actor, row, message=message)
+
+
+async def _render(
+    request: Request,
+    actor: Actor,
+    row: CaseRecord,
+    *,
+    posted: tuple[str, dict[str, str], dict[str, str]] | None = None,
+    message: str = "",
+    problem: str = "",
+    status: int = 200,
+) -> Response:
+    """The case page; ``posted`` = (slug, values, errors) re-shows a refused form as it was sent."""
+    client = request.app.state.temporal
+    app_state: ApplicationState | None = None
+    state: dict[str, Any] | None = None
+    if row.case_kind == CaseKind.APPLICATION.value:
+        app_state = await application_state(client, row.case_id, row.revision)
+        state = app_state.model_dump(mode="json")
+    elif row.case_kind == CaseKind.TEMPORARY.value:
+        state = (await temporary_state(client, row.case_id, row.revision)).model_dump(mode="json")
+    seen = disclosure(actor)
+    if state is not None and seen.id_numbers:
+        await record_read(
+            request.scope,
+            actor,
+            kind=row.case_kind,
+            case_id=row.case_id,
+            area_code=row.area_code,
+            workflow_id=row.workflow_id,
+        )
+    view = mask(state, seen) if state is not None else None
+    forms: list[dict[str, Any]] = []
+    if app_state is not None:
+        engine, settings = request.app.state.engine, request.app.state.settings
+        policy = await run_in_threadpool(case_policy, engine, settings, app_state)
+        for step in offered(app_state, actor, policy):
+            forms.append(_form_view(step, app_state, seen.id_numbers, posted))
+    labels = STATUS_ZH.get(row.case_kind, {})
+    return _page(
+        request,
+        "case.html",
+        {
+            "officer": _officer_view(actor),
+            "case": {
+                "case_id": row.case_id,
+                "kind": _kind_zh(row.case_kind),
+                "programme": _programme_zh(row.programme),
+                "status": labels.get(row.status, row.status),
+                "area": _area_zh(row.area_code),
+                "applicant": row.applicant_name,
+                "revision": row.revision,
+            },
+            "state": view,
+            "timeline": [_when(t) for t in (view or {}).get("timeline", [])],
+            "deadlines": [_deadline(d) for d in (view or {}).get("deadlines", [])],
+            "notices": [_notice(row.case_id, n) for n in (view or {}).get("notices", [])],
+            "forms": forms,
+            "message": message,
+            "problem": problem,
+        },
+        status=status,
+    )
+
+
+def _prefill(step: StepForm, state: ApplicationState, ids_shown: bool) -> dict[str, Any]:
+    """What a form starts with, from the case itself: the investigation's members are those the
+    application named (their ID numbers only where the officer's role sees them); a delivery
+    names the latest notice not yet delivered."""
+    if step.slug == "investigation" and ids_shown:
+        members = [
+            {
+                "name": m.name,
+                "id_number": m.id_number,
+                "relation": m.relation.value,
+                "birth_date": birth_date_from_id(m.id_number).isoformat(),
+            }
+            for m in state.members
+        ]
+        return {"household": {"members": members}, "signed_by_household": True}
+    if step.slug == "deliver-notice":
+        open_notices = [n for n in state.notices if n.delivered_on is None]
+        if open_notices:
+            return {"notice_id": open_notices[-1].notice_id}
+    return {}
+
+
+def _form_view(
+    step: StepForm,
+    state: ApplicationState,
+    ids_shown: bool,
+    posted: tuple[str, dict[str, str], dict[str, str]] | None,
+) -> dict[str, Any]:
+    prefill = _prefill(step, state, ids_shown)
+    values, is_posted = flat_values(prefill), False
+    errors: dict[str, str] = {}
+    if posted is not None and posted[0] == step.slug:
+        _, values, errors = posted
+        is_posted = True
+    shape = _rows_shape(values) if is_posted else prefill
+    fields: list[FormField] = form_fields(step.body, prefill=shape)
+    return {
+        "slug": step.slug,
+        "title": step.title,
+        "fields": fields,
+        "values": values,
+        "errors": errors,
+        "open": is_posted,
+        "key": uuid.uuid4().hex,
+    }
+
+
+def _rows_shape(values: dict[str, str]) -> dict[str, Any]:
+    """The nesting of posted values (as JSON), so a re-shown form has as many rows as were sent."""
+    tree: dict[str, Any] = {}
+    for name in values:
+        node = tree
+        for part in name.split("."):
+            node = node.setdefault(part, {})
+
+    def lists(node: dict[str, Any]) -> Any:
+        if node and all(k.isdigit() for k in node):
+            return [lists(node[k]) for k in sorted(node, key=int)]
+        return {k: lists(v) for k, v in node.items()}
+
+    shaped = lists(tree)
+    return shaped if isinstance(shaped, dict) else {}
+
+
+@router.post("/cases/{case_id}/steps/{slug}", response_class=HTMLResponse)
+async def take_step(request: Request, case_id: str, slug: str) -> Response:
+    """One step from its form (module docstring)."""
+    found = await _signed_in_case(request, case_id)
+    if isinstance(found, Response):
+        return found
+    actor, row = found
+    form = await request.form()
+    token = session_token(request) or ""
+    if not csrf_ok(token, str(form.get("csrf") or "")):
+        return _page(request, "message.html", {"message": "表单已失效，请刷新页面后重试"}, 403)
+    step = APPLICATION_STEPS.get(slug)
+    if step is None or row.case_kind != CaseKind.APPLICATION.value:
+        return _page(request, "message.html", {"message": f"未知的办理事项{slug}"}, status=404)
+    pairs = [(k, str(v)) for k, v in form.multi_items() if isinstance(v, str)]
+    values = {k: v for k, v in pairs if k not in ("csrf", "idempotency_key")}
+    key = str(form.get("idempotency_key") or "")
+    try:
+        body = step.body.model_validate(form_data(step.body, pairs))
+    except ValidationError as exc:
+        errors = field_errors(exc)
+        return await _render(
+            request,
+            actor,
+            row,
+            posted=(slug, values, errors),
+            problem="请按提示修改后重新提交",
+            status=422,
+        )
+    try:
+        await step.endpoint(
+            application_id=case_id,
+            body=body,
+            actor=actor,
+            db=Database(request.app.state.engine),
+            client=request.app.state.temporal,
+            idempotency_key=key if KEY.match(key) else None,
+        )
+    except (RefusalError, WorkflowUpdateFailedError) as exc:
+        refusal = exc.refusal if isinstance(exc, RefusalError) else refusal_of(exc)
+        if refusal is None:
+            return await _unavailable(request, actor, row, slug, values)
+        errors = {refusal.field: refusal.message_zh} if refusal.field else {}
+        return await _render(
+            request,
+            actor,
+            row,
+            posted=(slug, values, errors),
+            problem=refusal.message_zh,
+            status=refusal.http_status,
+        )
+    except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        return await _unavailable(request, actor, row, slug, values)
+    return RedirectResponse(
+        f"/workbench/cases/{case_id}?done={slug}", status_code=HTTP_303_SEE_OTHER
+    )
+
+
+async def _unavailable(
+    request: Request, actor: Actor, row: CaseRecord, slug: str, values: dict[str, str]
+) -> Response:
+    try:
+        response = await _render(
+            request, actor, row, posted=(slug, values, {}), problem=UNAVAILABLE_ZH, status=503
+        )
+    except RPCError:
+        response = _page(request, "message.html", {"message": UNAVAILABLE_ZH}, status=503)
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+@router.get("/cases/{case_id}/notices/{notice_id}")
+async def notice_view(
+    request: Request, case_id: str, notice_id: str, format: Literal["html", "pdf"] = "html"
+) -> Response:
+    """A notice of the case as issued, through the case API's own reader (HTML, or PDF with
+    ``?format=pdf``)."""
+    found = await _signed_in_case(request, case_id)
+    if isinstance(found, Response):
+        return found
+    actor, _ = found
+    engine = request.app.state.engine
+
+    def read() -> Response:
+        with Session(engine) as session:
+            response: Response = get_notice(
+                case_id, notice_id, request, actor, session, engine, format
+            )
+            return response
+
+    try:
+        return await run_in_threadpool(read)
+    except HTTPException as exc:
+        return _page(request, "message.html", {"message": str(exc.detail)}, exc.status_code)
+
+
+def _notice(case_id: str, n: dict[str, Any]) -> dict[str, Any]:
+    href = f"/workbench/cases/{case_id}/notices/{n.get('notice_id', '')}"
+    return {
+        "title": n.get("title") or n.get("kind", ""),
+        "delivered_on": n.get("delivered_on") or "",
+        "href": href,
+        "pdf": f"{href}?format=pdf",
+    }
+
+
+def _when(entry: dict[str, Any]) -> dict[str, Any]:
+    at = entry.get("at")
+    actor = entry.get("actor") or {}
+    return {
+        "at": to_beijing(datetime.fromisoformat(at)).strftime("%Y-%m-%d %H:%M") if at else "",
+        "on": entry.get("on") or "",
+        "who": actor.get("name", "系统"),
+        "action": entry.get("action", ""),
+        "note": entry.get("note_zh", ""),
+    }
+
+
+def _deadline(d: dict[str, Any]) -> dict[str, Any]:
+    spec = d.get("spec") or {}
+    state = "已完成" if d.get("met_at") else "已取消" if d.get("cancelled_at") else "进行中"
+    if d.get("escalated_at") and state == "进行中":
+        state = "已逾期（已上报）"
+    return {
+        "label": spec.get("label_zh") or spec.get("name", ""),
+        "due": d.get("due_date", ""),
+        "state": state,
+        "reminded": bool(d.get("reminded_at")),
+        "escalated": bool(d.get("escalated_at")),
+        "basis": spec.get("basis", ""),
+    }

@@ -1,0 +1,203 @@
+"""The workbench's step forms on the real server: an application taken from acceptance to the
+county's decision through the forms alone (paper-dated), each form generated from the step's API
+body model and offered only to the officer the domain's checks allow; a bad field comes back as
+the page with the API's message beside the input (422) and nothing recorded; a refusal with its
+status; a double submit records the step once; the CSRF token is required; the notice opens."""
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from api.workbench.forms import field_errors, form_data, form_fields
+from api.workbench.steps import APPLICATION_STEPS
+from jiuzhu.clock import beijing_today
+from tests.application.helpers import create, state, wait_status
+from tests.factories import application_body
+from tests.workbench.test_workbench import browser
+
+
+def ago(days: int) -> str:
+    return (beijing_today() - timedelta(days=days)).isoformat()
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def key_of(html: str, slug: str) -> str:
+    form = html.split(f'id="step-{slug}"', 1)[1]
+    found = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', form)
+    assert found, f"no form {slug}"
+    return found.group(1)
+
+
+def offered(html: str) -> list[str]:
+    return re.findall(r'<details class="step" id="step-([a-z-]+)"', html)
+
+
+async def submit(
+    c: httpx.AsyncClient, app_id: str, slug: str, fields: dict[str, Any], page: str
+) -> httpx.Response:
+    data = {"csrf": csrf_of(page), "idempotency_key": key_of(page, slug), **fields}
+    return await c.post(f"/workbench/cases/{app_id}/steps/{slug}", data=data)
+
+
+def investigation_form(body: dict[str, Any]) -> dict[str, str]:
+    fields = {
+        "visited_on": ago(43),
+        "investigators": "王调查\n李调查",
+        "signed_by_household": "true",
+        "findings_zh": "入户查看住房、收入情况，与申报一致",
+        "household.members.0.incomes.0.kind": "wage",
+        "household.members.0.incomes.0.monthly_amount": "600.00",
+    }
+    for i, m in enumerate(body["household"]):
+        fields[f"household.members.{i}.name"] = m["name"]
+        fields[f"household.members.{i}.id_number"] = m["id_number"]
+        fields[f"household.members.{i}.relation"] = m["relation"]
+        fields[f"household.members.{i}.birth_date"] = "1970-05-17" if i == 0 else "1972-03-02"
+        fields[f"household.members.{i}.hukou"] = "rural"
+    return fields
+
+
+async def test_an_application_from_acceptance_to_decision_through_the_forms(
+    app: FastAPI, api: httpx.AsyncClient
+) -> None:
+    body = {**application_body(), "applied_on": ago(45)}
+    app_id, body = await create(api, body)
+    case_url = f"/workbench/cases/{app_id}"
+
+    async with browser(app, "township") as town:
+        page = (await town.get(case_url)).text
+        assert offered(page)[:2] == ["accept", "missing-documents"]
+        assert "decision" not in offered(page)  # the county confirms (低保办法 Art. 20)
+        assert 'for="accept-accepted_on"' in page  # every input has its label
+
+        # No CSRF token: refused, nothing recorded.
+        r = await town.post(f"{case_url}/steps/accept", data={"accepted_on": ago(44)})
+        assert r.status_code == 403
+        assert (await state(api, app_id))["status"] == "submitted"
+
+        # A paper date in the future: the API's own message beside the field, nothing recorded.
+        tomorrow = (beijing_today() + timedelta(days=1)).isoformat()
+        r = await submit(town, app_id, "accept", {"accepted_on": tomorrow}, page)
+        assert r.status_code == 422, r.text
+        assert 'id="accept-accepted_on-error"' in r.text
+        assert f'value="{tomorrow}"' in r.text  # the form comes back as it was sent
+        assert (await state(api, app_id))["status"] == "submitted"
+
+        # Accept; the same form submitted twice records the step once.
+        fields = {"accepted_on": ago(44), "documents": "申请书\n户口簿"}
+        key_page = page
+        r = await submit(town, app_id, "accept", fields, key_page)
+        assert r.status_code == 303 and r.headers["location"] == f"{case_url}?done=accept"
+        r = await submit(town, app_id, "accept", fields, key_page)
+        assert r.status_code == 303
+        s = await state(api, app_id)
+        assert s["status"] == "accepted" and s["accepted_on"] == ago(44)
+        assert sum(1 for t in s["timeline"] if t["action"] == "accept") == 1
+
+        page = (await town.get(f"{case_url}?done=accept")).text
+        assert "已办理：受理" in page
+        assert "investigation" in offered(page) and "accept" not in offered(page)
+        # The investigation starts from the members the application named.
+        applicant = body["household"][0]
+        assert f'value="{applicant["id_number"]}"' in page
+
+        # One investigator only: 422 naming the field, nothing recorded.
+        bad = {**investigation_form(body), "investigators": "王调查"}
+        r = await submit(town, app_id, "investigation", bad, page)
+        assert r.status_code == 422
+        assert 'id="investigation-investigators-error"' in r.text
+        assert (await state(api, app_id))["status"] == "accepted"
+
+        r = await submit(town, app_id, "investigation", investigation_form(body), page)
+        assert r.status_code == 303, r.text
+        await wait_status(api, app_id, "awaiting_opinion")
+
+        page = (await town.get(case_url)).text
+        opinion = {"recommendation": "approve", "opinion_on": ago(40), "posted_on": ago(40)}
+        r = await submit(town, app_id, "initial-opinion", opinion, page)
+        assert r.status_code == 303, r.text
+        await wait_status(api, app_id, "awaiting_decision")
+        page = (await town.get(case_url)).text
+        assert "decision" not in offered(page)
+
+    async with browser(app, "county") as county:
+        page = (await county.get(case_url)).text
+        assert "decision" in offered(page)
+        decision = {
+            "outcome": "approve",
+            "decided_on": ago(30),
+            "card_account.holder_name": applicant["name"],
+            "card_account.holder_id_number": applicant["id_number"],
+            "card_account.account_number": "6217001234567890123",
+            "card_account.bank_code": "ICBC",
+        }
+        r = await submit(county, app_id, "decision", decision, page)
+        assert r.status_code == 303, r.text
+        s = await state(api, app_id)
+        assert s["status"] == "approved" and s["decision"]["on"] == ago(30)
+        page = (await county.get(case_url)).text
+        notice = re.search(rf'href="({case_url}/notices/[^"?]+)"', page)
+        assert notice, "the decision's notice is linked from the case page"
+        r = await county.get(notice.group(1))
+        assert r.status_code == 200 and "<html" in r.text.lower()
+        r = await county.get(notice.group(1) + "?format=pdf")
+        assert r.status_code == 200 and r.content.startswith(b"%PDF")
+
+    # Another township sees neither the case nor its forms, and cannot post a step.
+    async with browser(app, "township2") as other:
+        r = await other.get(case_url)
+        assert r.status_code == 403 and "不在您的辖区" in r.text
+        r = await other.post(f"{case_url}/steps/withdraw", data={"csrf": "x"})
+        assert r.status_code == 403
+
+
+async def test_a_refused_step_shows_the_refusal(app: FastAPI, api: httpx.AsyncClient) -> None:
+    app_id, _ = await create(api, application_body())
+    async with browser(app, "township") as town:
+        page = (await town.get(f"/workbench/cases/{app_id}")).text
+        # Documents requested with a deadline in the past: the workflow's own check refuses it.
+        fields = {"missing": "户口簿", "submit_by": ago(1)}
+        r = await submit(town, app_id, "missing-documents", fields, page)
+        assert r.status_code == 422
+        assert 'id="missing-documents-submit_by-error"' in r.text
+        assert "补齐材料期限须晚于今天" in r.text
+        assert (await state(api, app_id))["status"] == "submitted"
+
+
+def test_forms_follow_the_api_body_models() -> None:
+    """Every application step of the API has a form; a nested posted form becomes the API's
+    JSON, blank rows dropped; validation messages are keyed by the API's dotted paths."""
+    assert set(APPLICATION_STEPS) >= {"accept", "investigation", "initial-opinion", "decision"}
+    investigation = APPLICATION_STEPS["investigation"].body
+    names = {f.name for f in form_fields(investigation)}
+    assert {"investigators", "household", "card_account", "signed_by_household"} <= names
+    pairs = [
+        ("investigators", "甲\n\n乙 "),
+        ("signed_by_household", "true"),
+        ("household.members.0.name", "张建明"),
+        ("household.members.0.incomes.0.kind", "wage"),
+        ("household.members.0.incomes.1.kind", ""),
+        ("household.members.1.name", ""),
+        ("unknown.field", "x"),
+    ]
+    data = form_data(investigation, pairs)
+    assert data == {
+        "investigators": ["甲", "乙"],
+        "signed_by_household": True,
+        "household": {"members": [{"name": "张建明", "incomes": [{"kind": "wage"}]}]},
+    }
+    try:
+        investigation.model_validate(data)
+    except Exception as exc:  # a ValidationError: the fields the API would name
+        errors = field_errors(exc)  # type: ignore[arg-type]
+        assert "findings_zh" in errors and "household.members.0.id_number" in errors
+    else:
+        raise AssertionError("an incomplete investigation validated")
