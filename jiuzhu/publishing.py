@@ -75,6 +75,9 @@ class CasePublisher:
             for pair in workflow.info().typed_search_attributes
             if pair.key.name in _DYNAMIC
         }
+        # The deadline due first as of the last ``dynamic`` (label, responsible role): the
+        # read-model row carries it as the worklist's "who acts next".
+        self._next_step: dict[str, str] = {}
 
     # --- search attributes -----------------------------------------------------------------
     def static(self, *, programme: str, area: AreaRef, household_id: str) -> None:
@@ -140,6 +143,15 @@ class CasePublisher:
         if updates:
             workflow.upsert_search_attributes(updates)
         self.details(status=status, book=book, also_due=also_due, outcome=outcome)
+        due_first = book.next_open() if book is not None else None
+        self._next_step = (
+            {
+                "next_deadline_label": due_first.spec.label_zh,
+                "next_deadline_role": due_first.spec.responsible_role.value,
+            }
+            if due_first is not None
+            else {}
+        )
 
     def details(
         self,
@@ -179,7 +191,12 @@ class CasePublisher:
         )
 
     async def write(self, snapshot: CaseSnapshot | None, audit: list[AuditRecord]) -> None:
-        """The read-model row and the audit lines, in one transaction (``record_step``)."""
+        """The read-model row and the audit lines, in one transaction (``record_step``); the
+        row's ``detail`` names the deadline due first and its responsible role (see ``dynamic``)."""
+        if snapshot is not None and self._next_step:
+            snapshot = snapshot.model_copy(
+                update={"detail": {**snapshot.detail, **self._next_step}}
+            )
         await call(RecordActivities.record_step, RecordStep(snapshot=snapshot, audit=audit))
 
 

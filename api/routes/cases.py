@@ -67,6 +67,8 @@ class CaseRow(BaseModel):
     applicant_id_masked: str
     household_id: str
     next_deadline: datetime | None
+    next_deadline_label: str | None = None  # e.g. 审核确认时限
+    next_deadline_role: str | None = None  # the role that acts next (the deadline's responsible)
     overdue: bool
     href: str | None
 
@@ -158,6 +160,8 @@ def case_page(
             applicant_id_masked=mask_id_number(r.applicant_id_number),
             household_id=r.household_id,
             next_deadline=r.next_deadline,
+            next_deadline_label=(r.detail or {}).get("next_deadline_label"),
+            next_deadline_role=(r.detail or {}).get("next_deadline_role"),
             overdue=r.overdue,
             href=_href(r.case_kind, r.case_id),
         )

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.status import HTTP_303_SEE_OTHER
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
@@ -37,8 +37,8 @@ from api.workbench.routes import STATUS_ZH, _area_zh, _kind_zh, _officer_view, _
 from api.workbench.session import csrf_ok, officer_for, session_token
 from api.workbench.steps import APPLICATION_STEPS, StepForm, case_policy, offered
 from jiuzhu.clock import to_beijing
-from jiuzhu.contract import Actor, CaseKind
-from jiuzhu.db.models import CaseRecord
+from jiuzhu.contract import ROLE_NAMES_ZH, Actor, CaseKind, Role
+from jiuzhu.db.models import AuditEntry, CaseRecord
 from jiuzhu.refusals import RefusalError, refusal_of
 from rules.id_number import birth_date_from_id
 from workflows.applications.models import ApplicationState
@@ -51,6 +51,31 @@ UNAVAILABLE_ZH = "暂时无法完成此操作，请稍后重试（重试不会�
 def _case_row(session: Any, case_id: str) -> CaseRecord | None:
     row: CaseRecord | None = session.get(CaseRecord, case_id)
     return row
+
+
+AUDIT_LIMIT = 200
+
+
+def _audit_lines(session: Any, case_id: str) -> list[dict[str, Any]]:
+    """The case's audit trail (DOMAIN §7): who did what, when, on which evidence, under which
+    policy version — oldest first, at most ``AUDIT_LIMIT`` lines."""
+    rows = session.exec(
+        select(AuditEntry)
+        .where(AuditEntry.case_id == case_id)
+        .order_by(col(AuditEntry.at), col(AuditEntry.id))
+        .limit(AUDIT_LIMIT)
+    ).all()
+    return [
+        {
+            "at": to_beijing(r.at).strftime("%Y-%m-%d %H:%M"),
+            "who": r.actor_name or "系统",
+            "role": ROLE_NAMES_ZH.get(Role(r.actor_role), r.actor_role) if r.actor_role else "",
+            "what": (r.detail or {}).get("note_zh") or r.action,
+            "evidence": "；".join(str(e) for e in r.evidence or []),
+            "policy": r.policy_version_id or "",
+        }
+        for r in rows
+    ]
 
 
 async def _signed_in_case(request: Request, case_id: str) -> tuple[Actor, CaseRecord] | Response:
@@ -112,6 +137,7 @@ async def _render(
             workflow_id=row.workflow_id,
         )
     view = mask(state, seen) if state is not None else None
+    audit = await Database(request.app.state.engine).read(_audit_lines, row.case_id)
     forms: list[dict[str, Any]] = []
     if app_state is not None:
         engine, settings = request.app.state.engine, request.app.state.settings
@@ -138,6 +164,7 @@ async def _render(
             "deadlines": [_deadline(d) for d in (view or {}).get("deadlines", [])],
             "notices": [_notice(row.case_id, n) for n in (view or {}).get("notices", [])],
             "forms": forms,
+            "audit": audit,
             "message": message,
             "problem": problem,
         },

@@ -30,7 +30,7 @@ from api.workbench.session import (
 )
 from jiuzhu.clock import beijing_today, to_beijing
 from jiuzhu.console import CASE_KIND_NAMES_ZH
-from jiuzhu.contract import ROLE_NAMES_ZH, Actor, CaseKind
+from jiuzhu.contract import ROLE_NAMES_ZH, Actor, CaseKind, Role
 from rules.areas import full_name, is_known_area
 from rules.id_number import validate_id_number
 from rules.programmes import PROGRAMME_NAMES_ZH, Programme
@@ -200,7 +200,16 @@ def _row_view(row: CaseRow) -> dict[str, Any]:
         if row.next_deadline
         else "—",
         "overdue": row.overdue,
+        "due_what": row.next_deadline_label or "",
+        "who_acts": _role_zh(row.next_deadline_role),
     }
+
+
+def _role_zh(role: str | None) -> str:
+    try:
+        return ROLE_NAMES_ZH[Role(role)] if role else "—"
+    except ValueError:
+        return role or "—"
 
 
 @router.post("/sign-in")

@@ -47,6 +47,10 @@ async def submit(
     return await c.post(f"/workbench/cases/{app_id}/steps/{slug}", data=data)
 
 
+def applicant_name(body: dict[str, Any]) -> str:
+    return str(body["household"][0]["name"])
+
+
 def investigation_form(body: dict[str, Any]) -> dict[str, str]:
     fields = {
         "visited_on": ago(43),
@@ -104,6 +108,13 @@ async def test_an_application_from_acceptance_to_decision_through_the_forms(
 
         page = (await town.get(f"{case_url}?done=accept")).text
         assert "已办理：受理" in page
+        # The audit trail names who acted, on what evidence, under which policy version.
+        audit = page.split('id="h-audit"', 1)[1]
+        assert "申请书" in audit and s["policy_version_id"] in audit
+        # The worklist row says which deadline is next and who acts on it.
+        row = (await town.get("/workbench", params={"q": applicant_name(body)})).text
+        row = row.split(app_id, 1)[1].split("</tr>", 1)[0]
+        assert "入户调查" in row and "乡镇/街道经办人" in row
         assert "investigation" in offered(page) and "accept" not in offered(page)
         # The investigation starts from the members the application named.
         applicant = body["household"][0]

@@ -65,6 +65,10 @@ class DeadlineBook:
         dues = [d.due_at for d in self.open()]
         return min(dues) if dues else None
 
+    def next_open(self) -> Deadline | None:
+        """The open deadline due first (whose responsible role acts next), or None."""
+        return min(self.open(), key=lambda d: d.due_at, default=None)
+
     def overdue(self) -> bool:
         now = workflow.now()
         return any(d.is_overdue(now) for d in self.items)
