@@ -396,7 +396,11 @@ def _summary(row: CaseRecord, p: TemporaryPrepayment | None) -> TemporaryCaseSum
 
 
 # --- steps --------------------------------------------------------------------------------
-@router.post("/{case_id}/prepayment", response_model=TemporaryCaseState)
+@router.post(
+    "/{case_id}/prepayment",
+    response_model=TemporaryCaseState,
+    summary="小金额先行救助 (township officer)",
+)
 async def grant_prepayment(
     case_id: str,
     body: PrepaymentIn,
@@ -418,7 +422,11 @@ async def grant_prepayment(
     )
 
 
-@router.post("/{case_id}/justification", response_model=TemporaryCaseState)
+@router.post(
+    "/{case_id}/justification",
+    response_model=TemporaryCaseState,
+    summary="事后补充说明 (township officer)",
+)
 async def submit_justification(
     case_id: str,
     body: JustificationIn,
@@ -442,7 +450,11 @@ async def submit_justification(
     )
 
 
-@router.post("/{case_id}/justification-review", response_model=TemporaryCaseState)
+@router.post(
+    "/{case_id}/justification-review",
+    response_model=TemporaryCaseState,
+    summary="审核补充说明 (county officer)",
+)
 async def review_justification(
     case_id: str,
     body: ReviewIn,
@@ -466,7 +478,11 @@ async def review_justification(
     )
 
 
-@router.post("/{case_id}/recoveries", response_model=TemporaryCaseState)
+@router.post(
+    "/{case_id}/recoveries",
+    response_model=TemporaryCaseState,
+    summary="登记追回款项 (township officer)",
+)
 async def record_recovery(
     case_id: str,
     body: RecoveryIn,
@@ -488,7 +504,11 @@ async def record_recovery(
     )
 
 
-@router.post("/{case_id}/referral", response_model=TemporaryCaseState)
+@router.post(
+    "/{case_id}/referral",
+    response_model=TemporaryCaseState,
+    summary="提请县级一事一议 (township officer)",
+)
 async def refer_to_county(
     case_id: str,
     body: ReferralIn,
@@ -510,7 +530,11 @@ async def refer_to_county(
     )
 
 
-@router.post("/{case_id}/special-decision", response_model=TemporaryCaseState)
+@router.post(
+    "/{case_id}/special-decision",
+    response_model=TemporaryCaseState,
+    summary="一事一议决定 (county officer)",
+)
 async def decide_special(
     case_id: str,
     body: SpecialDecisionIn,
@@ -540,7 +564,11 @@ async def decide_special(
     )
 
 
-@router.post("/{case_id}/close", response_model=TemporaryCaseState)
+@router.post(
+    "/{case_id}/close",
+    response_model=TemporaryCaseState,
+    summary="无需救助办结 (township, county)",
+)
 async def close_case(
     case_id: str,
     body: CloseIn,

@@ -1,9 +1,10 @@
 """The case page of the workbench and its step forms.
 
 - ``GET /workbench/cases/{case_id}``: household (masked for the role, as the API masks it),
-  deadlines, timeline, notices (HTML/PDF) and, for an application, the form of every step the
-  officer may take now (``api/workbench/steps.py``), each generated from the step's own body
-  model (``api/workbench/forms.py``). An unmasked read is recorded in the access log.
+  deadlines, timeline, audit trail, notices (HTML/PDF) and, for an application or a temporary
+  assistance case, the form of every step the officer may take now (``api/workbench/steps.py``),
+  each generated from the step's own body model (``api/workbench/forms.py``). An unmasked read
+  is recorded in the access log.
 - ``POST /workbench/cases/{case_id}/steps/{slug}``: a step form, CSRF-checked, handed to the case
   API's own route function. Success → 303 back to the case page (the state as the step left it);
   a bad field → the page again, 422, the API's message beside the field; a refusal → the page
@@ -35,13 +36,14 @@ from api.routes.temporary import live_state as temporary_state
 from api.workbench.forms import FormField, field_errors, flat_values, form_data, form_fields
 from api.workbench.routes import STATUS_ZH, _area_zh, _kind_zh, _officer_view, _page, _programme_zh
 from api.workbench.session import csrf_ok, officer_for, session_token
-from api.workbench.steps import APPLICATION_STEPS, StepForm, case_policy, offered
+from api.workbench.steps import STEPS, StepForm, case_policy, offered
 from jiuzhu.clock import to_beijing
 from jiuzhu.contract import ROLE_NAMES_ZH, Actor, CaseKind, Role
 from jiuzhu.db.models import AuditEntry, CaseRecord
 from jiuzhu.refusals import RefusalError, refusal_of
 from rules.id_number import birth_date_from_id
 from workflows.applications.models import ApplicationState
+from workflows.temporary.models import TemporaryCaseState
 
 router = APIRouter(prefix="/workbench", include_in_schema=False)
 KEY = re.compile(r"^[0-9a-f]{32}$")
@@ -101,10 +103,16 @@ async def case_view(request: Request, case_id: str, done: str = "") -> Response:
     if isinstance(found, Response):
         return found
     actor, row = found
-    message = ""
-    if done in APPLICATION_STEPS:
-        message = f"已办理：{APPLICATION_STEPS[done].title}"
+    steps = _steps_of(row)
+    message = f"已办理：{steps[done].title}" if done in steps else ""
     return await _render(request, actor, row, message=message)
+
+
+def _steps_of(row: CaseRecord) -> dict[str, StepForm]:
+    try:
+        return STEPS.get(CaseKind(row.case_kind), {})
+    except ValueError:
+        return {}
 
 
 async def _render(
@@ -119,13 +127,12 @@ async def _render(
 ) -> Response:
     """The case page; ``posted`` = (slug, values, errors) re-shows a refused form as it was sent."""
     client = request.app.state.temporal
-    app_state: ApplicationState | None = None
-    state: dict[str, Any] | None = None
+    live: ApplicationState | TemporaryCaseState | None = None
     if row.case_kind == CaseKind.APPLICATION.value:
-        app_state = await application_state(client, row.case_id, row.revision)
-        state = app_state.model_dump(mode="json")
+        live = await application_state(client, row.case_id, row.revision)
     elif row.case_kind == CaseKind.TEMPORARY.value:
-        state = (await temporary_state(client, row.case_id, row.revision)).model_dump(mode="json")
+        live = await temporary_state(client, row.case_id, row.revision)
+    state = live.model_dump(mode="json") if live is not None else None
     seen = disclosure(actor)
     if state is not None and seen.id_numbers:
         await record_read(
@@ -139,11 +146,13 @@ async def _render(
     view = mask(state, seen) if state is not None else None
     audit = await Database(request.app.state.engine).read(_audit_lines, row.case_id)
     forms: list[dict[str, Any]] = []
-    if app_state is not None:
-        engine, settings = request.app.state.engine, request.app.state.settings
-        policy = await run_in_threadpool(case_policy, engine, settings, app_state)
-        for step in offered(app_state, actor, policy):
-            forms.append(_form_view(step, app_state, seen.id_numbers, posted))
+    if live is not None:
+        policy = None
+        if isinstance(live, ApplicationState):
+            engine, settings = request.app.state.engine, request.app.state.settings
+            policy = await run_in_threadpool(case_policy, engine, settings, live)
+        for step in offered(CaseKind(row.case_kind), live, actor, policy):
+            forms.append(_form_view(step, live, seen.id_numbers, posted))
     labels = STATUS_ZH.get(row.case_kind, {})
     return _page(
         request,
@@ -172,10 +181,12 @@ async def _render(
     )
 
 
-def _prefill(step: StepForm, state: ApplicationState, ids_shown: bool) -> dict[str, Any]:
+def _prefill(step: StepForm, state: Any, ids_shown: bool) -> dict[str, Any]:
     """What a form starts with, from the case itself: the investigation's members are those the
     application named (their ID numbers only where the officer's role sees them); a delivery
     names the latest notice not yet delivered."""
+    if not isinstance(state, ApplicationState):
+        return {}
     if step.slug == "investigation" and ids_shown:
         members = [
             {
@@ -196,7 +207,7 @@ def _prefill(step: StepForm, state: ApplicationState, ids_shown: bool) -> dict[s
 
 def _form_view(
     step: StepForm,
-    state: ApplicationState,
+    state: Any,
     ids_shown: bool,
     posted: tuple[str, dict[str, str], dict[str, str]] | None,
 ) -> dict[str, Any]:
@@ -247,8 +258,8 @@ async def take_step(request: Request, case_id: str, slug: str) -> Response:
     token = session_token(request) or ""
     if not csrf_ok(token, str(form.get("csrf") or "")):
         return _page(request, "message.html", {"message": "表单已失效，请刷新页面后重试"}, 403)
-    step = APPLICATION_STEPS.get(slug)
-    if step is None or row.case_kind != CaseKind.APPLICATION.value:
+    step = _steps_of(row).get(slug)
+    if step is None:
         return _page(request, "message.html", {"message": f"未知的办理事项{slug}"}, status=404)
     pairs = [(k, str(v)) for k, v in form.multi_items() if isinstance(v, str)]
     values = {k: v for k, v in pairs if k not in ("csrf", "idempotency_key")}
@@ -267,7 +278,7 @@ async def take_step(request: Request, case_id: str, slug: str) -> Response:
         )
     try:
         await step.endpoint(
-            application_id=case_id,
+            **{step.id_param: case_id},
             body=body,
             actor=actor,
             db=Database(request.app.state.engine),

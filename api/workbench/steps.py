@@ -1,37 +1,106 @@
-"""The steps an officer may take on an application now, read from the API and the domain: no
-second set of rules.
+"""The steps an officer may take on a case now, read from the API and the domain: no second set
+of rules.
 
-- The steps themselves are the case API's step routes (``api/routes/applications.py``): path
-  ``/{application_id}/<slug>``, body model and summary are read off the router, and a posted form
-  is handed to the same route function the JSON API runs (same checks, same Idempotency-Key).
+- The steps themselves are the case API's step routes (``api/routes/applications.py``,
+  ``api/routes/temporary.py``): path ``/{id}/<slug>``, body model and summary are read off the
+  router, and a posted form is handed to the same route function the JSON API runs (same
+  checks, same Idempotency-Key).
 - Which of them the officer may take now is asked of the domain's own pure step checks
-  (``workflows/applications/checks.py::StepChecks``) against the case state and the policy it
-  runs under: a step whose check refuses the officer's role or area (403) or the case's state
-  (409) is not offered; one that only lacks the form's data is."""
+  (``workflows/applications/checks.py::StepChecks``, ``workflows/temporary/checks.py``) against
+  the case state (and, for an application, the policy it runs under): a step whose check
+  refuses the officer's role or area (403) or the case's state (409) is not offered; one that
+  only lacks the form's data is. A check that branches on a yes/no of the form is asked both
+  ways."""
 
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
+from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from api.routes.applications import router as applications_router
+from api.routes.temporary import router as temporary_router
 from jiuzhu.clock import beijing_today
-from jiuzhu.contract import Actor
+from jiuzhu.contract import Actor, CaseKind
 from jiuzhu.policy_store import policy_in_force
 from jiuzhu.refusals import RefusalKind, refusal_of
 from rules.policy import Policy
 from workflows.applications.checks import StepChecks
 from workflows.applications.models import ApplicationState
+from workflows.temporary import checks as temporary_checks
+from workflows.temporary.contract import JUSTIFICATION_DEADLINE
+from workflows.temporary.models import TemporaryCaseState
 
-# The API path's last segment → the name of its check in ``StepChecks`` (the two vocabularies
-# differ only in spelling; the rule itself is the check's).
-CHECK_OF_STEP: dict[str, str] = {
+NOT_OFFERED = (RefusalKind.FORBIDDEN, RefusalKind.WRONG_STATE, RefusalKind.NOT_FOUND)
+
+
+@dataclass(frozen=True)
+class CaseMoment:
+    """What a check is asked against: the live state, the application's policy, the clock."""
+
+    state: Any
+    policy: Policy | None
+    today: date
+    now: datetime
+
+
+# A step's check, given the moment and the input it takes (the officer and no data yet).
+Check = Callable[[CaseMoment, Any], None]
+
+
+@dataclass(frozen=True)
+class StepForm:
+    slug: str  # the API path's last segment, e.g. ``initial-opinion``
+    title: str  # the route's summary or docstring's first words, e.g. ``初审``
+    body: type[BaseModel]  # the API's body model of the step
+    endpoint: Callable[..., Awaitable[Any]]  # the API's route function
+    id_param: str  # the route's case id parameter (``application_id``, ``case_id``)
+    command: type[BaseModel]  # what the check takes (body + actor)
+    check: Check
+
+
+def _application_check(name: str) -> tuple[type[BaseModel], Check]:
+    method = getattr(StepChecks, name)
+    command: type[BaseModel] = typing.get_type_hints(method)["inp"]
+
+    def check(m: CaseMoment, inp: Any) -> None:
+        getattr(StepChecks(state=m.state, policy=m.policy, today=m.today), name)(inp)
+
+    return command, check
+
+
+def _justification_due(state: TemporaryCaseState) -> datetime | None:
+    due = [d.due_at for d in state.deadlines if d.name == JUSTIFICATION_DEADLINE]
+    return due[-1] if due else None
+
+
+def _temporary_check(name: str) -> tuple[type[BaseModel], Check]:
+    fn = getattr(temporary_checks, name)
+    hints = typing.get_type_hints(fn)
+    command: type[BaseModel] = hints["cmd"]
+
+    def check(m: CaseMoment, cmd: Any) -> None:
+        extra: dict[str, Any] = {}
+        if "today" in hints:
+            extra["today"] = m.today
+        if "now" in hints:
+            extra["now"] = m.now
+        if "justification_due" in hints:
+            extra["justification_due"] = _justification_due(m.state)
+        fn(m.state, cmd, **extra)
+
+    return command, check
+
+
+# The API path's last segment → its check (the two vocabularies differ only in spelling; the
+# rule itself is the check's).
+APPLICATION_CHECKS: dict[str, str] = {
     "accept": "accept",
     "missing-documents": "request_documents",
     "supplement": "supplement",
@@ -49,38 +118,52 @@ CHECK_OF_STEP: dict[str, str] = {
     "withdraw": "withdraw",
     "end-review": "end_review",
 }
-NOT_OFFERED = (RefusalKind.FORBIDDEN, RefusalKind.WRONG_STATE, RefusalKind.NOT_FOUND)
+TEMPORARY_CHECKS: dict[str, str] = {
+    "prepayment": "check_grant",
+    "justification": "check_justification",
+    "justification-review": "check_review",
+    "recoveries": "check_recovery",
+    "referral": "check_referral",
+    "special-decision": "check_special",
+    "close": "check_close",
+}
 
 
-@dataclass(frozen=True)
-class StepForm:
-    slug: str  # the API path's last segment, e.g. ``initial-opinion``
-    title: str  # the route's summary, e.g. ``初审 (township officer)`` → ``初审``
-    body: type[BaseModel]  # the API's body model of the step
-    endpoint: Callable[..., Awaitable[Any]]  # the API's route function
-    check: str  # its check in ``StepChecks``
+def _title(route: APIRoute, slug: str) -> str:
+    """The route's summary without the roles in brackets: ``初审 (township officer)`` → 初审."""
+    return (route.summary or slug).split(" (")[0]
 
 
-def _application_steps() -> dict[str, StepForm]:
+def _steps(
+    router: APIRouter,
+    checks: dict[str, str],
+    make: Callable[[str], tuple[type[BaseModel], Check]],
+) -> dict[str, StepForm]:
     steps: dict[str, StepForm] = {}
-    for route in applications_router.routes:
+    for route in router.routes:
         if not isinstance(route, APIRoute) or "POST" not in (route.methods or set()):
             continue
-        prefix, _, slug = route.path.removeprefix(applications_router.prefix).rpartition("/")
-        if prefix != "/{application_id}" or slug not in CHECK_OF_STEP:
+        head, _, slug = route.path.removeprefix(router.prefix).rpartition("/")
+        if not (head.startswith("/{") and head.endswith("}")) or slug not in checks:
             continue
         body = typing.get_type_hints(route.endpoint)["body"]
-        title = (route.summary or slug).split(" (")[0]
-        steps[slug] = StepForm(slug, title, body, route.endpoint, CHECK_OF_STEP[slug])
+        command, check = make(checks[slug])
+        steps[slug] = StepForm(
+            slug, _title(route, slug), body, route.endpoint, head[2:-1], command, check
+        )
     return steps
 
 
-APPLICATION_STEPS: dict[str, StepForm] = _application_steps()
+STEPS: dict[CaseKind, dict[str, StepForm]] = {
+    CaseKind.APPLICATION: _steps(applications_router, APPLICATION_CHECKS, _application_check),
+    CaseKind.TEMPORARY: _steps(temporary_router, TEMPORARY_CHECKS, _temporary_check),
+}
+APPLICATION_STEPS = STEPS[CaseKind.APPLICATION]
 
 
 def case_policy(engine: Engine, settings: Any, state: ApplicationState) -> Policy | None:
-    """The policy the case runs under: the one in force in its area on its acceptance day, as
-    the workflow fetched it (None before acceptance or when none is in force)."""
+    """The policy an application runs under: the one in force in its area on its acceptance
+    day, as the workflow fetched it (None before acceptance or when none is in force)."""
     if state.accepted_on is None:
         return None
     try:
@@ -89,36 +172,46 @@ def case_policy(engine: Engine, settings: Any, state: ApplicationState) -> Polic
         return None
 
 
-def _probe_input(check: Callable[..., Any], actor: Actor) -> BaseModel:
+def _probes(command: type[BaseModel], actor: Actor) -> list[BaseModel]:
     """The check's input with the officer and no data: required choices take their first value
-    so that checks which branch on them reach their role and state checks."""
-    model = typing.get_type_hints(check)["inp"]
+    so that checks which branch on them reach their role and state checks; required yes/no
+    questions are asked both ways."""
     values: dict[str, Any] = {"actor": actor}
-    for name, info in model.model_fields.items():
+    flags: list[str] = []
+    for name, info in command.model_fields.items():
         if name == "actor" or not info.is_required():
             continue
         tp = info.annotation
         if isinstance(tp, type) and issubclass(tp, Enum):
             values[name] = next(iter(tp))
         elif tp is bool:
-            values[name] = True
-    built: BaseModel = model.model_construct(**values)
-    return built
+            flags.append(name)
+    return [
+        command.model_construct(None, **values, **dict.fromkeys(flags, answer))
+        for answer in ((True, False) if flags else (True,))
+    ]
 
 
 def offered(
-    state: ApplicationState, actor: Actor, policy: Policy | None, today: date | None = None
+    kind: CaseKind,
+    state: Any,
+    actor: Actor,
+    policy: Policy | None = None,
+    now: datetime | None = None,
 ) -> list[StepForm]:
     """The steps ``actor`` may take on the case now, in the API's order."""
-    checks = StepChecks(state=state, policy=policy, today=today or beijing_today())
+    moment = CaseMoment(
+        state=state, policy=policy, today=beijing_today(), now=now or datetime.now(UTC)
+    )
     out = []
-    for step in APPLICATION_STEPS.values():
-        check = getattr(checks, step.check)
-        try:
-            check(_probe_input(check, actor))
-        except Exception as exc:  # only a refusal of role, area or state hides the step
-            refusal = refusal_of(exc)
-            if refusal is not None and refusal.kind in NOT_OFFERED:
-                continue
-        out.append(step)
+    for step in STEPS.get(kind, {}).values():
+        for probe in _probes(step.command, actor):
+            try:
+                step.check(moment, probe)
+            except Exception as exc:  # only a refusal of role, area or state hides the step
+                refusal = refusal_of(exc)
+                if refusal is not None and refusal.kind in NOT_OFFERED:
+                    continue
+            out.append(step)
+            break
     return out

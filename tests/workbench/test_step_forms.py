@@ -16,6 +16,7 @@ from api.workbench.steps import APPLICATION_STEPS
 from jiuzhu.clock import beijing_today
 from tests.application.helpers import create, state, wait_status
 from tests.factories import application_body
+from tests.temporary.helpers import create_case, poll, registered, replenish
 from tests.workbench.test_workbench import browser
 
 
@@ -212,3 +213,45 @@ def test_forms_follow_the_api_body_models() -> None:
         assert "findings_zh" in errors and "household.members.0.id_number" in errors
     else:
         raise AssertionError("an incomplete investigation validated")
+
+
+async def test_a_temporary_case_prepaid_and_justified_through_the_forms(
+    app: FastAPI, api: httpx.AsyncClient
+) -> None:
+    """小金额先行救助 then 事后补充说明 (民发〔2018〕23号) from the case page; the county's review
+    is offered to the county only once the justification is in."""
+    await replenish(api, "419901001", "5000.00")
+    case = await create_case(api)
+    case_id = case["case_id"]
+    await registered(api, case_id)
+    case_url = f"/workbench/cases/{case_id}"
+    async with browser(app, "township") as town:
+        page = (await town.get(case_url)).text
+        assert "prepayment" in offered(page) and "justification" not in offered(page)
+        r = await submit(
+            town,
+            app_id=case_id,
+            slug="prepayment",
+            page=page,
+            fields={"amount": "800.00", "reason_zh": "住房失火，先行救助基本生活"},
+        )
+        assert r.status_code == 303, r.text
+        page = (await town.get(case_url)).text
+        assert "prepayment" not in offered(page) and "justification" in offered(page)
+        assert "justification-review" not in offered(page)  # the county reviews
+        fields = {
+            "reason_zh": "住房失火，生活必需品全部损毁",
+            "amount": "800.00",
+            "investigation.investigators": "孙经办\n周协理",
+            "investigation.investigated_on": beijing_today().isoformat(),
+            "investigation.findings_zh": "入户核实火灾属实",
+        }
+        r = await submit(town, case_id, "justification", fields, page)
+        assert r.status_code == 303, r.text
+    async with browser(app, "county") as county:
+        page = (await county.get(case_url)).text
+        assert "justification-review" in offered(page)
+        r = await submit(county, case_id, "justification-review", {"decision": "accept"}, page)
+        assert r.status_code == 303, r.text
+    s = await poll(api, case_id, lambda s: s["prepayment"]["review"] is not None)
+    assert s["prepayment"]["review"]["accepted"] is True
