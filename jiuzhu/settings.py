@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233
+    # Where an operator's browser reaches the Temporal Web UI: the workbench's county pages link
+    # a month's, a fund's or a case's workflow there (``<url>/namespaces/<ns>/workflows/<id>``).
+    # Unset, it follows ``temporal_ui_port`` on this host (the embedded UI of `make run`).
+    temporal_ui_url: str = "http://localhost:8233"
     temporal_db_file: Path = Path("var/temporal.db")
     embedded_temporal: bool = True  # `make run` starts a dev server unless pointed at a cluster
     task_queue: str = "jiuzhu"
@@ -84,6 +88,13 @@ class Settings(BaseSettings):
     def _no_demo_outside_development(self) -> "Settings":
         if self.environment == "production" and self.seed_demo_officers:
             raise ValueError("JIUZHU_SEED_DEMO_OFFICERS must be false in production")
+        return self
+
+    @model_validator(mode="after")
+    def _ui_url_follows_port(self) -> "Settings":
+        if "temporal_ui_url" not in self.model_fields_set:
+            self.temporal_ui_url = f"http://localhost:{self.temporal_ui_port}"
+        self.temporal_ui_url = self.temporal_ui_url.rstrip("/")
         return self
 
     @property
