@@ -7,11 +7,12 @@ package: no CDN, no build step."""
 
 from fastapi import APIRouter
 
-from api.workbench import case, county, routes
+from api.workbench import case, county, intake, routes
 
 router = APIRouter()
 router.include_router(routes.router)
 router.include_router(case.router)
+router.include_router(intake.router)
 router.include_router(county.router)  # payroll, reserve funds, supervision, messages
 
 __all__ = ["router"]

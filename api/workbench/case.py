@@ -36,7 +36,7 @@ from api.routes.temporary import live_state as temporary_state
 from api.workbench.forms import FormField, field_errors, flat_values, form_data, form_fields
 from api.workbench.routes import STATUS_ZH, _area_zh, _kind_zh, _officer_view, _page, _programme_zh
 from api.workbench.session import csrf_ok, officer_for, session_token
-from api.workbench.steps import STEPS, StepForm, case_policy, offered
+from api.workbench.steps import STEPS, StepForm, admitted, case_policy, offered
 from jiuzhu.clock import to_beijing
 from jiuzhu.contract import ROLE_NAMES_ZH, Actor, CaseKind, Role
 from jiuzhu.db.models import AuditEntry, CaseRecord
@@ -151,7 +151,7 @@ async def _render(
         if isinstance(live, ApplicationState):
             engine, settings = request.app.state.engine, request.app.state.settings
             policy = await run_in_threadpool(case_policy, engine, settings, live)
-        for step in offered(CaseKind(row.case_kind), live, actor, policy):
+        for step in await offered(CaseKind(row.case_kind), live, actor, policy):
             forms.append(_form_view(step, live, seen.id_numbers, posted))
     labels = STATUS_ZH.get(row.case_kind, {})
     return _page(
@@ -261,6 +261,9 @@ async def take_step(request: Request, case_id: str, slug: str) -> Response:
     step = _steps_of(row).get(slug)
     if step is None:
         return _page(request, "message.html", {"message": f"未知的办理事项{slug}"}, status=404)
+    if not await admitted(step.guard, actor):
+        message = f"您的角色不能办理「{step.title}」"
+        return _page(request, "message.html", {"message": message}, status=403)
     pairs = [(k, str(v)) for k, v in form.multi_items() if isinstance(v, str)]
     values = {k: v for k, v in pairs if k not in ("csrf", "idempotency_key")}
     key = str(form.get("idempotency_key") or "")

@@ -19,6 +19,7 @@ from starlette.status import HTTP_303_SEE_OTHER
 
 from api.db import Database
 from api.deps import ensure_area
+from api.routes.applications import APPLY_ROLES
 from api.routes.cases import CaseRow, case_page
 from api.workbench.session import (
     close_session,
@@ -173,6 +174,7 @@ async def worklist(
             },
             "errors": errors,
             "programmes": [(p.value, PROGRAMME_NAMES_ZH[p]) for p in Programme],
+            "may_apply": actor.role in APPLY_ROLES,
         },
         status=422 if errors else 200,
     )

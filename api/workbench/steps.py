@@ -19,11 +19,12 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
+from api.deps import current_officer
 from api.routes.applications import router as applications_router
 from api.routes.temporary import router as temporary_router
 from jiuzhu.clock import beijing_today
@@ -54,6 +55,23 @@ class CaseMoment:
 Check = Callable[[CaseMoment, Any], None]
 
 
+Guard = Callable[[Actor], Awaitable[Any]]
+
+
+def route_guard(endpoint: Callable[..., Any]) -> Guard | None:
+    """The role dependency a route puts on its officer (``actor: Annotated[Actor,
+    Depends(require_roles(...))]``): the workbench awaits it with the signed-in officer, so a
+    page admits exactly whom the API admits (403 ``HTTPException`` otherwise). None where the
+    route takes any signed-in officer."""
+    hint = typing.get_type_hints(endpoint, include_extras=True).get("actor")
+    for meta in typing.get_args(hint)[1:]:
+        dependency = getattr(meta, "dependency", None)
+        if dependency is not None and dependency is not current_officer:
+            guard: Guard = dependency
+            return guard
+    return None
+
+
 @dataclass(frozen=True)
 class StepForm:
     slug: str  # the API path's last segment, e.g. ``initial-opinion``
@@ -63,6 +81,7 @@ class StepForm:
     id_param: str  # the route's case id parameter (``application_id``, ``case_id``)
     command: type[BaseModel]  # what the check takes (body + actor)
     check: Check
+    guard: Guard | None  # the route's role dependency, if any
 
 
 def _application_check(name: str) -> tuple[type[BaseModel], Check]:
@@ -149,7 +168,14 @@ def _steps(
         body = typing.get_type_hints(route.endpoint)["body"]
         command, check = make(checks[slug])
         steps[slug] = StepForm(
-            slug, _title(route, slug), body, route.endpoint, head[2:-1], command, check
+            slug,
+            _title(route, slug),
+            body,
+            route.endpoint,
+            head[2:-1],
+            command,
+            check,
+            route_guard(route.endpoint),
         )
     return steps
 
@@ -192,7 +218,18 @@ def _probes(command: type[BaseModel], actor: Actor) -> list[BaseModel]:
     ]
 
 
-def offered(
+async def admitted(guard: Guard | None, actor: Actor) -> bool:
+    """Whether the route's role dependency admits ``actor`` (always, without one)."""
+    if guard is None:
+        return True
+    try:
+        await guard(actor)
+    except HTTPException:
+        return False
+    return True
+
+
+async def offered(
     kind: CaseKind,
     state: Any,
     actor: Actor,
@@ -205,6 +242,8 @@ def offered(
     )
     out = []
     for step in STEPS.get(kind, {}).values():
+        if not await admitted(step.guard, actor):
+            continue
         for probe in _probes(step.command, actor):
             try:
                 step.check(moment, probe)

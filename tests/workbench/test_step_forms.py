@@ -15,6 +15,7 @@ from api.workbench.forms import field_errors, form_data, form_fields
 from api.workbench.steps import APPLICATION_STEPS
 from jiuzhu.clock import beijing_today
 from tests.application.helpers import create, state, wait_status
+from tests.conftest import auth
 from tests.factories import application_body
 from tests.temporary.helpers import create_case, poll, registered, replenish
 from tests.workbench.test_workbench import browser
@@ -255,3 +256,44 @@ async def test_a_temporary_case_prepaid_and_justified_through_the_forms(
         assert r.status_code == 303, r.text
     s = await poll(api, case_id, lambda s: s["prepayment"]["review"] is not None)
     assert s["prepayment"]["review"]["accepted"] is True
+
+
+async def test_a_new_application_from_the_form(app: FastAPI, api: httpx.AsyncClient) -> None:
+    """The API's create body as a form: a bad ID number comes back beside its input (422) and
+    starts nothing; the same form sent twice starts one case; finance may not apply (403)."""
+    body = application_body()
+    async with browser(app, "township") as town:
+        worklist = (await town.get("/workbench")).text
+        assert 'href="/workbench/applications/new"' in worklist
+        page = (await town.get("/workbench/applications/new")).text
+        assert 'for="new-household-0-id_number"' in page
+        form = {
+            "csrf": csrf_of(page),
+            "idempotency_key": re.search(r'name="idempotency_key" value="(\w+)"', page)[1],  # type: ignore[index]
+            "programme": "dibao",
+            "area_code": body["area_code"],
+            "applied_on": ago(2),
+        }
+        for i, m in enumerate(body["household"]):
+            form |= {f"household.{i}.{k}": v for k, v in m.items()}
+        bad = {**form, "household.1.id_number": "41990119720302000X"}
+        r = await town.post("/workbench/applications/new", data=bad)
+        assert r.status_code == 422 and 'id="new-household-1-id_number-error"' in r.text
+        before = (
+            await api.get(
+                "/cases",
+                params={"id_number": body["household"][0]["id_number"]},
+                headers=auth("county"),
+            )
+        ).json()["items"]
+        assert before == []
+        r = await town.post("/workbench/applications/new", data=form)
+        assert r.status_code == 303, r.text
+        again = await town.post("/workbench/applications/new", data=form)
+        assert again.headers["location"] == r.headers["location"]
+        case_url = r.headers["location"]
+        page = (await town.get(case_url)).text
+        assert "accept" in offered(page)
+    async with browser(app, "finance") as finance:
+        r = await finance.get("/workbench/applications/new")
+        assert r.status_code == 403
