@@ -41,6 +41,7 @@ from jiuzhu.clock import to_beijing
 from jiuzhu.contract import ROLE_NAMES_ZH, Actor, CaseKind, Role
 from jiuzhu.db.models import AuditEntry, CaseRecord
 from jiuzhu.refusals import RefusalError, refusal_of
+from rules.household import RELATION_NAMES_ZH
 from rules.id_number import birth_date_from_id
 from workflows.applications.models import ApplicationState
 from workflows.temporary.models import TemporaryCaseState
@@ -73,7 +74,7 @@ def _audit_lines(session: Any, case_id: str) -> list[dict[str, Any]]:
             "who": r.actor_name or "系统",
             "role": ROLE_NAMES_ZH.get(Role(r.actor_role), r.actor_role) if r.actor_role else "",
             "what": (r.detail or {}).get("note_zh") or r.action,
-            "evidence": "；".join(str(e) for e in r.evidence or []),
+            "evidence": "；".join(_evidence_text(e) for e in r.evidence or []),
             "policy": r.policy_version_id or "",
         }
         for r in rows
@@ -174,6 +175,7 @@ async def _render(
             "notices": [_notice(row.case_id, n) for n in (view or {}).get("notices", [])],
             "forms": forms,
             "audit": audit,
+            "relations": {r.value: name for r, name in RELATION_NAMES_ZH.items()},
             "message": message,
             "problem": problem,
         },
@@ -344,6 +346,25 @@ async def notice_view(
         return await run_in_threadpool(read)
     except HTTPException as exc:
         return _page(request, "message.html", {"message": str(exc.detail)}, exc.status_code)
+
+
+def _evidence_text(item: Any) -> str:
+    """One piece of evidence in a line a person reads: a document's name as it is; a record
+    (``{"kind": "investigation_form", "investigators": [...]}``) as its kind and facts, lists
+    of records counted."""
+    if not isinstance(item, dict):
+        return str(item)
+    parts = []
+    for key, value in item.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            parts.append(f"{key} {len(value)}项")
+        elif isinstance(value, list):
+            parts.append(f"{key} " + "、".join(str(v) for v in value))
+        elif isinstance(value, bool):
+            parts.append(f"{key} {'是' if value else '否'}")
+        else:
+            parts.append(f"{key} {value}")
+    return "，".join(parts)
 
 
 def _notice(case_id: str, n: dict[str, Any]) -> dict[str, Any]:
