@@ -376,7 +376,12 @@ async def get_entitlement(
     )
 
 
-@router.post("/{entitlement_id}/changes", status_code=201, response_model=ChangeReceipt)
+@router.post(
+    "/{entitlement_id}/changes",
+    status_code=201,
+    response_model=ChangeReceipt,
+    summary="报告情况变化 (township, village, county)",
+)
 async def report_change(
     entitlement_id: str,
     body: ChangeIn,
@@ -427,7 +432,11 @@ async def close_investigation(
     )
 
 
-@router.post("/{entitlement_id}/review-outcome", response_model=ReviewResult)
+@router.post(
+    "/{entitlement_id}/review-outcome",
+    response_model=ReviewResult,
+    summary="复核结论 (county officer)",
+)
 async def record_review_outcome(
     entitlement_id: str,
     body: ReviewOutcomeIn,
@@ -453,7 +462,10 @@ async def record_review_outcome(
 
 
 @router.post(
-    "/{entitlement_id}/self-care-assessments", status_code=201, response_model=SelfCareResult
+    "/{entitlement_id}/self-care-assessments",
+    status_code=201,
+    response_model=SelfCareResult,
+    summary="生活自理能力重新评估 (township, county)",
 )
 async def record_self_care_assessment(
     entitlement_id: str,
@@ -480,7 +492,12 @@ async def record_self_care_assessment(
     )
 
 
-@router.post("/{entitlement_id}/work-refusals", status_code=201, response_model=WorkRefusalResult)
+@router.post(
+    "/{entitlement_id}/work-refusals",
+    status_code=201,
+    response_model=WorkRefusalResult,
+    summary="登记无正当理由拒绝工作 (township, county)",
+)
 async def record_work_refusal(
     entitlement_id: str,
     body: WorkRefusalIn,
@@ -504,7 +521,12 @@ async def record_work_refusal(
     )
 
 
-@router.post("/{entitlement_id}/move-outs", status_code=201, response_model=MoveOutResult)
+@router.post(
+    "/{entitlement_id}/move-outs",
+    status_code=201,
+    response_model=MoveOutResult,
+    summary="登记成员迁出 (township, county)",
+)
 async def record_move_out(
     entitlement_id: str,
     body: MoveOutIn,

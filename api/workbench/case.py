@@ -32,6 +32,8 @@ from api.deps import ensure_area
 from api.masking import disclosure, mask
 from api.routes.applications import get_notice
 from api.routes.applications import live_state as application_state
+from api.routes.entitlements import get_entitlement
+from api.routes.entitlements import get_notice as get_entitlement_notice
 from api.routes.temporary import live_state as temporary_state
 from api.workbench.forms import FormField, field_errors, flat_values, form_data, form_fields
 from api.workbench.routes import STATUS_ZH, _area_zh, _kind_zh, _officer_view, _page, _programme_zh
@@ -44,6 +46,7 @@ from jiuzhu.refusals import RefusalError, refusal_of
 from rules.household import RELATION_NAMES_ZH
 from rules.id_number import birth_date_from_id
 from workflows.applications.models import ApplicationState
+from workflows.entitlements.models import EntitlementState
 from workflows.temporary.models import TemporaryCaseState
 
 router = APIRouter(prefix="/workbench", include_in_schema=False)
@@ -128,11 +131,28 @@ async def _render(
 ) -> Response:
     """The case page; ``posted`` = (slug, values, errors) re-shows a refused form as it was sent."""
     client = request.app.state.temporal
-    live: ApplicationState | TemporaryCaseState | None = None
+    live: ApplicationState | TemporaryCaseState | EntitlementState | None = None
+    payments: list[dict[str, Any]] = []
     if row.case_kind == CaseKind.APPLICATION.value:
         live = await application_state(client, row.case_id, row.revision)
     elif row.case_kind == CaseKind.TEMPORARY.value:
         live = await temporary_state(client, row.case_id, row.revision)
+    elif row.case_kind == CaseKind.ENTITLEMENT.value:
+        engine = request.app.state.engine
+        detail = await get_entitlement(row.case_id, actor, Database(engine), client)
+        live = detail.state
+        payments = [
+            {
+                "period": p.period,
+                "amount": f"{p.amount:,.2f}",
+                "status": p.status,
+                "failure": p.failure_reason or "",
+                "paid_at": to_beijing(p.paid_at).strftime("%Y-%m-%d")
+                if isinstance(p.paid_at, datetime)
+                else str(p.paid_at or ""),
+            }
+            for p in detail.payments
+        ]
     state = live.model_dump(mode="json") if live is not None else None
     seen = disclosure(actor)
     if state is not None and seen.id_numbers:
@@ -172,7 +192,11 @@ async def _render(
             "state": view,
             "timeline": [_when(t) for t in (view or {}).get("timeline", [])],
             "deadlines": [_deadline(d) for d in (view or {}).get("deadlines", [])],
-            "notices": [_notice(row.case_id, n) for n in (view or {}).get("notices", [])],
+            "notices": [
+                _notice(row.case_id, n, pdf=row.case_kind != CaseKind.ENTITLEMENT.value)
+                for n in (view or {}).get("notices", [])
+            ],
+            "payments": payments,
             "forms": forms,
             "audit": audit,
             "relations": {r.value: name for r, name in RELATION_NAMES_ZH.items()},
@@ -332,11 +356,16 @@ async def notice_view(
     found = await _signed_in_case(request, case_id)
     if isinstance(found, Response):
         return found
-    actor, _ = found
+    actor, row = found
     engine = request.app.state.engine
 
     def read() -> Response:
         with Session(engine) as session:
+            if row.case_kind == CaseKind.ENTITLEMENT.value:
+                if format == "pdf":
+                    raise HTTPException(404, "待遇案件的文书仅提供网页版")
+                html: Response = get_entitlement_notice(case_id, notice_id, actor, session)
+                return html
             response: Response = get_notice(
                 case_id, notice_id, request, actor, session, engine, format
             )
@@ -367,13 +396,13 @@ def _evidence_text(item: Any) -> str:
     return "，".join(parts)
 
 
-def _notice(case_id: str, n: dict[str, Any]) -> dict[str, Any]:
+def _notice(case_id: str, n: dict[str, Any], pdf: bool = True) -> dict[str, Any]:
     href = f"/workbench/cases/{case_id}/notices/{n.get('notice_id', '')}"
     return {
         "title": n.get("title") or n.get("kind", ""),
         "delivered_on": n.get("delivered_on") or "",
         "href": href,
-        "pdf": f"{href}?format=pdf",
+        "pdf": f"{href}?format=pdf" if pdf else "",
     }
 
 

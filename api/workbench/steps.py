@@ -2,11 +2,12 @@
 of rules.
 
 - The steps themselves are the case API's step routes (``api/routes/applications.py``,
-  ``api/routes/temporary.py``): path ``/{id}/<slug>``, body model and summary are read off the
-  router, and a posted form is handed to the same route function the JSON API runs (same
+  ``api/routes/temporary.py``, ``api/routes/entitlements.py``): path ``/{id}/<slug>``, body
+  model and summary are read off the router, and a posted form is handed to the same route function the JSON API runs (same
   checks, same Idempotency-Key).
 - Which of them the officer may take now is asked of the domain's own pure step checks
-  (``workflows/applications/checks.py::StepChecks``, ``workflows/temporary/checks.py``) against
+  (``workflows/applications/checks.py::StepChecks``, ``workflows/temporary/checks.py``,
+  ``workflows/entitlements/checks.py``) against
   the case state (and, for an application, the policy it runs under): a step whose check
   refuses the officer's role or area (403) or the case's state (409) is not offered; one that
   only lacks the form's data is. A check that branches on a yes/no of the form is asked both
@@ -26,6 +27,7 @@ from sqlalchemy import Engine
 
 from api.deps import current_officer
 from api.routes.applications import router as applications_router
+from api.routes.entitlements import router as entitlements_router
 from api.routes.temporary import router as temporary_router
 from jiuzhu.clock import beijing_today
 from jiuzhu.contract import Actor, CaseKind
@@ -34,6 +36,7 @@ from jiuzhu.refusals import RefusalKind, refusal_of
 from rules.policy import Policy
 from workflows.applications.checks import StepChecks
 from workflows.applications.models import ApplicationState
+from workflows.entitlements import checks as entitlement_checks
 from workflows.temporary import checks as temporary_checks
 from workflows.temporary.contract import JUSTIFICATION_DEADLINE
 from workflows.temporary.models import TemporaryCaseState
@@ -99,10 +102,15 @@ def _justification_due(state: TemporaryCaseState) -> datetime | None:
     return due[-1] if due else None
 
 
-def _temporary_check(name: str) -> tuple[type[BaseModel], Check]:
-    fn = getattr(temporary_checks, name)
+def _function_check(module: Any, name: str) -> tuple[type[BaseModel], Check]:
+    """A check written as a function ``(state, <command>, [today], [now], …)``."""
+    fn = getattr(module, name)
     hints = typing.get_type_hints(fn)
-    command: type[BaseModel] = hints["cmd"]
+    command: type[BaseModel] = next(
+        tp
+        for key, tp in hints.items()
+        if key not in ("state", "return") and isinstance(tp, type) and issubclass(tp, BaseModel)
+    )
 
     def check(m: CaseMoment, cmd: Any) -> None:
         extra: dict[str, Any] = {}
@@ -115,6 +123,14 @@ def _temporary_check(name: str) -> tuple[type[BaseModel], Check]:
         fn(m.state, cmd, **extra)
 
     return command, check
+
+
+def _temporary_check(name: str) -> tuple[type[BaseModel], Check]:
+    return _function_check(temporary_checks, name)
+
+
+def _entitlement_check(name: str) -> tuple[type[BaseModel], Check]:
+    return _function_check(entitlement_checks, name)
 
 
 # The API path's last segment → its check (the two vocabularies differ only in spelling; the
@@ -145,6 +161,13 @@ TEMPORARY_CHECKS: dict[str, str] = {
     "referral": "check_referral",
     "special-decision": "check_special",
     "close": "check_close",
+}
+ENTITLEMENT_CHECKS: dict[str, str] = {
+    "changes": "check_report_change",
+    "review-outcome": "check_review_outcome",
+    "self-care-assessments": "check_self_care_assessment",
+    "work-refusals": "check_work_refusal",
+    "move-outs": "check_move_out",
 }
 
 
@@ -183,6 +206,7 @@ def _steps(
 STEPS: dict[CaseKind, dict[str, StepForm]] = {
     CaseKind.APPLICATION: _steps(applications_router, APPLICATION_CHECKS, _application_check),
     CaseKind.TEMPORARY: _steps(temporary_router, TEMPORARY_CHECKS, _temporary_check),
+    CaseKind.ENTITLEMENT: _steps(entitlements_router, ENTITLEMENT_CHECKS, _entitlement_check),
 }
 APPLICATION_STEPS = STEPS[CaseKind.APPLICATION]
 

@@ -4,6 +4,7 @@ body model and offered only to the officer the domain's checks allow; a bad fiel
 the page with the API's message beside the input (422) and nothing recorded; a refusal with its
 status; a double submit records the step once; the CSRF token is required; the notice opens."""
 
+import asyncio
 import re
 from datetime import timedelta
 from typing import Any
@@ -47,6 +48,20 @@ async def submit(
 ) -> httpx.Response:
     data = {"csrf": csrf_of(page), "idempotency_key": key_of(page, slug), **fields}
     return await c.post(f"/workbench/cases/{app_id}/steps/{slug}", data=data)
+
+
+async def entitlement_of(api: httpx.AsyncClient, id_number: str) -> str:
+    for _ in range(100):
+        r = await api.get(
+            "/cases",
+            params={"case_kind": "entitlement", "id_number": id_number},
+            headers=auth("county"),
+        )
+        items = r.json()["items"]
+        if items:
+            return str(items[0]["case_id"])
+        await asyncio.sleep(0.05)
+    raise AssertionError("no entitlement row")
 
 
 def applicant_name(body: dict[str, Any]) -> str:
@@ -163,6 +178,17 @@ async def test_an_application_from_acceptance_to_decision_through_the_forms(
         assert r.status_code == 200 and "<html" in r.text.lower()
         r = await county.get(notice.group(1) + "?format=pdf")
         assert r.status_code == 200 and r.content.startswith(b"%PDF")
+
+    # The entitlement the decision started has its page too: the county may report a change
+    # but records no review outcome while no review is open.
+    ent_id = await entitlement_of(api, applicant["id_number"])
+    async with browser(app, "county") as county:
+        page = (await county.get(f"/workbench/cases/{ent_id}")).text
+        assert "changes" in offered(page) and "review-outcome" not in offered(page)
+        assert "500.00" in page
+    async with browser(app, "township") as town:
+        page = (await town.get(f"/workbench/cases/{ent_id}")).text
+        assert "changes" in offered(page) and "review-outcome" not in offered(page)
 
     # Another township sees neither the case nor its forms, and cannot post a step.
     async with browser(app, "township2") as other:
