@@ -71,6 +71,7 @@ from jiuzhu.read_model import upsert_case
 from jiuzhu.records import CaseSnapshot
 from jiuzhu.refusals import Refusal, RefusalError, RefusalKind
 from workflows.applications.contract import (
+    CLOSED_STATUSES,
     ApplicantMember,
     ApplicationStatus,
     application_id_for_key,
@@ -116,18 +117,27 @@ def case_row(session: Session, actor: Actor, application_id: str) -> CaseRecord:
     return row
 
 
+def is_closed(status: str) -> bool:
+    """Whether a read-model status is one of ``CLOSED_STATUSES``."""
+    return status in CLOSED_STATUS_VALUES
+
+
+CLOSED_STATUS_VALUES = frozenset(s.value for s in CLOSED_STATUSES)
+
+
 async def live_state(
-    client: Client, application_id: str, revision: int | None = None
+    client: Client, application_id: str, revision: int | None = None, *, closed: bool = False
 ) -> ApplicationState:
     """The case's state from its workflow; with the read-model ``revision`` just read, the
-    query is shared with concurrent readers of the same revision (``shared_query``)."""
+    query is shared with concurrent readers of the same revision, and kept when the read model
+    says the case is ``closed`` (``shared_query``)."""
     handle: WorkflowHandle[ApplicationWorkflow, ApplicationState] = client.get_workflow_handle_for(
         ApplicationWorkflow.run, application_workflow_id(application_id)
     )
     try:
         if revision is not None:
             state: ApplicationState = await shared_query(
-                handle, ApplicationWorkflow.get_state, revision
+                handle, ApplicationWorkflow.get_state, revision, final=closed
             )
             return state
         return await handle.query(ApplicationWorkflow.get_state)
@@ -307,7 +317,7 @@ async def get_application(
 ) -> ApplicationState:
     row = await db.read(case_row, actor, application_id)
     structlog.contextvars.bind_contextvars(application_id=application_id)
-    return await live_state(client, application_id, row.revision)
+    return await live_state(client, application_id, row.revision, closed=is_closed(row.status))
 
 
 @router.get("", response_model=ApplicationPage)

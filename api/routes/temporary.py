@@ -108,15 +108,16 @@ def handle_for(
 
 
 async def live_state(
-    client: Client, case_id: str, revision: int | None = None
+    client: Client, case_id: str, revision: int | None = None, *, closed: bool = False
 ) -> TemporaryCaseState:
     """The case's state from its workflow; with the read-model ``revision`` just read, the
-    query is shared with concurrent readers of the same revision (``shared_query``)."""
+    query is shared with concurrent readers of the same revision, and kept when the read model
+    says the case is ``closed`` (``shared_query``)."""
     handle = handle_for(client, case_id)
     try:
         if revision is not None:
             state: TemporaryCaseState = await shared_query(
-                handle, TemporaryCaseWorkflow.get_state, revision
+                handle, TemporaryCaseWorkflow.get_state, revision, final=closed
             )
             return state
         return await handle.query(TemporaryCaseWorkflow.get_state)
@@ -280,7 +281,9 @@ async def get_case(
     case_id: str, actor: CurrentOfficer, db: DatabaseDep, client: TemporalClientDep
 ) -> TemporaryCaseState:
     row = await db.read(case_row, actor, case_id)
-    return await live_state(client, case_id, row.revision)
+    return await live_state(
+        client, case_id, row.revision, closed=row.status == TemporaryStatus.CLOSED.value
+    )
 
 
 @router.get("", response_model=TemporaryCasePage)

@@ -30,7 +30,7 @@ from api.access import record_read
 from api.db import Database
 from api.deps import ensure_area
 from api.masking import disclosure, mask
-from api.routes.applications import get_notice
+from api.routes.applications import get_notice, is_closed
 from api.routes.applications import live_state as application_state
 from api.routes.entitlements import get_entitlement
 from api.routes.entitlements import get_notice as get_entitlement_notice
@@ -45,8 +45,10 @@ from jiuzhu.db.models import AuditEntry, CaseRecord
 from jiuzhu.refusals import RefusalError, refusal_of
 from rules.household import RELATION_NAMES_ZH
 from rules.id_number import birth_date_from_id
+from rules.programmes import PROGRAMME_NAMES_ZH
 from workflows.applications.models import ApplicationState
 from workflows.entitlements.models import EntitlementState
+from workflows.temporary.contract import TemporaryStatus
 from workflows.temporary.models import TemporaryCaseState
 
 router = APIRouter(prefix="/workbench", include_in_schema=False)
@@ -134,9 +136,11 @@ async def _render(
     live: ApplicationState | TemporaryCaseState | EntitlementState | None = None
     payments: list[dict[str, Any]] = []
     if row.case_kind == CaseKind.APPLICATION.value:
-        live = await application_state(client, row.case_id, row.revision)
+        closed = is_closed(row.status)
+        live = await application_state(client, row.case_id, row.revision, closed=closed)
     elif row.case_kind == CaseKind.TEMPORARY.value:
-        live = await temporary_state(client, row.case_id, row.revision)
+        closed = row.status == TemporaryStatus.CLOSED.value
+        live = await temporary_state(client, row.case_id, row.revision, closed=closed)
     elif row.case_kind == CaseKind.ENTITLEMENT.value:
         engine = request.app.state.engine
         detail = await get_entitlement(row.case_id, actor, Database(engine), client)
@@ -173,6 +177,8 @@ async def _render(
             engine, settings = request.app.state.engine, request.app.state.settings
             policy = await run_in_threadpool(case_policy, engine, settings, live)
         for step in await offered(CaseKind(row.case_kind), live, actor, policy):
+            if step.slug == "deliver-notice" and not _undelivered(live):
+                continue  # nothing to deliver: the form would only ask for a notice number
             forms.append(_form_view(step, live, seen.id_numbers, posted))
     labels = STATUS_ZH.get(row.case_kind, {})
     return _page(
@@ -200,11 +206,17 @@ async def _render(
             "forms": forms,
             "audit": audit,
             "relations": {r.value: name for r, name in RELATION_NAMES_ZH.items()},
+            "programmes": {p.value: name for p, name in PROGRAMME_NAMES_ZH.items()},
             "message": message,
             "problem": problem,
         },
         status=status,
     )
+
+
+def _undelivered(state: Any) -> list[Any]:
+    """The case's notices not yet delivered, oldest first."""
+    return [n for n in getattr(state, "notices", []) if getattr(n, "delivered_on", 1) is None]
 
 
 def _prefill(step: StepForm, state: Any, ids_shown: bool) -> dict[str, Any]:
@@ -225,7 +237,7 @@ def _prefill(step: StepForm, state: Any, ids_shown: bool) -> dict[str, Any]:
         ]
         return {"household": {"members": members}, "signed_by_household": True}
     if step.slug == "deliver-notice":
-        open_notices = [n for n in state.notices if n.delivered_on is None]
+        open_notices = _undelivered(state)
         if open_notices:
             return {"notice_id": open_notices[-1].notice_id}
     return {}
@@ -377,6 +389,33 @@ async def notice_view(
         return _page(request, "message.html", {"message": str(exc.detail)}, exc.status_code)
 
 
+EVIDENCE_KEYS_ZH = {
+    "kind": "类别",
+    "investigators": "调查人员",
+    "method": "方式",
+    "signed_by_household": "申请人签字",
+    "source": "数据源",
+    "sources": "数据源",
+    "status": "结果",
+    "findings": "不一致项",
+    "round": "轮次",
+    "on": "日期",
+    "discrepancies": "不一致项",
+    "eligible": "符合条件",
+    "per_capita_income": "人均收入",
+    "standard": "标准",
+    "monthly_amount": "月救助金额",
+}
+EVIDENCE_VALUES_ZH = {
+    "investigation_form": "入户调查表",
+    "investigation": "入户调查",
+    "verification": "信息核对",
+    "means_test": "收入核算",
+    "home_visit": "入户",
+    "ok": "已核对",
+}
+
+
 def _evidence_text(item: Any) -> str:
     """One piece of evidence in a line a person reads: a document's name as it is; a record
     (``{"kind": "investigation_form", "investigators": [...]}``) as its kind and facts, lists
@@ -385,6 +424,9 @@ def _evidence_text(item: Any) -> str:
         return str(item)
     parts = []
     for key, value in item.items():
+        key = EVIDENCE_KEYS_ZH.get(key, key)
+        if isinstance(value, str):
+            value = EVIDENCE_VALUES_ZH.get(value, value)
         if isinstance(value, list) and value and isinstance(value[0], dict):
             parts.append(f"{key} {len(value)}项")
         elif isinstance(value, list):
@@ -419,15 +461,21 @@ def _when(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def _deadline(d: dict[str, Any]) -> dict[str, Any]:
+    """A deadline's row: its state, and whether the reminder and escalation went out — an
+    escalation withdrawn because the act was in time on paper (``voided_at``) says so."""
     spec = d.get("spec") or {}
     state = "已完成" if d.get("met_at") else "已取消" if d.get("cancelled_at") else "进行中"
+    voided = bool(d.get("voided_at"))
+    if d.get("met_on"):
+        state = f"已完成（书面日期 {d['met_on']}）"
     if d.get("escalated_at") and state == "进行中":
         state = "已逾期（已上报）"
+    escalated = "已撤回" if voided else "已上报" if d.get("escalated_at") else "—"
     return {
         "label": spec.get("label_zh") or spec.get("name", ""),
         "due": d.get("due_date", ""),
         "state": state,
         "reminded": bool(d.get("reminded_at")),
-        "escalated": bool(d.get("escalated_at")),
+        "escalated": escalated,
         "basis": spec.get("basis", ""),
     }

@@ -21,6 +21,7 @@ what the API would answer and refuses what it would refuse (the message page, wi
 Every page links operators to the workflow of the month, fund or case in the Temporal Web UI
 (``JIUZHU_TEMPORAL_UI_URL``). Instants are shown in Beijing time, money with two places."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,7 +31,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from starlette.exceptions import HTTPException
 from starlette.status import HTTP_303_SEE_OTHER
 
@@ -41,11 +42,18 @@ from api.errors import ProblemError
 from api.routes import bank_batches, complaints, outbox, payroll, reserve_fund, spot_checks
 from api.schemas.applications import MessageOut
 from api.schemas.temporary import LedgerEntryOut, ReserveFundOut
-from api.workbench.routes import _area_zh, _officer_view, _page, _programme_zh, templates
+from api.workbench.routes import (
+    _area_zh,
+    _officer_view,
+    _page,
+    _programme_zh,
+    due_text,
+    templates,
+)
 from api.workbench.session import csrf_ok, officer_for, session_token
 from jiuzhu.clock import to_beijing
 from jiuzhu.contract import Actor
-from jiuzhu.db.models import Officer
+from jiuzhu.db.models import CaseRecord, Officer
 from jiuzhu.db.models_payments import BankBatch, PayrollRun
 from jiuzhu.refusals import HTTP_STATUS, RefusalError
 from jiuzhu.settings import Settings
@@ -618,7 +626,7 @@ def _round_view(r: spot_checks.SpotCheckSummary, ui: WebUi) -> dict[str, Any]:
         "pending": r.pending,
         "confirmed": r.confirmed,
         "reversed": r.reversed,
-        "due": _at(r.next_deadline),
+        "due": due_text(r.next_deadline),
         "overdue": r.overdue,
         "web_ui": ui.workflow(r.round_id),
     }
@@ -676,7 +684,28 @@ async def supervision(request: Request) -> Response:
 
 
 # --- messages --------------------------------------------------------------------------------
-def _message_view(m: MessageOut, ui: WebUi) -> dict[str, Any]:
+PAYROLL_CASE = re.compile(r"^payroll-(\d{6})-(\d{4}-\d{2})$")
+
+
+def _case_href(case_id: str | None, cases: set[str]) -> str | None:
+    """Where a message's case opens: a payroll month on its page, a case of the read model on
+    the case page; anything else (a campaign, a daily batch) only in the Web UI."""
+    if not case_id:
+        return None
+    month = PAYROLL_CASE.match(case_id)
+    if month:
+        return f"/workbench/payroll/{month[2]}?" + urlencode({"county": month[1]})
+    return f"/workbench/cases/{quote(case_id)}" if case_id in cases else None
+
+
+def _known_cases(session: Session, case_ids: list[str]) -> set[str]:
+    if not case_ids:
+        return set()
+    rows = session.exec(select(CaseRecord.case_id).where(col(CaseRecord.case_id).in_(case_ids)))
+    return set(rows.all())
+
+
+def _message_view(m: MessageOut, ui: WebUi, cases: set[str]) -> dict[str, Any]:
     return {
         "id": m.id,
         "kind": MESSAGE_KIND_ZH.get(m.kind, m.kind),
@@ -684,8 +713,8 @@ def _message_view(m: MessageOut, ui: WebUi) -> dict[str, Any]:
         "text": m.message_zh,
         "area": _area_zh(m.recipient_area),
         "case_id": m.case_id,
-        "case_href": f"/workbench/cases/{quote(m.case_id)}" if m.case_id else None,
-        "due": _at(m.due_at),
+        "case_href": _case_href(m.case_id, cases),
+        "due": due_text(m.due_at),
         "created": _at(m.created_at),
         "acknowledged": _at(m.acknowledged_at),
         "web_ui": ui.workflow(m.workflow_id) if m.workflow_id else None,
@@ -720,6 +749,8 @@ async def messages(
             MESSAGES_PAGE,
         )
     ui = _web_ui(request)
+    ids = [m.case_id for m in page.items if m.case_id] if page is not None else []
+    cases = await _db(request).read(_known_cases, ids)
     filters = {k: v for k, v in (("kind", kind), ("unread", "1" if only_unread else "")) if v}
 
     def at(start_at: int) -> str:
@@ -733,7 +764,7 @@ async def messages(
             "kinds": list(MESSAGE_KIND_ZH.items()),
             "form": {"kind": kind, "unread": only_unread},
             "errors": errors,
-            "items": [] if page is None else [_message_view(m, ui) for m in page.items],
+            "items": [] if page is None else [_message_view(m, ui, cases) for m in page.items],
             "total": page.total if page else 0,
             "previous": at(max(start - MESSAGES_PAGE, 0)) if page and start > 0 else None,
             "next": at(start + MESSAGES_PAGE)

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from api.workbench.labels import choice_label, field_label
+from api.workbench.labels import choice_label, field_label, value_label
 
 _VALUE_ERROR = "Value error, "  # pydantic's prefix on a validator's ValueError message
 EXTRA_ROWS = 1  # blank rows offered below the rows already filled in a repeated group
@@ -68,7 +68,7 @@ def _choices(tp: Any) -> list[tuple[str, str]] | None:
     if isinstance(tp, type) and issubclass(tp, Enum):
         return [(str(m.value), choice_label(m)) for m in tp]
     if typing.get_origin(tp) is Literal:
-        return [(str(v), str(v)) for v in typing.get_args(tp)]
+        return [(str(v), value_label(str(v))) for v in typing.get_args(tp)]
     if tp is bool:
         return [("true", "是"), ("false", "否")]
     return None
@@ -102,7 +102,7 @@ def form_fields(
         path = f"{prefix}{name}"
         tp, optional = _unwrap(info.annotation)
         required = info.is_required() and not optional
-        label = field_label(name)
+        label = field_label(name, model)
         origin = typing.get_origin(tp)
         if origin is list:
             (item,) = typing.get_args(tp) or (str,)

@@ -5,7 +5,9 @@ field missing here shows its API name, never a wrong rule."""
 from enum import Enum
 
 from rules.disability import DISABILITY_CATEGORY_NAMES_ZH
-from rules.household import RELATION_NAMES_ZH
+from rules.household import CARE_TIER_NAMES_ZH, RELATION_NAMES_ZH
+from rules.programmes import PROGRAMME_NAMES_ZH
+from workflows.entitlements.models import CHANGE_NAMES_ZH
 
 FIELD_LABELS_ZH: dict[str, str] = {
     "accepted_on": "受理日期（书面）",
@@ -90,6 +92,54 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "consent": "是否同意",
     "withdrawn_on": "撤回日期（书面）",
     "grounds_zh": "理由",
+    "programme": "救助项目",
+    "area_code": "户籍所在乡镇（街道）或村（社区）代码",
+    "applied_on": "书面申请日期",
+    "centralised": "集中供养",
+    "single_person_consent": "同意按单人保办理",
+    "care_tier": "生活自理能力等级",
+    "repeat_reason": "再次救助理由",
+    "beneficiary_name": "受助人姓名",
+    "beneficiary_id_number": "受助人身份证号",
+    "investigated_on": "调查日期（书面）",
+    "opinion_zh": "乡镇意见",
+    "decision": "审核结论",
+    "recovered_on": "追回日期",
+    "need_amount": "所需救助金额（元）",
+    "approve": "是否同意",
+    "stages": "分阶段发放计划",
+    "pay_on": "发放日期",
+    "change_kind": "变化类别",
+    "reported_on": "报告日期（书面）",
+    "member_id_number": "成员身份证号",
+    "new_amount": "调整后金额（元/月）",
+    "effective_from": "生效日期",
+    "refused_on": "拒绝工作日期",
+    "moved_out_on": "迁出日期",
+    "details_zh": "情况说明",
+    "ended_on": "终止日期（书面）",
+    "description_zh": "情况说明",
+    "occurred_on": "发生日期",
+    "moved_on": "迁出日期",
+    "per_capita_income": "家庭人均收入（元/月）",
+    "reason_code": "理由",
+    "transfer_check": "转介核查",
+    "assessed_on": "评估日期（书面）",
+    "assessment": "生活自理能力评估",
+    "investigation_id": "核查编号",
+    "justified": "有正当理由",
+    "investigation": "入户调查",
+    "method_zh": "追回方式",
+    "situation_zh": "困难情况",
+    "meeting_ref": "会议纪要编号",
+}
+
+# The same field name meaning something else in one body: (body class name, field) → label.
+MODEL_FIELD_LABELS_ZH: dict[tuple[str, str], str] = {
+    ("ApplicationCreate", "household"): "家庭成员（申请人及共同生活的家庭成员）",
+    ("DeliveryBody", "method"): "送达方式",
+    ("RefusalReasonIn", "code"): "理由",
+    ("ReviewOutcomeIn", "outcome"): "复核结论",
 }
 
 CHOICE_LABELS_ZH: dict[str, str] = {
@@ -123,16 +173,68 @@ CHOICE_LABELS_ZH: dict[str, str] = {
     "separated_from_registration": "人户分离",
     "cross_region": "异地申请",
     "hard_investigation": "调查核实难度大",
+    "in_person": "直接送达",
+    "post": "邮寄送达",
+    "electronic": "电子送达",
+    "left_at_home": "留置送达",
+    "accept": "通过",
+    "reject": "不予通过",
+    "continue": "继续保障",
+    "adjust": "调整金额",
+    "stop": "停发",
+    "withdraw": "渐退",
+    "INCOME_NOT_BELOW_STANDARD": "家庭人均收入不低于保障标准",
+    "ASSETS_OVER_LIMIT": "家庭财产超过规定",
+    "VEHICLE_OVER_LIMIT": "拥有超过规定的机动车辆",
+    "SECOND_HOME_OWNED": "拥有第二套住房",
+    "BUSINESS_EQUITY_OWNED": "拥有经营性股权",
+    "HAS_WORK_CAPACITY": "具有劳动能力",
+    "HAS_INCOME_SOURCE": "有收入来源",
+    "HAS_ABLE_SUPPORTER": "有具备赡养能力的法定义务人",
+    "QUALIFIES_FOR_DIBAO_OR_TEKUN": "符合低保或特困条件",
+    "QUALIFIES_FOR_EDGE": "符合低保边缘条件",
+    "INCOME_NOT_BELOW_EDGE_LIMIT": "家庭人均收入不低于低保边缘标准",
+    "HOUSEHOLD_NOT_EDGE": "不属于低保边缘家庭",
+    "INCOME_NOT_BELOW_DISPOSABLE_INCOME": "家庭人均收入不低于上年人均可支配收入",
+    "RIGID_EXPENSE_NOT_ABOVE_THRESHOLD": "刚性支出未超过规定",
+    "SELF_CARE_ASSESSMENT_MISSING": "缺少生活自理能力评估",
+    "INCOME_BELOW_STANDARD": "家庭人均收入低于保障标准",
+    "ASSETS_WITHIN_LIMITS": "家庭财产符合规定",
+    "MINIMUM_AMOUNT_APPLIED": "按最低救助金额发放",
+    "NO_WORK_CAPACITY": "无劳动能力",
+    "NO_INCOME_SOURCE": "无收入来源",
+    "NO_ABLE_SUPPORTER": "无具备赡养能力的法定义务人",
+    "INCOME_BELOW_EDGE_LIMIT": "家庭人均收入低于低保边缘标准",
+    "SEVERE_DISABILITY_OR_ILLNESS": "重度残疾或重病",
+    "INCOME_BELOW_DISPOSABLE_INCOME": "家庭人均收入低于上年人均可支配收入",
+    "RIGID_EXPENSE_ABOVE_THRESHOLD": "刚性支出超过规定",
+    "none_eligible": "均不符合条件",
 }
 
 
-def field_label(name: str) -> str:
+def field_label(name: str, model: type | None = None) -> str:
+    """The label of ``model``'s field ``name`` (its own meaning first, then the common one)."""
+    for cls in getattr(model, "__mro__", ()):
+        label = MODEL_FIELD_LABELS_ZH.get((cls.__name__, name))
+        if label:
+            return label
     return FIELD_LABELS_ZH.get(name, name)
+
+
+def value_label(value: str) -> str:
+    """The Chinese name of a choice given by its value (``Literal`` choices)."""
+    return CHOICE_LABELS_ZH.get(value, value)
 
 
 def choice_label(member: Enum) -> str:
     """The Chinese name of a choice: the domain's own name where it has one."""
-    for names in (RELATION_NAMES_ZH, DISABILITY_CATEGORY_NAMES_ZH):
+    for names in (
+        RELATION_NAMES_ZH,
+        DISABILITY_CATEGORY_NAMES_ZH,
+        PROGRAMME_NAMES_ZH,
+        CARE_TIER_NAMES_ZH,
+        CHANGE_NAMES_ZH,
+    ):
         if member in names:
             return str(names[member])  # type: ignore[index]
     value = str(member.value)

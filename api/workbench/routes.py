@@ -8,7 +8,7 @@
 - ``POST /workbench/sign-in`` (form ``token``) and ``POST /workbench/sign-out`` (CSRF).
 Errors are pages too: a bad filter re-renders the worklist with the message by its field (422)."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,6 +48,20 @@ STATUS_ZH: dict[str, dict[str, str]] = {
     CaseKind.ENTITLEMENT.value: {k.value: v for k, v in ENTITLEMENT_STATUS_ZH.items()},
     CaseKind.TEMPORARY.value: {k.value: v for k, v in TEMPORARY_STATUS_ZH.items()},
 }
+
+
+def _status_choices() -> list[tuple[str, str]]:
+    """Every status of the three case kinds as (value, Chinese label); a value two kinds share
+    shows both labels."""
+    labels: dict[str, list[str]] = {}
+    for names in STATUS_ZH.values():
+        for value, label in names.items():
+            if label not in labels.setdefault(value, []):
+                labels[value].append(label)
+    return sorted(((v, " / ".join(ls)) for v, ls in labels.items()), key=lambda c: c[1])
+
+
+STATUS_CHOICES = _status_choices()
 GROUPS = (("overdue", "已逾期"), ("today", "今日到期"), ("week", "本周到期"), ("later", "以后"))
 WORKLIST_LIMIT = 200
 
@@ -82,12 +96,31 @@ def _database(request: Request) -> Database:
     return Database(request.app.state.engine)
 
 
+def due_day(instant: datetime) -> date:
+    """The last day of a deadline that falls due at ``instant``: a statutory period ends at
+    24:00 of its last day (Beijing), stored as 00:00 of the day after."""
+    return (to_beijing(instant) - timedelta(microseconds=1)).date()
+
+
+def due_text(instant: datetime | str | None) -> str:
+    """A due instant as an officer reads it: ``2026-11-11`` for one falling due at 24:00 of
+    that day, with the time where it is another (``2026-11-11 17:30``); ``—`` when none."""
+    if not instant:
+        return "—"
+    if isinstance(instant, str):
+        instant = datetime.fromisoformat(instant)
+    local = to_beijing(instant)
+    if local.time() == time(0):
+        return due_day(instant).isoformat()
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
 def _group(row: CaseRow, today: datetime) -> str:
     if row.overdue:
         return "overdue"
     if row.next_deadline is None:
         return "later"
-    due = to_beijing(row.next_deadline).date()
+    due = due_day(row.next_deadline)
     if due <= today.date():
         return "today"
     if due < (today + timedelta(days=7 - today.weekday())).date():
@@ -105,7 +138,7 @@ def _filters(
         errors["township_code"] = f"地区代码{township_code}无效"
     if programme and programme not in {p.value for p in Programme}:
         errors["programme"] = f"未知的救助项目{programme}"
-    if status and not status.replace("_", "").isalpha():
+    if status and status not in {value for value, _ in STATUS_CHOICES}:
         errors["status"] = f"状态{status}无效"
     id_number = name = None
     if q:
@@ -175,6 +208,7 @@ async def worklist(
             "errors": errors,
             "programmes": [(p.value, PROGRAMME_NAMES_ZH[p]) for p in Programme],
             "may_apply": actor.role in APPLY_ROLES,
+            "statuses": STATUS_CHOICES,
         },
         status=422 if errors else 200,
     )
@@ -198,9 +232,7 @@ def _row_view(row: CaseRow) -> dict[str, Any]:
         "area": _area_zh(row.area_code),
         "applicant": row.applicant_name,
         "id_masked": row.applicant_id_masked,
-        "due": to_beijing(row.next_deadline).strftime("%Y-%m-%d %H:%M")
-        if row.next_deadline
-        else "—",
+        "due": due_text(row.next_deadline),
         "overdue": row.overdue,
         "due_what": row.next_deadline_label or "",
         "who_acts": _role_zh(row.next_deadline_role),
