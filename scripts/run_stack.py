@@ -197,6 +197,8 @@ def main() -> int:
         "Jiuzhu 救助 is running",
         f"  API        http://{settings.api_host}:{settings.api_port}"
         "  (docs: /docs, health: /health)",
+        f"  Workbench  http://{settings.api_host}:{settings.api_port}/workbench"
+        "  (officers sign in with their token)",
         f"  Temporal   {settings.temporal_address}  namespace {settings.temporal_namespace}",
     ]
     if settings.metrics_enabled:

@@ -190,16 +190,17 @@ class Demo:
             "demo-county",
             {"outcome": "refuse", "decided_on": self.ago(22)},
         )
-        await self.call(
-            "POST",
-            f"/applications/{app_id}/deliver-notice",
-            "demo-township",
-            {
-                "notice_id": refused["notices"][-1]["notice_id"],
-                "delivered_on": self.ago(20),
-                "recipient_name": "孙红梅",
-            },
-        )
+        for notice in refused["notices"]:  # the refusal notice, then the 边缘 offer
+            await self.call(
+                "POST",
+                f"/applications/{app_id}/deliver-notice",
+                "demo-township",
+                {
+                    "notice_id": notice["notice_id"],
+                    "delivered_on": self.ago(20),
+                    "recipient_name": "孙红梅",
+                },
+            )
         cases["refused"] = app_id
 
         tekun = {

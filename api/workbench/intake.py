@@ -39,10 +39,20 @@ KEY = re.compile(r"^[0-9a-f]{32}$")
 PREFILL_MEMBERS = 3  # rows offered for the household's members (one more is always added)
 
 
-def _form(actor: Actor, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
-    rows = max(PREFILL_MEMBERS, 1 + max((_row(k) for k in values), default=-1))
+MAX_ROWS = 30  # member rows a page offers at most (the household limit is the policy's)
+
+
+def _form(values: dict[str, str], errors: dict[str, str], rows: int = 0) -> dict[str, Any]:
+    rows = min(MAX_ROWS, max(PREFILL_MEMBERS, rows, 1 + max(map(_row, values), default=-1)))
     fields = form_fields(ApplicationCreate, prefill={"household": [{}] * (rows - 1)})
-    return {"fields": fields, "values": values, "errors": errors, "key": uuid.uuid4().hex}
+    more = min(MAX_ROWS, rows + PREFILL_MEMBERS)
+    return {
+        "fields": fields,
+        "values": values,
+        "errors": errors,
+        "key": uuid.uuid4().hex,
+        "more": f"/workbench/applications/new?members={more}" if rows < MAX_ROWS else None,
+    }
 
 
 def _row(name: str) -> int:
@@ -63,15 +73,17 @@ async def _officer(request: Request) -> Actor | Response:
 
 
 @router.get("/applications/new", response_class=HTMLResponse)
-async def new_application(request: Request) -> Response:
-    """The empty application form, the officer's own area filled in."""
+async def new_application(request: Request, members: str = "") -> Response:
+    """The empty application form, the officer's own area filled in; ``members`` rows for the
+    household (more on request, up to ``MAX_ROWS``)."""
     found = await _officer(request)
     if isinstance(found, Response):
         return found
     values = flat_values(
         {"area_code": found.area_code, "household": [{"relation": Relation.APPLICANT.value}]}
     )
-    return _render(request, found, values, {})
+    rows = int(members) if members.isdigit() and len(members) < 3 else 0
+    return _render(request, found, values, {}, rows=rows)
 
 
 def _render(
@@ -81,13 +93,14 @@ def _render(
     errors: dict[str, str],
     problem: str = "",
     status: int = 200,
+    rows: int = 0,
 ) -> Response:
     return _page(
         request,
         "new_application.html",
         {
             "officer": _officer_view(actor),
-            "form": _form(actor, values, errors),
+            "form": _form(values, errors, rows),
             "problem": problem,
         },
         status=status,

@@ -3,8 +3,8 @@ of rules.
 
 - The steps themselves are the case API's step routes (``api/routes/applications.py``,
   ``api/routes/temporary.py``, ``api/routes/entitlements.py``): path ``/{id}/<slug>``, body
-  model and summary are read off the router, and a posted form is handed to the same route function the JSON API runs (same
-  checks, same Idempotency-Key).
+  model and summary are read off the router, and a posted form is handed to the same route
+  function the JSON API runs (same checks, same Idempotency-Key).
 - Which of them the officer may take now is asked of the domain's own pure step checks
   (``workflows/applications/checks.py::StepChecks``, ``workflows/temporary/checks.py``,
   ``workflows/entitlements/checks.py``) against
