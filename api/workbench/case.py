@@ -214,9 +214,19 @@ async def _render(
     )
 
 
+POSTED_NOTICES = ("publicity",)  # posted for all to see (低保办法 Art. 19), not delivered
+
+
 def _undelivered(state: Any) -> list[Any]:
-    """The case's notices not yet delivered, oldest first."""
-    return [n for n in getattr(state, "notices", []) if getattr(n, "delivered_on", 1) is None]
+    """The case's notices to be delivered to the household and not yet delivered, oldest
+    first (an application's ``NoticeRef`` carries ``delivered_on``)."""
+    return [
+        n
+        for n in getattr(state, "notices", [])
+        if n.kind not in POSTED_NOTICES
+        and getattr(n, "delivered_on", None) is None
+        and hasattr(n, "delivered_on")
+    ]
 
 
 def _prefill(step: StepForm, state: Any, ids_shown: bool) -> dict[str, Any]:
