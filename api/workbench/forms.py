@@ -115,6 +115,7 @@ def form_fields(
                         name=f"{path}.{i}",
                         label=f"{label} {i + 1}",
                         kind="group",
+                        required=True,  # a row is shown whole; a blank one is not sent
                         children=form_fields(
                             item,
                             f"{path}.{i}.",
@@ -223,6 +224,15 @@ def _walk(fields: list[FormField]) -> Iterable[FormField]:
         yield f
         yield from _walk(f.children)
         yield from _walk(f.rows)
+
+
+def filled(values: Mapping[str, str], errors: Mapping[str, str], name: str) -> bool:
+    """Whether the group ``name`` holds a value or an error (it is shown open then)."""
+    inner = name + "."
+    return any(
+        key == name or key.startswith(inner)
+        for key in (*(k for k, v in values.items() if v.strip()), *errors)
+    )
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:

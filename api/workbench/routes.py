@@ -21,6 +21,7 @@ from api.db import Database
 from api.deps import ensure_area
 from api.routes.applications import APPLY_ROLES
 from api.routes.cases import CaseRow, case_page
+from api.workbench.forms import filled
 from api.workbench.session import (
     close_session,
     csrf_ok,
@@ -41,6 +42,7 @@ from workflows.temporary.contract import STATUS_LABELS_ZH as TEMPORARY_STATUS_ZH
 
 router = APIRouter(prefix="/workbench", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals["filled"] = filled  # a form group shown open: it holds a value or an error
 STATIC_DIR = Path(__file__).parent / "static"
 
 STATUS_ZH: dict[str, dict[str, str]] = {

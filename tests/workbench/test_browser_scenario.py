@@ -34,7 +34,7 @@ async def open_step(page: Page, slug: str) -> None:
     step = page.locator(f"#step-{slug}")
     await expect(step).to_be_visible()
     if await step.get_attribute("open") is None:
-        await step.locator("summary").click()
+        await step.locator(":scope > summary").click()
 
 
 async def submit_step(page: Page, slug: str, title: str) -> None:
@@ -84,7 +84,10 @@ async def test_an_application_from_the_new_form_to_the_county_decision(page: Pag
         born = birth_date_from_id(member["id_number"]).isoformat()
         await expect(form.locator(f'[name="household.members.{i}.birth_date"]')).to_have_value(born)
         await form.locator(f'[name="household.members.{i}.hukou"]').select_option("rural")
-    await form.locator('[name="household.members.0.incomes.0.kind"]').select_option("wage")
+    income = form.locator('[name="household.members.0.incomes.0.kind"]')
+    await expect(income).to_be_hidden()  # optional rows are folded until used
+    await form.locator("summary", has_text="月收入").first.click()  # the first member's
+    await income.select_option("wage")
     await form.locator('[name="household.members.0.incomes.0.monthly_amount"]').fill("600.00")
     assert await unlabelled_fields(page) == []
     await screenshot(page, "day-investigation-form.png")
@@ -117,6 +120,7 @@ async def test_an_application_from_the_new_form_to_the_county_decision(page: Pag
     form = page.locator("#step-decision")
     await form.locator('[name="outcome"]').select_option("approve")
     await form.locator('[name="decided_on"]').fill(ago(30))
+    await form.locator("summary", has_text="社会保障卡账户").click()  # optional: folded
     await form.locator('[name="card_account.holder_name"]').fill(applicant["name"])
     await form.locator('[name="card_account.holder_id_number"]').fill(applicant["id_number"])
     await form.locator('[name="card_account.account_number"]').fill("6217001234567890123")
