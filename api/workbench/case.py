@@ -1,10 +1,10 @@
 """The case page of the workbench and its step forms.
 
 - ``GET /workbench/cases/{case_id}``: household (masked for the role, as the API masks it),
-  deadlines, timeline, audit trail, notices (HTML/PDF) and, for an application or a temporary
-  assistance case, the form of every step the officer may take now (``api/workbench/steps.py``),
-  each generated from the step's own body model (``api/workbench/forms.py``). An unmasked read
-  is recorded in the access log.
+  deadlines, timeline, audit trail, notices (HTML/PDF), an entitlement's payments and the form
+  of every step of an application, temporary case or entitlement the officer may take now
+  (``api/workbench/steps.py``), each generated from the step's own body model
+  (``api/workbench/forms.py``). An unmasked read is recorded in the access log.
 - ``POST /workbench/cases/{case_id}/steps/{slug}``: a step form, CSRF-checked, handed to the case
   API's own route function. Success → 303 back to the case page (the state as the step left it);
   a bad field → the page again, 422, the API's message beside the field; a refusal → the page
@@ -36,11 +36,19 @@ from api.routes.entitlements import get_entitlement
 from api.routes.entitlements import get_notice as get_entitlement_notice
 from api.routes.temporary import live_state as temporary_state
 from api.workbench.forms import FormField, field_errors, flat_values, form_data, form_fields
-from api.workbench.routes import STATUS_ZH, _area_zh, _kind_zh, _officer_view, _page, _programme_zh
+from api.workbench.routes import (
+    STATUS_ZH,
+    _area_zh,
+    _kind_zh,
+    _officer_view,
+    _page,
+    _programme_zh,
+    _role_zh,
+)
 from api.workbench.session import csrf_ok, officer_for, session_token
 from api.workbench.steps import STEPS, StepForm, admitted, case_policy, offered
 from jiuzhu.clock import to_beijing
-from jiuzhu.contract import ROLE_NAMES_ZH, Actor, CaseKind, Role
+from jiuzhu.contract import Actor, CaseKind
 from jiuzhu.db.models import AuditEntry, CaseRecord
 from jiuzhu.refusals import RefusalError, refusal_of
 from rules.household import RELATION_NAMES_ZH
@@ -77,7 +85,7 @@ def _audit_lines(session: Any, case_id: str) -> list[dict[str, Any]]:
         {
             "at": to_beijing(r.at).strftime("%Y-%m-%d %H:%M"),
             "who": r.actor_name or "系统",
-            "role": ROLE_NAMES_ZH.get(Role(r.actor_role), r.actor_role) if r.actor_role else "",
+            "role": _role_zh(r.actor_role) if r.actor_role else "",
             "what": (r.detail or {}).get("note_zh") or r.action,
             "evidence": "；".join(_evidence_text(e) for e in r.evidence or []),
             "policy": r.policy_version_id or "",
