@@ -26,6 +26,7 @@ from api.workbench.labels import choice_label, field_label, value_label
 
 _VALUE_ERROR = "Value error, "  # pydantic's prefix on a validator's ValueError message
 EXTRA_ROWS = 1  # blank rows offered below the rows already filled in a repeated group
+MAX_ROWS = 100  # rows a repeated group shows at most (a posted form may name more: not shown)
 
 
 @dataclass
@@ -109,7 +110,7 @@ def form_fields(
             item, _ = _unwrap(item)
             if _is_model(item):
                 filled = prefill.get(name) if isinstance(prefill.get(name), list) else []
-                count = max(len(filled or []), 0) + EXTRA_ROWS
+                count = min(len(filled or []), MAX_ROWS) + EXTRA_ROWS
                 rows = [
                     FormField(
                         name=f"{path}.{i}",
@@ -179,7 +180,10 @@ def _set(tree: dict[str, Any], parts: list[str], value: Any) -> None:
     node = tree
     for part in parts[:-1]:
         node = node.setdefault(part, {})
-    node[parts[-1]] = value
+        if not isinstance(node, dict):
+            return  # a path through a value already set (a crafted form): ignored
+    if not isinstance(node.get(parts[-1], value), dict):
+        node[parts[-1]] = value
 
 
 def _listify(node: Any) -> Any:
@@ -194,7 +198,11 @@ def _listify(node: Any) -> Any:
 
 def form_data(model: type[BaseModel], pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """The posted form as the JSON body of the step (see the module docstring)."""
-    kinds = {_shape(f.name): f.kind for f in _walk(form_fields(model))}
+    kinds = {
+        _shape(f.name): f.kind
+        for f in _walk(form_fields(model))
+        if f.kind not in ("group", "rows")  # a group is not an input
+    }
     tree: dict[str, Any] = {}
     for name, raw in pairs:
         kind = kinds.get(_shape(name))

@@ -323,3 +323,16 @@ async def test_a_new_application_from_the_form(app: FastAPI, api: httpx.AsyncCli
     async with browser(app, "finance") as finance:
         r = await finance.get("/workbench/applications/new")
         assert r.status_code == 403
+
+
+def test_a_crafted_form_cannot_break_the_parser() -> None:
+    """Names of groups, paths through a value and unknown names are ignored, never a 500."""
+    investigation = APPLICATION_STEPS["investigation"].body
+    pairs = [
+        ("household", "x"),
+        ("household.members", "y"),
+        ("household.members.0.name", "张建明"),
+        ("household.members.0.name.extra", "z"),
+        ("household.members.99999.name", "w"),
+    ]
+    assert form_data(investigation, pairs) == {"household": {"members": [{"name": "张建明"}]}}
