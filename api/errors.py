@@ -10,6 +10,7 @@ field; internal error text never reaches the client.
 - Temporal unreachable or slow (``RPCError``, an Update whose RPC timed out) → 503 with
   ``Retry-After``, never a hang and never a 500."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -125,15 +126,22 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def field_problems(errors: Sequence[Any]) -> list[dict[str, str]]:
+    """Pydantic's errors as ``{"field": dotted path, "message": …}``, worded once for every
+    answer: the JSON API's 422 and the workbench's messages beside its inputs."""
+    out = []
+    for err in errors:
+        message = str(err.get("msg", "invalid")).removeprefix(_VALUE_ERROR)
+        if err.get("type") == "json_invalid":
+            message = "malformed JSON"
+        out.append({"field": _loc(err.get("loc", ())), "message": message})
+    return out
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = []
-        for err in exc.errors():
-            message = str(err.get("msg", "invalid")).removeprefix(_VALUE_ERROR)
-            if err.get("type") == "json_invalid":
-                message = "malformed JSON"
-            errors.append({"field": _loc(err.get("loc", ())), "message": message})
+        errors = field_problems(exc.errors())
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(422, "Unprocessable Content", detail, errors)
 

@@ -44,7 +44,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -527,6 +527,21 @@ async def run(args: argparse.Namespace, base: str, tokens: dict[str, str]) -> No
     report(rec, elapsed, args.officers)
 
 
+def drive(
+    args: argparse.Namespace,
+    run: Callable[[argparse.Namespace, str, dict[str, str]], Coroutine[Any, Any, None]],
+) -> None:
+    """Run a benchmark's ``run(args, base, tokens)`` against its own stack (``--start-stack``,
+    ``--keep``) or the one at ``--base`` with the tokens of ``--tokens``."""
+    if args.start_stack:
+        with own_stack(args.keep) as (base, tokens_file):
+            asyncio.run(run(args, base, load_tokens(tokens_file)))
+    else:
+        base = ensure_loopback(args.base)
+        print(f"  against {base}", flush=True)
+        asyncio.run(run(args, base, load_tokens(args.tokens)))
+
+
 def default_base() -> str:
     port = os.environ.get("JIUZHU_API_PORT")
     return f"http://127.0.0.1:{port}" if port else "http://127.0.0.1:8000"
@@ -561,13 +576,7 @@ def main() -> int:
         f"mix {', '.join(f'{a} {w}' for a, w in MIX.items())}",
         flush=True,
     )
-    if args.start_stack:
-        with own_stack(args.keep) as (base, tokens_file):
-            asyncio.run(run(args, base, load_tokens(tokens_file)))
-    else:
-        base = ensure_loopback(args.base)
-        print(f"  against {base}", flush=True)
-        asyncio.run(run(args, base, load_tokens(args.tokens)))
+    drive(args, run)
     return 0
 
 

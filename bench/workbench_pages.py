@@ -45,10 +45,8 @@ from bench.api_load import (
     Shared,
     create_and_accept,
     default_base,
-    ensure_loopback,
+    drive,
     fmt_ms,
-    load_tokens,
-    own_stack,
     percentile,
 )
 
@@ -182,13 +180,7 @@ def main() -> int:
         f"as {args.officer}",
         flush=True,
     )
-    if args.start_stack:
-        with own_stack(args.keep) as (base, tokens_file):
-            asyncio.run(run(args, base, load_tokens(tokens_file)))
-    else:
-        base = ensure_loopback(args.base)
-        print(f"  against {base}", flush=True)
-        asyncio.run(run(args, base, load_tokens(args.tokens)))
+    drive(args, run)
     return 0
 
 

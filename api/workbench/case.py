@@ -12,7 +12,6 @@
   carries an Idempotency-Key, so a double submit records the step once.
 - ``GET /workbench/cases/{case_id}/notices/{notice_id}``: a notice as issued (``?format=pdf``)."""
 
-import re
 import uuid
 from datetime import datetime
 from typing import Any, Literal
@@ -29,21 +28,29 @@ from temporalio.service import RPCError
 from api.access import record_read
 from api.db import Database
 from api.deps import ensure_area
+from api.errors import UNAVAILABLE_ZH
 from api.masking import disclosure, mask
 from api.routes.applications import get_notice, is_closed
 from api.routes.applications import live_state as application_state
 from api.routes.entitlements import get_entitlement
 from api.routes.entitlements import get_notice as get_entitlement_notice
 from api.routes.temporary import live_state as temporary_state
-from api.workbench.forms import FormField, field_errors, flat_values, form_data, form_fields
+from api.workbench.forms import (
+    FormField,
+    field_errors,
+    flat_values,
+    form_data,
+    form_fields,
+    idempotency_key,
+)
 from api.workbench.routes import (
-    STATUS_ZH,
-    _area_zh,
-    _kind_zh,
     _officer_view,
     _page,
-    _programme_zh,
     _role_zh,
+    at_text,
+    case_facts,
+    stale_form,
+    to_sign_in,
 )
 from api.workbench.session import csrf_ok, officer_for, session_token
 from api.workbench.steps import STEPS, StepForm, admitted, case_policy, offered
@@ -60,8 +67,6 @@ from workflows.temporary.contract import TemporaryStatus
 from workflows.temporary.models import TemporaryCaseState
 
 router = APIRouter(prefix="/workbench", include_in_schema=False)
-KEY = re.compile(r"^[0-9a-f]{32}$")
-UNAVAILABLE_ZH = "暂时无法完成此操作，请稍后重试（重试不会重复办理）"
 
 
 def _case_row(session: Any, case_id: str) -> CaseRecord | None:
@@ -83,7 +88,7 @@ def _audit_lines(session: Any, case_id: str) -> list[dict[str, Any]]:
     ).all()
     return [
         {
-            "at": to_beijing(r.at).strftime("%Y-%m-%d %H:%M"),
+            "at": at_text(r.at),
             "who": r.actor_name or "系统",
             "role": _role_zh(r.actor_role) if r.actor_role else "",
             "what": (r.detail or {}).get("note_zh") or r.action,
@@ -99,7 +104,7 @@ async def _signed_in_case(request: Request, case_id: str) -> tuple[Actor, CaseRe
     404, 403) — the API's own area rule (``ensure_area``)."""
     actor = await officer_for(request, session_token(request))
     if actor is None:
-        return RedirectResponse("/workbench", status_code=HTTP_303_SEE_OTHER)
+        return to_sign_in()
     row = await Database(request.app.state.engine).read(_case_row, case_id)
     if row is None:
         return _page(request, "message.html", {"message": f"案件{case_id}不存在"}, status=404)
@@ -188,21 +193,13 @@ async def _render(
             if step.slug == "deliver-notice" and not _undelivered(live):
                 continue  # nothing to deliver: the form would only ask for a notice number
             forms.append(_form_view(step, live, seen.id_numbers, posted))
-    labels = STATUS_ZH.get(row.case_kind, {})
+    facts = case_facts(row.case_kind, row.programme, row.status, row.area_code, row.applicant_name)
     return _page(
         request,
         "case.html",
         {
             "officer": _officer_view(actor),
-            "case": {
-                "case_id": row.case_id,
-                "kind": _kind_zh(row.case_kind),
-                "programme": _programme_zh(row.programme),
-                "status": labels.get(row.status, row.status),
-                "area": _area_zh(row.area_code),
-                "applicant": row.applicant_name,
-                "revision": row.revision,
-            },
+            "case": {"case_id": row.case_id, **facts, "revision": row.revision},
             "state": view,
             "timeline": [_when(t) for t in (view or {}).get("timeline", [])],
             "deadlines": [_deadline(d) for d in (view or {}).get("deadlines", [])],
@@ -313,7 +310,7 @@ async def take_step(request: Request, case_id: str, slug: str) -> Response:
     form = await request.form()
     token = session_token(request) or ""
     if not csrf_ok(token, str(form.get("csrf") or "")):
-        return _page(request, "message.html", {"message": "表单已失效，请刷新页面后重试"}, 403)
+        return stale_form(request)
     step = _steps_of(row).get(slug)
     if step is None:
         return _page(request, "message.html", {"message": f"未知的办理事项{slug}"}, status=404)
@@ -322,7 +319,6 @@ async def take_step(request: Request, case_id: str, slug: str) -> Response:
         return _page(request, "message.html", {"message": message}, status=403)
     pairs = [(k, str(v)) for k, v in form.multi_items() if isinstance(v, str)]
     values = {k: v for k, v in pairs if k not in ("csrf", "idempotency_key")}
-    key = str(form.get("idempotency_key") or "")
     try:
         body = step.body.model_validate(form_data(step.body, pairs))
     except ValidationError as exc:
@@ -342,7 +338,7 @@ async def take_step(request: Request, case_id: str, slug: str) -> Response:
             actor=actor,
             db=Database(request.app.state.engine),
             client=request.app.state.temporal,
-            idempotency_key=key if KEY.match(key) else None,
+            idempotency_key=idempotency_key(form),
         )
     except (RefusalError, WorkflowUpdateFailedError) as exc:
         refusal = exc.refusal if isinstance(exc, RefusalError) else refusal_of(exc)
@@ -467,10 +463,9 @@ def _notice(case_id: str, n: dict[str, Any], pdf: bool = True) -> dict[str, Any]
 
 
 def _when(entry: dict[str, Any]) -> dict[str, Any]:
-    at = entry.get("at")
     actor = entry.get("actor") or {}
     return {
-        "at": to_beijing(datetime.fromisoformat(at)).strftime("%Y-%m-%d %H:%M") if at else "",
+        "at": at_text(entry.get("at")),
         "on": entry.get("on") or "",
         "who": actor.get("name", "系统"),
         "action": entry.get("action", ""),

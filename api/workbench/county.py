@@ -24,7 +24,7 @@ Every page links operators to the workflow of the month, fund or case in the Tem
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -36,7 +36,6 @@ from starlette.exceptions import HTTPException
 from starlette.status import HTTP_303_SEE_OTHER
 
 import rules.areas as area_registry
-from api.db import Database
 from api.deps import require_roles
 from api.errors import ProblemError
 from api.routes import bank_batches, complaints, outbox, payroll, reserve_fund, spot_checks
@@ -44,11 +43,15 @@ from api.schemas.applications import MessageOut
 from api.schemas.temporary import LedgerEntryOut, ReserveFundOut
 from api.workbench.routes import (
     _area_zh,
+    _database,
     _officer_view,
     _page,
     _programme_zh,
+    at_text,
     due_text,
+    stale_form,
     templates,
+    to_sign_in,
 )
 from api.workbench.session import csrf_ok, officer_for, session_token
 from jiuzhu.clock import to_beijing
@@ -210,15 +213,6 @@ def _yuan(value: Decimal | int | str | None) -> str:
     return f"{Decimal(str(value)).quantize(CENT):,.2f}"
 
 
-def _at(instant: datetime | str | None) -> str:
-    """An instant in Beijing time, to the minute."""
-    if not instant:
-        return ""
-    if isinstance(instant, str):
-        instant = datetime.fromisoformat(instant)
-    return to_beijing(instant).strftime("%Y-%m-%d %H:%M")
-
-
 def _day(value: date | str | None) -> str:
     return value.isoformat() if isinstance(value, date) else (value or "")
 
@@ -247,14 +241,6 @@ def _refused(request: Request, actor: Actor, exc: Exception, not_found: str = ""
         {"officer": _officer_view(actor), "message": message or "无法显示该页面"},
         status=status,
     )
-
-
-def _sign_in() -> Response:
-    return RedirectResponse("/workbench", status_code=HTTP_303_SEE_OTHER)
-
-
-def _db(request: Request) -> Database:
-    return Database(request.app.state.engine)
 
 
 def _officer_names(session: Session, ids: set[str]) -> dict[str, str]:
@@ -324,13 +310,13 @@ def _run_view(run: PayrollRun, names: dict[str, str], ui: WebUi, suffix: str) ->
         "funding": {
             "reference": run.funding_reference,
             "by": names.get(run.funded_by, run.funded_by) if run.funded_by else "",
-            "at": _at(run.funded_at),
+            "at": at_text(run.funded_at),
         }
         if run.funding_reference
         else None,
         "bank_file": f"{base}/bank-file{suffix}" if run.bank_file else None,
         "reconciliation": f"{base}/reconciliation{suffix}" if run.report_file else None,
-        "updated_at": _at(run.updated_at),
+        "updated_at": at_text(run.updated_at),
         "web_ui": ui.workflow(run.payroll_id),
     }
 
@@ -356,7 +342,7 @@ async def payroll_months(request: Request, county: str = "") -> Response:
     """The county's payroll months and daily bank batches (module docstring)."""
     actor = await officer_for(request, session_token(request))
     if actor is None:
-        return _sign_in()
+        return to_sign_in()
     try:
         await require_roles(*payroll.READERS)(actor)
         chosen = _county_for(actor, county)
@@ -370,7 +356,7 @@ async def payroll_months(request: Request, county: str = "") -> Response:
                     "counties": _counties_under(actor.area_code),
                 },
             )
-        runs, batches, names = await _db(request).read(_payroll_overview, actor, chosen)
+        runs, batches, names = await _database(request).read(_payroll_overview, actor, chosen)
     except REFUSALS as exc:
         return _refused(request, actor, exc)
     ui = _web_ui(request)
@@ -401,13 +387,13 @@ async def payroll_month(request: Request, period: str, county: str = "") -> Resp
     """One payroll month: its run and its totals per programme and status."""
     actor = await officer_for(request, session_token(request))
     if actor is None:
-        return _sign_in()
+        return to_sign_in()
     chosen = _county_for(actor, county)
     if chosen is None:
         return RedirectResponse("/workbench/payroll", status_code=HTTP_303_SEE_OTHER)
     try:
         await require_roles(*payroll.READERS)(actor)
-        status, names = await _db(request).read(_payroll_month, actor, chosen, period)
+        status, names = await _database(request).read(_payroll_month, actor, chosen, period)
     except REFUSALS as exc:
         return _refused(request, actor, exc, not_found=f"{_area_zh(chosen)}没有{period}的发放记录")
     ui = _web_ui(request)
@@ -450,42 +436,45 @@ def _bank_file(
     return payroll.bank_file(county, period, actor, session, settings)
 
 
-def _reconciliation(session: Session, actor: Actor, county: str, period: str) -> Response:
+def _reconciliation(
+    session: Session, actor: Actor, county: str, period: str, _: Settings
+) -> Response:
     return payroll.reconciliation(county, period, actor, session)
+
+
+async def _download(
+    request: Request,
+    period: str,
+    county: str,
+    read: Callable[[Session, Actor, str, str, Settings], Response],
+    missing_zh: str,
+) -> Response:
+    """A month's file through the API's own reader (``read``), for the payroll's readers."""
+    actor = await officer_for(request, session_token(request))
+    if actor is None:
+        return to_sign_in()
+    chosen = _county_for(actor, county) or ""
+    try:
+        await require_roles(*payroll.READERS)(actor)
+        response = await _database(request).read(
+            read, actor, chosen, period, request.app.state.settings
+        )
+    except REFUSALS as exc:
+        return _refused(request, actor, exc, not_found=f"{period}的{missing_zh}尚未生成")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get("/payroll/{period}/bank-file")
 async def payroll_bank_file(request: Request, period: str, county: str = "") -> Response:
     """The month's bank file, as ``GET /payroll/{county}/{period}/bank-file`` answers it."""
-    actor = await officer_for(request, session_token(request))
-    if actor is None:
-        return _sign_in()
-    chosen = _county_for(actor, county) or ""
-    try:
-        await require_roles(*payroll.READERS)(actor)
-        response = await _db(request).read(
-            _bank_file, actor, chosen, period, request.app.state.settings
-        )
-    except REFUSALS as exc:
-        return _refused(request, actor, exc, not_found=f"{period}的银行代发文件尚未生成")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return await _download(request, period, county, _bank_file, "银行代发文件")
 
 
 @router.get("/payroll/{period}/reconciliation")
 async def payroll_reconciliation(request: Request, period: str, county: str = "") -> Response:
     """The month's reconciliation report, as ``GET /payroll/{county}/{period}/reconciliation``."""
-    actor = await officer_for(request, session_token(request))
-    if actor is None:
-        return _sign_in()
-    chosen = _county_for(actor, county) or ""
-    try:
-        await require_roles(*payroll.READERS)(actor)
-        response = await _db(request).read(_reconciliation, actor, chosen, period)
-    except REFUSALS as exc:
-        return _refused(request, actor, exc, not_found=f"{period}的对账报告尚未生成")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return await _download(request, period, county, _reconciliation, "对账报告")
 
 
 # --- reserve funds ----------------------------------------------------------------------------
@@ -514,7 +503,7 @@ def _fund_page(session: Session, actor: Actor, township: str, offset: int) -> Re
 def _entry_view(e: LedgerEntryOut, ui: WebUi) -> dict[str, Any]:
     return {
         "id": e.id,
-        "at": _at(e.created_at),
+        "at": at_text(e.created_at),
         "iso": to_beijing(e.created_at).isoformat(),
         "direction": DIRECTION_ZH.get(e.direction, e.direction),
         "credit": e.direction == "credit",
@@ -549,9 +538,9 @@ async def reserve_funds(request: Request) -> Response:
     """Every township fund of the officer's area: balance and latest entries."""
     actor = await officer_for(request, session_token(request))
     if actor is None:
-        return _sign_in()
+        return to_sign_in()
     try:
-        funds = await _db(request).read(_funds, actor, _townships_in(actor.area_code))
+        funds = await _database(request).read(_funds, actor, _townships_in(actor.area_code))
     except REFUSALS as exc:
         return _refused(request, actor, exc)
     ui = _web_ui(request)
@@ -574,7 +563,7 @@ async def reserve_fund_ledger(request: Request, township: str, offset: str = "0"
     """One township's fund: its balance and whole ledger, newest first, a page at a time."""
     actor = await officer_for(request, session_token(request))
     if actor is None:
-        return _sign_in()
+        return to_sign_in()
     start = int(offset) if offset.isdigit() and len(offset) <= 7 else -1
     if not (township.isdigit() and len(township) == 9) or start < 0:
         message = "乡镇代码应为9位数字" if start >= 0 else "页码参数无效"
@@ -582,7 +571,7 @@ async def reserve_fund_ledger(request: Request, township: str, offset: str = "0"
             request, "message.html", {"officer": _officer_view(actor), "message": message}, 422
         )
     try:
-        fund = await _db(request).read(_fund_page, actor, township, start)
+        fund = await _database(request).read(_fund_page, actor, township, start)
     except REFUSALS as exc:
         return _refused(request, actor, exc, not_found=f"乡镇{township}不存在")
     ui = _web_ui(request)
@@ -657,10 +646,10 @@ async def supervision(request: Request) -> Response:
     """The area's spot-check rounds and complaints (those the officer's role may read)."""
     actor = await officer_for(request, session_token(request))
     if actor is None:
-        return _sign_in()
+        return to_sign_in()
     try:
         await require_roles(*SUPERVISION_READERS)(actor)
-        rounds, register = await _db(request).read(_supervision, actor)
+        rounds, register = await _database(request).read(_supervision, actor)
     except REFUSALS as exc:
         return _refused(request, actor, exc)
     ui = _web_ui(request)
@@ -715,8 +704,8 @@ def _message_view(m: MessageOut, ui: WebUi, cases: set[str]) -> dict[str, Any]:
         "case_id": m.case_id,
         "case_href": _case_href(m.case_id, cases),
         "due": due_text(m.due_at),
-        "created": _at(m.created_at),
-        "acknowledged": _at(m.acknowledged_at),
+        "created": at_text(m.created_at),
+        "acknowledged": at_text(m.acknowledged_at),
         "web_ui": ui.workflow(m.workflow_id) if m.workflow_id else None,
     }
 
@@ -728,7 +717,7 @@ async def messages(
     """My reminders and escalations, newest first, as ``GET /me/messages`` gives them."""
     actor = await officer_for(request, session_token(request))
     if actor is None:
-        return _sign_in()
+        return to_sign_in()
     errors: dict[str, str] = {}
     kind = kind.strip()
     if kind and kind not in MESSAGE_KIND_ZH:
@@ -739,7 +728,7 @@ async def messages(
     only_unread = unread in ("1", "on", "true")
     page = None
     if not errors:
-        page = await _db(request).read(
+        page = await _database(request).read(
             outbox.message_page,
             actor,
             kind or None,
@@ -750,7 +739,7 @@ async def messages(
         )
     ui = _web_ui(request)
     ids = [m.case_id for m in page.items if m.case_id] if page is not None else []
-    cases = await _db(request).read(_known_cases, ids)
+    cases = await _database(request).read(_known_cases, ids)
     filters = {k: v for k, v in (("kind", kind), ("unread", "1" if only_unread else "")) if v}
 
     def at(start_at: int) -> str:
@@ -793,22 +782,14 @@ async def acknowledge_message(
     token = session_token(request)
     actor = await officer_for(request, token)
     if actor is None or token is None:
-        return _sign_in()
+        return to_sign_in()
     if not csrf_ok(token, csrf):
-        return _page(
-            request,
-            "message.html",
-            {
-                "officer": _officer_view(actor),
-                "message": "表单已失效（校验码不符），请刷新页面后重试",
-            },
-            status=403,
-        )
+        return stale_form(request)
     number = int(message_id) if message_id.isdigit() and len(message_id) <= 15 else 0
     try:
         if number < 1:
             raise HTTPException(404)
-        await _db(request).write(_acknowledge, number, actor)
+        await _database(request).write(_acknowledge, number, actor)
     except REFUSALS as exc:
         return _refused(request, actor, exc, not_found=f"消息{message_id}不存在或不是发给您的")
     target = back if back.startswith("/workbench/messages") else "/workbench/messages"

@@ -10,6 +10,7 @@ the workbench holds no second description of any step.
 - ``field_errors(exc)`` gives the messages of a ``ValidationError`` by dotted path, worded as the
   API's problem+json words them (``api/errors.py``)."""
 
+import re
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -22,9 +23,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from api.errors import field_problems
 from api.workbench.labels import choice_label, field_label, value_label
 
-_VALUE_ERROR = "Value error, "  # pydantic's prefix on a validator's ValueError message
 EXTRA_ROWS = 1  # blank rows offered below the rows already filled in a repeated group
 MAX_ROWS = 100  # rows a repeated group shows at most (a posted form may name more: not shown)
 
@@ -244,9 +245,18 @@ def filled(values: Mapping[str, str], errors: Mapping[str, str], name: str) -> b
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
-    """``{dotted path: message}`` of a ``ValidationError``, as ``api/errors.py`` words them."""
+    """``{dotted path: message}`` of a ``ValidationError``, as the API words them."""
     out: dict[str, str] = {}
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err.get("loc", ())) or "body"
-        out.setdefault(loc, str(err.get("msg", "invalid")).removeprefix(_VALUE_ERROR))
+    for problem in field_problems(exc.errors()):
+        out.setdefault(problem["field"], problem["message"])
     return out
+
+
+KEY = re.compile(r"^[0-9a-f]{32}$")  # the Idempotency-Key a rendered form carries
+
+
+def idempotency_key(form: Mapping[str, Any]) -> str | None:
+    """The form's Idempotency-Key (a 32-digit hex a page generated), or None if absent or not
+    one: a form posted without it simply runs once more."""
+    key = str(form.get("idempotency_key") or "")
+    return key if KEY.match(key) else None

@@ -10,7 +10,6 @@ household, at the township or through the village).
   303 to the new case's page; a bad field → the form again with the API's message beside it
   (422), nothing started; an area outside the officer's → 403."""
 
-import re
 import uuid
 from typing import Any
 
@@ -21,12 +20,17 @@ from starlette.status import HTTP_303_SEE_OTHER
 from temporalio.service import RPCError
 
 from api.db import Database
-from api.errors import ProblemError
+from api.errors import UNAVAILABLE_ZH, ProblemError
 from api.routes.applications import create_application
 from api.schemas.applications import ApplicationCreate
-from api.workbench.case import UNAVAILABLE_ZH
-from api.workbench.forms import field_errors, flat_values, form_data, form_fields
-from api.workbench.routes import _officer_view, _page
+from api.workbench.forms import (
+    field_errors,
+    flat_values,
+    form_data,
+    form_fields,
+    idempotency_key,
+)
+from api.workbench.routes import _officer_view, _page, stale_form, to_sign_in
 from api.workbench.session import csrf_ok, officer_for, session_token
 from api.workbench.steps import admitted, route_guard
 from jiuzhu.contract import Actor
@@ -35,7 +39,6 @@ from rules.household import Relation
 
 router = APIRouter(prefix="/workbench", include_in_schema=False)
 GUARD = route_guard(create_application)
-KEY = re.compile(r"^[0-9a-f]{32}$")
 PREFILL_MEMBERS = 3  # rows offered for the household's members (one more is always added)
 
 
@@ -65,7 +68,7 @@ def _row(name: str) -> int:
 async def _officer(request: Request) -> Actor | Response:
     actor = await officer_for(request, session_token(request))
     if actor is None:
-        return RedirectResponse("/workbench", status_code=HTTP_303_SEE_OTHER)
+        return to_sign_in()
     if not await admitted(GUARD, actor):
         message = "您的角色不能受理救助申请"
         return _page(request, "message.html", {"message": message}, status=403)
@@ -116,10 +119,9 @@ async def submit_application(request: Request) -> Response:
     actor = found
     form = await request.form()
     if not csrf_ok(session_token(request) or "", str(form.get("csrf") or "")):
-        return _page(request, "message.html", {"message": "表单已失效，请刷新页面后重试"}, 403)
+        return stale_form(request)
     pairs = [(k, str(v)) for k, v in form.multi_items() if isinstance(v, str)]
     values = {k: v for k, v in pairs if k not in ("csrf", "idempotency_key")}
-    key = str(form.get("idempotency_key") or "")
     try:
         body = ApplicationCreate.model_validate(form_data(ApplicationCreate, pairs))
     except ValidationError as exc:
@@ -132,7 +134,7 @@ async def submit_application(request: Request) -> Response:
             db=Database(request.app.state.engine),
             client=request.app.state.temporal,
             settings=request.app.state.settings,
-            idempotency_key=key if KEY.match(key) else None,
+            idempotency_key=idempotency_key(form),
         )
     except RefusalError as exc:
         refusal = exc.refusal

@@ -98,6 +98,39 @@ def _database(request: Request) -> Database:
     return Database(request.app.state.engine)
 
 
+def to_sign_in() -> Response:
+    """Where a page sends an officer without a session: the sign-in form."""
+    return RedirectResponse("/workbench", status_code=HTTP_303_SEE_OTHER)
+
+
+def stale_form(request: Request) -> Response:
+    """A form posted without this session's CSRF token (403): nothing is recorded."""
+    return _page(request, "message.html", {"message": "表单已失效，请刷新页面后重试"}, 403)
+
+
+def at_text(instant: datetime | str | None) -> str:
+    """An instant in Beijing time, to the minute (``""`` when none)."""
+    if not instant:
+        return ""
+    if isinstance(instant, str):
+        instant = datetime.fromisoformat(instant)
+    return to_beijing(instant).strftime("%Y-%m-%d %H:%M")
+
+
+def case_facts(
+    case_kind: str, programme: str, status: str, area_code: str, applicant_name: str
+) -> dict[str, str]:
+    """A case's kind, programme, status and area in Chinese, with its applicant: what a
+    worklist row and the case page both show."""
+    return {
+        "kind": _kind_zh(case_kind),
+        "programme": _programme_zh(programme),
+        "status": STATUS_ZH.get(case_kind, {}).get(status, status),
+        "area": _area_zh(area_code),
+        "applicant": applicant_name,
+    }
+
+
 def due_day(instant: datetime) -> date:
     """The last day of a deadline that falls due at ``instant``: a statutory period ends at
     24:00 of its last day (Beijing), stored as 00:00 of the day after."""
@@ -225,14 +258,9 @@ def _officer_view(actor: Actor) -> dict[str, str]:
 
 
 def _row_view(row: CaseRow) -> dict[str, Any]:
-    labels = STATUS_ZH.get(row.case_kind, {})
     return {
         "case_id": row.case_id,
-        "kind": _kind_zh(row.case_kind),
-        "programme": _programme_zh(row.programme),
-        "status": labels.get(row.status, row.status),
-        "area": _area_zh(row.area_code),
-        "applicant": row.applicant_name,
+        **case_facts(row.case_kind, row.programme, row.status, row.area_code, row.applicant_name),
         "id_masked": row.applicant_id_masked,
         "due": due_text(row.next_deadline),
         "overdue": row.overdue,
