@@ -65,6 +65,7 @@ def build_activities(
         entitlements.publish_account,
         entitlements.issue_notice,
         entitlements.payment_summary,
+        entitlements.payments_in_flight,
         payroll.payroll_cutoffs,
         payroll.compile_payroll,
         payroll.recheck_batch,

@@ -64,3 +64,10 @@ ALARM_KEEPS_TIMERS = "alarm-keeps-timers"
 # (``RecoveryActivities.open_ending_recovery``). Asked when the run starts (the workflow's
 # ``__init__``); runs started before replay without that activity.
 RECOVERY_ON_END = "entitlement-recovery-on-end"
+# 2026-11-30 (issue 11 item 3, workflows/entitlements/steps/settlement.py): an ending waits
+# for the payroll lines a bank still holds (sent, not yet reconciled) before it opens its
+# receivable, so a line paid after the end is recovered too; endings recorded before open it at
+# once, as they did.
+RECOVERY_AFTER_SETTLEMENT = "entitlement-recovery-after-settlement"
+# The same for a death's receivable (its own call site, its own id).
+DEATH_RECOVERY_AFTER_SETTLEMENT = "entitlement-death-recovery-after-settlement"

@@ -239,6 +239,24 @@ class EntitlementActivities:
         )
 
     @activity.defn
+    def payments_in_flight(self, req: SummaryRequest) -> int:
+        """How many of the case's payroll lines the bank has not answered yet: ``pending``
+        (compiled into a month, not yet in a bank file) or ``sent`` (in a bank file, not yet
+        reconciled). An ending waits for them before it opens its receivable."""
+        with Session(self.engine) as session:
+            return int(
+                session.exec(
+                    select(func.count()).where(
+                        PaymentInstruction.case_id == req.case_id,
+                        PaymentInstruction.kind == PaymentKind.PAYROLL.value,
+                        col(PaymentInstruction.status).in_(
+                            [PaymentStatus.PENDING.value, PaymentStatus.SENT.value]
+                        ),
+                    )
+                ).one()
+            )
+
+    @activity.defn
     def payment_summary(self, req: SummaryRequest) -> PaymentSummary:
         with Session(self.engine) as session:
             paid = session.exec(

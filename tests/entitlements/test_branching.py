@@ -73,6 +73,10 @@ class StandIns:
     def payment_summary(self, req: SummaryRequest) -> PaymentSummary:
         return PaymentSummary(paid_count=7, paid_total=Decimal("4200.00"))
 
+    @activity.defn(name="payments_in_flight")
+    def payments_in_flight(self, req: SummaryRequest) -> int:
+        return 0  # the bank has answered every line
+
     @activity.defn(name="open_overpayment_recovery")
     def open_overpayment_recovery(self, req: OpenRecoveryRequest) -> OpenRecoveryResult:
         return OpenRecoveryResult()  # nothing was paid after the death
@@ -105,6 +109,7 @@ async def test_death_then_withdrawal_then_end(
             stand.issue_notice,
             stand.post_outbox,
             stand.payment_summary,
+            stand.payments_in_flight,
             stand.open_overpayment_recovery,
             stand.open_ending_recovery,
         ],

@@ -19,12 +19,14 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
+from activities.payments import instructions
 from activities.recoveries.activities import RecoveryActivities, ended_lines, person_key
 from activities.recoveries.models import OpenEndingRecoveryRequest
 from api.routes.recoveries import RecoverySummary, recovery_page
 from jiuzhu.clock import beijing_today, start_of_day
 from jiuzhu.contract import Role
-from jiuzhu.db.models import AuditEntry, CaseRecord
+from jiuzhu.db.engine import unit_of_work
+from jiuzhu.db.models import AuditEntry, CaseRecord, utcnow
 from jiuzhu.settings import Settings
 from rules.calendar import add_months
 from tests.conftest import TEST_CONVERTER
@@ -271,6 +273,124 @@ def _listed(engine: Engine, recovery_id: str) -> RecoverySummary | None:
     return next(
         (i for i in page.items if i.recovery_id == recovery_id and i.cause == "ended"), None
     )
+
+
+async def test_a_line_still_at_the_bank_when_the_entitlement_ends_is_recovered_once_paid(
+    env: WorkflowEnvironment, client: Client, worker: Worker, settings: Settings, engine: Engine
+) -> None:
+    """Issue 11 item 3: M3 is already in a bank file (``sent``) when the county stops the
+    household in M2. The ending waits for the bank's answer instead of opening a receivable of
+    what is paid so far (nothing); once M3 is reconciled as paid, the next daily check opens the
+    receivable of M3's 600.00, once."""
+    m2 = beijing_today().replace(day=1)
+    m1, m3 = add_months(m2, -1), add_months(m2, 1)
+    inp = approved_case(AREA, start_month=m1, amount="600.00", members=1)
+    handle = await start_entitlement(client, settings.task_queue, inp)
+    case_id = f"{inp.household_id}-dibao"
+    await wait_published(engine, case_id)
+    seed_paid(engine, inp, {month_key(m1): "600.00", month_key(m2): "600.00"}, AREA)
+    seed_paid(engine, inp, {month_key(m3): "600.00"}, AREA, status="sent")
+
+    assert await stop_now(handle) == m2
+    now = await env.get_current_time(handle)
+    await env.fast_forward(handle, start_of_day(m3) - now + timedelta(hours=1))
+
+    async def waiting() -> EntitlementState | None:
+        state: EntitlementState = await handle.query(EntitlementWorkflow.get_state)
+        return state if state.timeline[-1].action == "recovery_waits" else None
+
+    ended = await wait_for(waiting, seconds=30, what="the ending waiting for the bank")
+    assert ended.status is EntitlementStatus.ENDED
+    assert [t.action for t in ended.timeline][-2:] == ["ended", "recovery_waits"]
+    assert "1笔" in ended.timeline[-1].note_zh
+    assert receivables_of(engine, case_id) == []
+
+    # Still at the bank a day later: no receivable yet.
+    await env.fast_forward(handle, timedelta(days=1, hours=1))
+    state: EntitlementState = await handle.query(EntitlementWorkflow.get_state)
+    assert state.timeline[-1].action == "recovery_waits" and receivables_of(engine, case_id) == []
+
+    # The bank credits M3; the reconciliation marks it paid (the payroll's own writer).
+    m3_line = next(p for p in payments(engine, case_id) if p.period == month_key(m3))
+    with unit_of_work(engine) as session:
+        instructions.mark_paid(
+            session, f"payroll-{COUNTY}-{month_key(m3)}", [m3_line.idempotency_key], utcnow()
+        )
+    await env.fast_forward(handle, timedelta(days=1, hours=1))
+    final: EntitlementState = await wait_for(handle.result, seconds=30, what="the end")
+
+    rid = ending_recovery_workflow_id(case_id, m3)
+    await wait_for(lambda: receivables_of(engine, case_id) == [rid], what=f"recovery {rid}")
+    recovery: RecoveryState = await client.get_workflow_handle_for(
+        OverpaymentRecoveryWorkflow.run, rid
+    ).query(OverpaymentRecoveryWorkflow.get_state)
+    assert [(x.idempotency_key, x.period, x.overpaid) for x in recovery.lines] == [
+        (m3_line.idempotency_key, month_key(m3), Decimal("600.00"))
+    ]
+    assert recovery.amount == Decimal("600.00") and recovery.cause is RecoveryCause.ENDED
+    assert [t.action for t in final.timeline][-3:] == [
+        "ended",
+        "recovery_waits",
+        "recovery_opened",
+    ]
+    # Replayed with the worker's own workflows: deterministic.
+    history = await client.get_workflow_handle(handle.id).fetch_history()
+    replay = await Replayer(
+        workflows=WORKFLOWS, workflow_runner=workflow_runner(), data_converter=TEST_CONVERTER
+    ).replay_workflow(history, raise_on_replay_failure=False)
+    assert replay.replay_failure is None, replay.replay_failure
+    await save(client, handle.id, ENTITLEMENT_HISTORIES / "entitlement_ended_after_settlement.json")
+
+
+async def test_a_death_while_a_line_is_at_the_bank_recovers_it_once_paid(
+    env: WorkflowEnvironment, client: Client, worker: Worker, settings: Settings, engine: Engine
+) -> None:
+    """Issue 11 item 3: a two-person household paid 600 for M1 and M2, with M3 in a bank file
+    (``sent``); one member's death in M1 is recorded. The deceased's receivable waits for the
+    bank; once M3 is reconciled as paid, the next daily check opens it with the deceased's half
+    of M2 and of M3 (300 each). The household goes on being paid."""
+    m2 = beijing_today().replace(day=1)
+    m1, m3 = add_months(m2, -1), add_months(m2, 1)
+    inp = approved_case(AREA, start_month=m1, amount="600.00", members=2)
+    handle = await start_entitlement(client, settings.task_queue, inp)
+    case_id = f"{inp.household_id}-dibao"
+    await wait_published(engine, case_id)
+    seed_paid(engine, inp, {month_key(m1): "600.00", month_key(m2): "600.00"}, AREA)
+    seed_paid(engine, inp, {month_key(m3): "600.00"}, AREA, status="sent")
+    deceased = inp.household.members[1]
+    await handle.execute_update(
+        EntitlementWorkflow.record_death,
+        DeathNotification(
+            id_number=deceased.id_number,
+            date_of_death=m1 + timedelta(days=9),
+            source="死亡比对（测试）",
+            record_ref=f"death_record:{case_id}",
+        ),
+    )
+    state: EntitlementState = await handle.query(EntitlementWorkflow.get_state)
+    assert state.timeline[-1].action == "recovery_waits" and "1笔" in state.timeline[-1].note_zh
+    assert [w.death.id_number for w in state.recoveries_waiting] == [deceased.id_number]
+    death_id = recovery_workflow_id(inp.household_id, person_key(deceased.id_number))
+    assert receivables_of(engine, case_id) == []
+
+    m3_line = next(p for p in payments(engine, case_id) if p.period == month_key(m3))
+    with unit_of_work(engine) as session:
+        instructions.mark_paid(
+            session, f"payroll-{COUNTY}-{month_key(m3)}", [m3_line.idempotency_key], utcnow()
+        )
+    await env.fast_forward(handle, timedelta(days=1, hours=1))
+    await wait_for(lambda: receivables_of(engine, case_id) == [death_id], what=death_id)
+    death: RecoveryState = await client.get_workflow_handle_for(
+        OverpaymentRecoveryWorkflow.run, death_id
+    ).query(OverpaymentRecoveryWorkflow.get_state)
+    assert [(x.period, x.overpaid) for x in death.lines] == [
+        (month_key(m2), Decimal("300.00")),
+        (month_key(m3), Decimal("300.00")),
+    ]
+    state = await handle.query(EntitlementWorkflow.get_state)
+    assert state.status is EntitlementStatus.ACTIVE and state.recoveries_waiting == []
+    assert state.timeline[-1].action == "recovery_opened" and state.settle_at is None
+    await save(client, handle.id, ENTITLEMENT_HISTORIES / "entitlement_death_after_settlement.json")
 
 
 async def test_ending_with_nothing_paid_ahead_opens_nothing(

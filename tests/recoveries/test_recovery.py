@@ -36,9 +36,14 @@ AREA = "419901001001"  # the demo county: the API's county officer works here
 
 
 def seed_paid(
-    engine: Engine, inp: EntitlementInput, periods: dict[str, str], area: str = AREA
+    engine: Engine,
+    inp: EntitlementInput,
+    periods: dict[str, str],
+    area: str = AREA,
+    status: str = "paid",
 ) -> None:
-    """Paid payroll lines of the entitlement in ``area`` (as a payroll would have left them)."""
+    """Paid payroll lines of the entitlement in ``area`` (as a payroll would have left them;
+    ``status="sent"``: in a bank file the bank has not answered yet)."""
     case_id = f"{inp.household_id}-{inp.programme.value}"
     with Session(engine) as s:
         for period, amount in periods.items():
@@ -48,7 +53,7 @@ def seed_paid(
                     "household_id, programme, area_code, county_code, period, amount, "
                     "payee_name, payee_id_number, card_account, funding_source, payroll_id, "
                     "status, attempts) VALUES (:k, 'payroll', :c, :h, 'dibao', :a, :county, :p, "
-                    ":amt, '王大山', :id, :card, 'county', :b, 'paid', 1)"
+                    ":amt, '王大山', :id, :card, 'county', :b, :status, 1)"
                 ),
                 {
                     "k": f"payroll:{inp.household_id}:dibao:{period}",
@@ -61,6 +66,7 @@ def seed_paid(
                     "id": inp.card_account.holder_id_number,
                     "card": inp.card_account.account_number,
                     "b": f"payroll-{area[:6]}-{period}",
+                    "status": status,
                 },
             )
         s.commit()

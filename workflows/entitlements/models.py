@@ -192,6 +192,11 @@ class EntitlementState(BaseModel):
     deadlines: list[Deadline] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
     seen_deaths: list[str] = Field(default_factory=list)
+    # Deaths whose receivable waits for the bank's answer (steps/settlement.py), and when the
+    # case asks the bank's answers again; empty on cases recorded before.
+    recoveries_waiting: list["WaitingRecovery"] = Field(default_factory=list)
+    settle_at: datetime | None = None
+    settle_checks: int = 0
     revision: int = 0
     cycle: int = 0  # continue-as-new generations
     counter: int = 0  # for ids minted in the workflow
@@ -205,6 +210,14 @@ class EntitlementState(BaseModel):
 
     def member(self, id_number: str) -> MemberShare | None:
         return next((m for m in self.members if m.id_number == id_number), None)
+
+
+class WaitingRecovery(BaseModel):
+    """A death whose receivable is opened once the bank has answered the lines it holds:
+    the notification and how many members the household covered before it."""
+
+    death: DeathNotification
+    covered: int
 
 
 class SelfCareRecord(BaseModel):

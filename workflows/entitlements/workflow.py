@@ -22,7 +22,7 @@ from jiuzhu.calls import call
 from jiuzhu.publishing import CasePublisher
 from jiuzhu.timers import Alarm
 from workflows.deadlines.book import DeadlineBook
-from workflows.entitlements.steps import changes, review, termination
+from workflows.entitlements.steps import changes, review, settlement, termination
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DeadlineSpec
@@ -139,6 +139,7 @@ class EntitlementWorkflow:
         self.publisher = CasePublisher(CaseKind.ENTITLEMENT, STATUS_LABELS_ZH)
         self.lock = asyncio.Lock()
         self.continue_requested = False
+        self.recovery_pending = False  # ended; its receivable waits for the bank's answers
         self._account: AccountSnapshot | None = None
 
     # --- main loop -----------------------------------------------------------------------
@@ -169,6 +170,8 @@ class EntitlementWorkflow:
                     self._arm()
         await workflow.wait_condition(workflow.all_handlers_finished)
         if s.status is EntitlementStatus.ENDED:
+            if self.recovery_pending or s.recoveries_waiting:
+                await termination.recover_when_settled(self)
             return s
         await self.refresh_payments()
         s.cycle += 1
@@ -202,6 +205,12 @@ class EntitlementWorkflow:
             else None,
         )
         self._wake(WAKE_AMOUNT, s.next_amount_from)
+        if s.settle_at is not None or self.alarm.get(settlement.WAKE_SETTLED) is not None:
+            # Only deaths recorded after ``DEATH_RECOVERY_AFTER_SETTLEMENT`` ever set it.
+            if s.settle_at is None or not s.recoveries_waiting:
+                self.alarm.clear(settlement.WAKE_SETTLED)
+            else:
+                self.alarm.set(settlement.WAKE_SETTLED, s.settle_at)
         self._wake(WAKE_REVIEW, s.next_review if self._review_due_pending() else None)
         if s.coverage_until is not None or self.alarm.get(WAKE_COVERAGE) is not None:
             # Only 特困 minors enrolled after ``TEKUN_MINOR_COVERAGE`` ever set it.
@@ -231,6 +240,8 @@ class EntitlementWorkflow:
         if s.end_month is not None and today >= add_months(s.end_month, 1):
             await termination.end(self)
             return
+        if settlement.WAKE_SETTLED in due and s.recoveries_waiting:
+            await changes.recheck_settlement(self)
         if WAKE_PUBLICITY in due and termination.publicity_over(self):
             await termination.after_tekun_publicity(self)
         if s.next_amount_from is not None and today >= s.next_amount_from:

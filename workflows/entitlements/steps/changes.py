@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from temporalio import workflow
 
 from jiuzhu.calls import call
-from workflows.entitlements.steps import review
+from jiuzhu.versions import DEATH_RECOVERY_AFTER_SETTLEMENT
+from workflows.entitlements.steps import review, settlement
 
 with workflow.unsafe.imports_passed_through():
     from activities.policy import PolicyActivities, PolicyRequest
@@ -44,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         SelfCareReassessment,
         SelfCareRecord,
         SelfCareResult,
+        WaitingRecovery,
         WorkRefusal,
         WorkRefusalResult,
     )
@@ -190,7 +192,49 @@ async def open_recovery(
     """Payments made for months after the month of death are recovered: the activity opens
     one receivable per household and death (``recovery-<household>-<id number>``, its own
     workflow, so this entitlement's continue-as-new never waits for it) and the timeline
-    says so."""
+    says so. While the bank still holds lines of the case, the receivable waits for its
+    answers (``settlement``; the timeline says so) and is opened by ``recheck_settlement``."""
+    s = case.state
+    if workflow.patched(DEATH_RECOVERY_AFTER_SETTLEMENT) and (
+        lines := await settlement.in_flight(case)
+    ):
+        s.recoveries_waiting.append(WaitingRecovery(death=inp, covered=covered))
+        if s.settle_at is None:
+            settlement.ask_again(case)
+        await case.record(
+            "recovery_waits",
+            None,
+            f"{m.name}死亡：尚有{lines}笔救助金在银行处理中，待银行回盘后核算多发金额",
+            in_flight=lines,
+        )
+        return
+    await _open_death_recovery(case, inp, m, covered)
+
+
+async def recheck_settlement(case: "EntitlementWorkflow") -> None:
+    """The daily question of waiting receivables: the bank has answered every line (or the
+    checks are used up) — open them; otherwise ask again tomorrow."""
+    if settlement.settled_or_given_up(case, await settlement.in_flight(case)):
+        case.state.settle_at = None
+        case.state.settle_checks = 0
+        await open_waiting_recoveries(case)
+    else:
+        settlement.ask_again(case)
+
+
+async def open_waiting_recoveries(case: "EntitlementWorkflow") -> None:
+    """Open every death's receivable that was waiting for the bank, in the order recorded."""
+    s = case.state
+    waiting, s.recoveries_waiting = s.recoveries_waiting, []
+    for w in waiting:
+        m = s.member(w.death.id_number)
+        if m is not None:
+            await _open_death_recovery(case, w.death, m, w.covered)
+
+
+async def _open_death_recovery(
+    case: "EntitlementWorkflow", inp: DeathNotification, m: MemberShare, covered: int
+) -> None:
     s = case.state
     opened: OpenRecoveryResult = await call(
         RecoveryActivities.open_overpayment_recovery,

@@ -8,7 +8,8 @@
   assistance is recorded.
 - The end: after the last payable month the entitlement ends (deadlines cancelled, payment
   summary refreshed), and whatever the payroll already paid for months after that month is
-  recovered (``open_ending_recovery``). Workflow code only."""
+  recovered (``open_ending_recovery``) — once the lines a bank still holds have been answered
+  (``recover_when_settled``). Workflow code only."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -17,6 +18,8 @@ from typing import TYPE_CHECKING
 from temporalio import workflow
 
 from jiuzhu.calls import call
+from jiuzhu.versions import RECOVERY_AFTER_SETTLEMENT
+from workflows.entitlements.steps import changes, settlement
 
 with workflow.unsafe.imports_passed_through():
     from activities.recoveries.activities import RecoveryActivities
@@ -130,6 +133,19 @@ async def end(case: "EntitlementWorkflow") -> None:
         f"救助于{s.end_month:%Y年%m月}发放完毕后终止" if s.end_month else "救助终止",
     )
     if case.recovers_on_end:
+        if workflow.patched(RECOVERY_AFTER_SETTLEMENT):
+            case.recovery_pending = True  # ``recover_when_settled``, once the bank has answered
+        else:
+            await open_ending_recovery(case)
+
+
+async def recover_when_settled(case: "EntitlementWorkflow") -> None:
+    """The ended entitlement's receivables, once the bank has answered the lines it still
+    holds (``settlement.wait_after_end``): first the deaths' that were waiting (each claims the
+    deceased's share), then the ending's (``open_ending_recovery``, less those claims)."""
+    await settlement.wait_after_end(case)
+    await changes.open_waiting_recoveries(case)
+    if case.recovery_pending:
         await open_ending_recovery(case)
 
 
