@@ -6,6 +6,7 @@ id, a name or an ID number. The business gauges are computed at scrape time by a
 queries (off the event loop: the endpoint is a sync route, run in the threadpool) and kept for
 ``JIUZHU_METRICS_CACHE_S`` seconds, so a storm of scrapes costs the database one round."""
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -14,6 +15,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,6 +27,7 @@ from jiuzhu.db.models import CaseRecord, OutboxMessage, PaymentInstruction
 from jiuzhu.db.models_payments import PayrollRun
 from jiuzhu.db.models_temporary import ReserveFund
 from jiuzhu.logging import get_logger
+from jiuzhu.settings import METRICS_DIR_VAR
 from workflows.applications.contract import CLOSED_STATUSES
 from workflows.entitlements.contract import EntitlementStatus
 from workflows.listings.contract import ListingStatus
@@ -84,17 +87,21 @@ class HttpMetrics:
 
     def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
         self.app = app
+        # Several API processes: each writes its counts to the multiprocess directory and the
+        # scrape sums them (``metrics_registry``); registered here too, they would be counted
+        # twice, by this process's values and by the sum.
+        own = None if multiprocess() else registry
         self.requests = Counter(
             "jiuzhu_http_requests",
             "HTTP requests answered, by method, route template and status code.",
             ["method", "route", "status"],
-            registry=registry,
+            registry=own,
         )
         self.latency = Histogram(
             "jiuzhu_http_request_duration_seconds",
             "Time from a request's arrival to the end of its answer, by method and route.",
             ["method", "route"],
-            registry=registry,
+            registry=own,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -283,9 +290,17 @@ class BusinessGauges(Collector):
         return families
 
 
+def multiprocess() -> bool:
+    """Whether this API runs as several processes (``METRICS_DIR_VAR`` set, see settings)."""
+    return bool(os.environ.get(METRICS_DIR_VAR))
+
+
 def metrics_registry(engine: Callable[[], Engine], cache_s: float) -> CollectorRegistry:
     """A registry of one app (tests build several apps in one process): the HTTP metrics are
-    added by ``HttpMetrics``, the business gauges here."""
+    added by ``HttpMetrics`` — or, with several API processes, summed over all of them from
+    the multiprocess directory —, the business gauges here."""
     registry = CollectorRegistry()
     registry.register(BusinessGauges(engine, cache_s))
+    if multiprocess():
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return registry

@@ -76,8 +76,12 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
+        logger = logging.getLogger(name)
+        # ``uvicorn --no-access-log`` leaves the access logger with no handler and not
+        # propagating: it stays off (a line per request costs as much as a small request).
+        off = name == "uvicorn.access" and not logger.propagate and not logger.handlers
+        logger.handlers[:] = []
+        logger.propagate = not off
 
 
 def get_logger(name: str | None = None) -> Any:

@@ -8,6 +8,10 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# prometheus_client's multiprocess directory (read when it is imported): set for the API's
+# worker processes by ``scripts/run_stack.py`` when ``api_workers`` > 1.
+METRICS_DIR_VAR = "PROMETHEUS_MULTIPROC_DIR"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JIUZHU_", env_file=".env", extra="ignore")
@@ -43,6 +47,9 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # API processes (``uvicorn --workers``): each has its own interpreter lock, so reads scale
+    # with the cores; their HTTP metrics are summed at scrape time (``api/metrics.py``).
+    api_workers: int = Field(default=2, ge=1, le=32)
     # Largest request body the API reads (bytes); a longer one is answered 413 before parsing.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
 

@@ -168,18 +168,7 @@ def main() -> int:
     worker = Supervised("worker", [sys.executable, "worker.py"])
     api = Supervised(
         "api",
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "api.main:create_app",
-            "--host",
-            settings.api_host,
-            "--port",
-            str(settings.api_port),
-            "--no-access-log",
-        ],
+        [sys.executable, "scripts/serve_api.py"],  # uvicorn, ``api_workers`` processes
     )
     worker.start()
     children.append(worker)

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from scripts.serve_api import metrics_dir
 from tests.conftest import ROOT, free_port
 from tests.factories import application_body
 
@@ -84,9 +85,30 @@ def test_stack_starts_and_resumes_after_kill(tmp_path: Path) -> None:
         r = httpx.get(f"{base}/applications/{app_id}", headers=headers, timeout=10)
         assert r.status_code == 200
         assert r.json()["status"] == "submitted"
+        assert_metrics_summed_over_processes(base, headers)
     finally:
         os.killpg(stack.pid, signal.SIGINT)  # Ctrl-C: a clean stop
         assert stack.wait(timeout=30) == 0
+
+
+def requests_counted(base: str, route: str) -> float:
+    text = httpx.get(f"{base}/metrics", timeout=10).text
+    prefix = f'jiuzhu_http_requests_total{{method="GET",route="{route}",status="200"}} '
+    return sum(
+        float(line.removeprefix(prefix)) for line in text.splitlines() if line.startswith(prefix)
+    )
+
+
+def assert_metrics_summed_over_processes(base: str, headers: dict[str, str]) -> None:
+    """The API runs ``api_workers`` (2) processes; ``/metrics``, whichever answers it, counts
+    the requests of all of them, once each (a restart starts from 0: the directory is fresh)."""
+    port = int(base.rsplit(":", 1)[1])
+    with httpx.Client(headers=headers, timeout=10) as c:  # new connections: both processes
+        for _ in range(40):
+            assert c.get(f"{base}/entitlements", headers={"Connection": "close"}).status_code == 200
+    files = list(metrics_dir(port).glob("counter_*.db"))
+    assert len(files) >= 2, files
+    assert [requests_counted(base, "/entitlements") for _ in range(6)] == [40.0] * 6
 
 
 def wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
+import sqlalchemy as sa
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -366,24 +367,42 @@ def application_page(
     offset: int,
     limit: int,
 ) -> ApplicationPage:
-    scope = area_code or actor.area_code
-    query = select(CaseRecord).where(
-        CaseRecord.case_kind == CaseKind.APPLICATION.value,
-        col(CaseRecord.area_code).startswith(scope),
-    )
+    c = CaseRecord
+    where: list[Any] = [
+        c.case_kind == CaseKind.APPLICATION.value,
+        col(c.area_code).startswith(area_code or actor.area_code),
+    ]
     if status:
-        query = query.where(CaseRecord.status == status)
+        where.append(c.status == status)
     if programme:
-        query = query.where(CaseRecord.programme == programme)
+        where.append(c.programme == programme)
     if overdue is not None:
-        query = query.where(CaseRecord.overdue == overdue)
+        where.append(c.overdue == overdue)
     if deadline_before is not None:
-        query = query.where(col(CaseRecord.next_deadline) < deadline_before)
+        where.append(col(c.next_deadline) < deadline_before)
     if household_id:
-        query = query.where(CaseRecord.household_id == household_id)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(CaseRecord.created_at).desc()).offset(offset).limit(limit)
+        where.append(c.household_id == household_id)
+    total = session.exec(select(func.count()).select_from(c).where(*where)).one()
+    # The shown columns only: the applicant's sealed ID number is never decrypted for a list.
+    rows = session.execute(
+        sa.select(
+            col(c.case_id),
+            col(c.programme),
+            col(c.status),
+            col(c.area_code),
+            col(c.applicant_name),
+            col(c.household_size),
+            col(c.next_deadline),
+            col(c.overdue),
+            col(c.updated_at),
+            col(c.linked_case_id),
+            col(c.policy_version_id),
+            col(c.detail),
+        )
+        .where(*where)
+        .order_by(col(c.created_at).desc())
+        .offset(offset)
+        .limit(limit)
     ).all()
     items = [
         ApplicationSummary(
