@@ -11,5 +11,6 @@ COPY api api
 COPY migrations migrations
 COPY policies policies
 COPY alembic.ini worker.py ./
+COPY scripts/serve_api.py scripts/serve_api.py
 RUN pip install --no-cache-dir .
 CMD ["python", "worker.py"]
