@@ -26,9 +26,10 @@ from api.routes.recoveries import RecoverySummary, recovery_page
 from jiuzhu.clock import beijing_today, start_of_day
 from jiuzhu.contract import Role
 from jiuzhu.db.engine import unit_of_work
-from jiuzhu.db.models import AuditEntry, CaseRecord, utcnow
+from jiuzhu.db.models import AuditEntry, CaseRecord, PaymentInstruction, utcnow
 from jiuzhu.settings import Settings
 from rules.calendar import add_months
+from rules.household import Member
 from tests.conftest import TEST_CONVERTER
 from tests.entitlements.helpers import (
     actor,
@@ -44,6 +45,7 @@ from workflows.entitlements.contract import DeathNotification
 from workflows.entitlements.models import (
     ChangeKind,
     ChangeReport,
+    EntitlementInput,
     EntitlementState,
     EntitlementStatus,
     InvestigationClose,
@@ -275,6 +277,49 @@ def _listed(engine: Engine, recovery_id: str) -> RecoverySummary | None:
     )
 
 
+async def second_member_died(
+    handle: WorkflowHandle[Any, Any], inp: EntitlementInput, month: date
+) -> Member:
+    """The death check finds the household's second member, dead on the 10th of ``month``."""
+    deceased = inp.household.members[1]
+    await handle.execute_update(
+        EntitlementWorkflow.record_death,
+        DeathNotification(
+            id_number=deceased.id_number,
+            date_of_death=month + timedelta(days=9),
+            source="死亡比对（测试）",
+            record_ref=f"death_record:{inp.household_id}-{inp.programme.value}",
+        ),
+    )
+    return deceased
+
+
+async def m3_at_the_bank(
+    client: Client, settings: Settings, engine: Engine, *, members: int
+) -> tuple[EntitlementInput, WorkflowHandle[Any, Any], date]:
+    """A household paid 600 for M1 and M2 (this month), and M3 in a bank file the bank has not
+    answered yet (``sent``). Returns the input, the handle and M2."""
+    m2 = beijing_today().replace(day=1)
+    m1, m3 = add_months(m2, -1), add_months(m2, 1)
+    inp = approved_case(AREA, start_month=m1, amount="600.00", members=members)
+    handle = await start_entitlement(client, settings.task_queue, inp)
+    await wait_published(engine, f"{inp.household_id}-dibao")
+    seed_paid(engine, inp, {month_key(m1): "600.00", month_key(m2): "600.00"}, AREA)
+    seed_paid(engine, inp, {month_key(m3): "600.00"}, AREA, status="sent")
+    return inp, handle, m2
+
+
+def reconciled_paid(engine: Engine, case_id: str, month: date) -> PaymentInstruction:
+    """The bank credits the month's line; the reconciliation marks it paid (the payroll's own
+    writer). Returns the line."""
+    line = next(p for p in payments(engine, case_id) if p.period == month_key(month))
+    with unit_of_work(engine) as session:
+        instructions.mark_paid(
+            session, f"payroll-{COUNTY}-{month_key(month)}", [line.idempotency_key], utcnow()
+        )
+    return line
+
+
 async def test_a_line_still_at_the_bank_when_the_entitlement_ends_is_recovered_once_paid(
     env: WorkflowEnvironment, client: Client, worker: Worker, settings: Settings, engine: Engine
 ) -> None:
@@ -282,15 +327,8 @@ async def test_a_line_still_at_the_bank_when_the_entitlement_ends_is_recovered_o
     household in M2. The ending waits for the bank's answer instead of opening a receivable of
     what is paid so far (nothing); once M3 is reconciled as paid, the next daily check opens the
     receivable of M3's 600.00, once."""
-    m2 = beijing_today().replace(day=1)
-    m1, m3 = add_months(m2, -1), add_months(m2, 1)
-    inp = approved_case(AREA, start_month=m1, amount="600.00", members=1)
-    handle = await start_entitlement(client, settings.task_queue, inp)
-    case_id = f"{inp.household_id}-dibao"
-    await wait_published(engine, case_id)
-    seed_paid(engine, inp, {month_key(m1): "600.00", month_key(m2): "600.00"}, AREA)
-    seed_paid(engine, inp, {month_key(m3): "600.00"}, AREA, status="sent")
-
+    inp, handle, m2 = await m3_at_the_bank(client, settings, engine, members=1)
+    case_id, m3 = f"{inp.household_id}-dibao", add_months(m2, 1)
     assert await stop_now(handle) == m2
     now = await env.get_current_time(handle)
     await env.fast_forward(handle, start_of_day(m3) - now + timedelta(hours=1))
@@ -311,11 +349,7 @@ async def test_a_line_still_at_the_bank_when_the_entitlement_ends_is_recovered_o
     assert state.timeline[-1].action == "recovery_waits" and receivables_of(engine, case_id) == []
 
     # The bank credits M3; the reconciliation marks it paid (the payroll's own writer).
-    m3_line = next(p for p in payments(engine, case_id) if p.period == month_key(m3))
-    with unit_of_work(engine) as session:
-        instructions.mark_paid(
-            session, f"payroll-{COUNTY}-{month_key(m3)}", [m3_line.idempotency_key], utcnow()
-        )
+    m3_line = reconciled_paid(engine, case_id, m3)
     await env.fast_forward(handle, timedelta(days=1, hours=1))
     final: EntitlementState = await wait_for(handle.result, seconds=30, what="the end")
 
@@ -349,35 +383,16 @@ async def test_a_death_while_a_line_is_at_the_bank_recovers_it_once_paid(
     (``sent``); one member's death in M1 is recorded. The deceased's receivable waits for the
     bank; once M3 is reconciled as paid, the next daily check opens it with the deceased's half
     of M2 and of M3 (300 each). The household goes on being paid."""
-    m2 = beijing_today().replace(day=1)
-    m1, m3 = add_months(m2, -1), add_months(m2, 1)
-    inp = approved_case(AREA, start_month=m1, amount="600.00", members=2)
-    handle = await start_entitlement(client, settings.task_queue, inp)
-    case_id = f"{inp.household_id}-dibao"
-    await wait_published(engine, case_id)
-    seed_paid(engine, inp, {month_key(m1): "600.00", month_key(m2): "600.00"}, AREA)
-    seed_paid(engine, inp, {month_key(m3): "600.00"}, AREA, status="sent")
-    deceased = inp.household.members[1]
-    await handle.execute_update(
-        EntitlementWorkflow.record_death,
-        DeathNotification(
-            id_number=deceased.id_number,
-            date_of_death=m1 + timedelta(days=9),
-            source="死亡比对（测试）",
-            record_ref=f"death_record:{case_id}",
-        ),
-    )
+    inp, handle, m2 = await m3_at_the_bank(client, settings, engine, members=2)
+    case_id, m1, m3 = f"{inp.household_id}-dibao", add_months(m2, -1), add_months(m2, 1)
+    deceased = await second_member_died(handle, inp, m1)
     state: EntitlementState = await handle.query(EntitlementWorkflow.get_state)
     assert state.timeline[-1].action == "recovery_waits" and "1笔" in state.timeline[-1].note_zh
     assert [w.death.id_number for w in state.recoveries_waiting] == [deceased.id_number]
     death_id = recovery_workflow_id(inp.household_id, person_key(deceased.id_number))
     assert receivables_of(engine, case_id) == []
 
-    m3_line = next(p for p in payments(engine, case_id) if p.period == month_key(m3))
-    with unit_of_work(engine) as session:
-        instructions.mark_paid(
-            session, f"payroll-{COUNTY}-{month_key(m3)}", [m3_line.idempotency_key], utcnow()
-        )
+    reconciled_paid(engine, case_id, m3)
     await env.fast_forward(handle, timedelta(days=1, hours=1))
     await wait_for(lambda: receivables_of(engine, case_id) == [death_id], what=death_id)
     death: RecoveryState = await client.get_workflow_handle_for(
@@ -424,16 +439,7 @@ async def test_ending_after_a_death_recovers_only_what_the_death_did_not(
     case_id = f"{inp.household_id}-dibao"
     await wait_published(engine, case_id)
     seed_paid(engine, inp, {month_key(m): "600.00" for m in (m1, m2, m3)}, AREA)
-    deceased = inp.household.members[1]
-    await handle.execute_update(
-        EntitlementWorkflow.record_death,
-        DeathNotification(
-            id_number=deceased.id_number,
-            date_of_death=m1 + timedelta(days=9),
-            source="死亡比对（测试）",
-            record_ref=f"death_record:{case_id}",
-        ),
-    )
+    deceased = await second_member_died(handle, inp, m1)
     death_id = recovery_workflow_id(inp.household_id, person_key(deceased.id_number))
     await wait_for(lambda: opened_lines(engine, death_id), what="the death's receivable")
     death: RecoveryState = await client.get_workflow_handle_for(
