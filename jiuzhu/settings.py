@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # prometheus_client's multiprocess directory (read when it is imported): set for the API's
-# worker processes by ``scripts/run_stack.py`` when ``api_workers`` > 1.
+# worker processes by ``scripts/serve_api.py`` when ``api_workers`` > 1.
 METRICS_DIR_VAR = "PROMETHEUS_MULTIPROC_DIR"
 
 

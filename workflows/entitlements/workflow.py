@@ -205,12 +205,11 @@ class EntitlementWorkflow:
             else None,
         )
         self._wake(WAKE_AMOUNT, s.next_amount_from)
-        if s.settle_at is not None or self.alarm.get(settlement.WAKE_SETTLED) is not None:
-            # Only deaths recorded after ``DEATH_RECOVERY_AFTER_SETTLEMENT`` ever set it.
-            if s.settle_at is None or not s.recoveries_waiting:
-                self.alarm.clear(settlement.WAKE_SETTLED)
-            else:
-                self.alarm.set(settlement.WAKE_SETTLED, s.settle_at)
+        # Only deaths recorded after ``DEATH_RECOVERY_AFTER_SETTLEMENT`` ever set it.
+        if s.settle_at is not None and s.recoveries_waiting:
+            self.alarm.set(settlement.WAKE_SETTLED, s.settle_at)
+        else:
+            self.alarm.clear(settlement.WAKE_SETTLED)
         self._wake(WAKE_REVIEW, s.next_review if self._review_due_pending() else None)
         if s.coverage_until is not None or self.alarm.get(WAKE_COVERAGE) is not None:
             # Only 特困 minors enrolled after ``TEKUN_MINOR_COVERAGE`` ever set it.

@@ -215,8 +215,7 @@ async def recheck_settlement(case: "EntitlementWorkflow") -> None:
     """The daily question of waiting receivables: the bank has answered every line (or the
     checks are used up) — open them; otherwise ask again tomorrow."""
     if settlement.settled_or_given_up(case, await settlement.in_flight(case)):
-        case.state.settle_at = None
-        case.state.settle_checks = 0
+        settlement.stop_asking(case)
         await open_waiting_recoveries(case)
     else:
         settlement.ask_again(case)

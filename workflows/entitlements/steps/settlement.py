@@ -45,25 +45,27 @@ def settled_or_given_up(case: "EntitlementWorkflow", lines: int) -> bool:
     return lines == 0 or case.state.settle_checks >= SETTLE_CHECKS
 
 
+def stop_asking(case: "EntitlementWorkflow") -> None:
+    case.state.settle_at = None
+    case.state.settle_checks = 0
+
+
 async def wait_after_end(case: "EntitlementWorkflow") -> None:
     """The ended entitlement's own wait (its main loop is over): sleep on the case's alarm until
     the bank has answered every line, or the checks are used up."""
     s = case.state
     s.settle_checks = 0
-    first = True
     while not settled_or_given_up(case, lines := await in_flight(case)):
-        if first:
+        if s.settle_checks == 0:
             await case.record(
                 "recovery_waits",
                 None,
                 f"尚有{lines}笔救助金在银行处理中，待银行回盘后核算终止后多发金额",
                 in_flight=lines,
             )
-        first = False
         ask_again(case)
         assert s.settle_at is not None
         case.alarm.set(WAKE_SETTLED, s.settle_at)
         while WAKE_SETTLED not in case.alarm.pop_due():
             await case.alarm.sleep(lambda: False)
-    s.settle_at = None
-    s.settle_checks = 0
+    stop_asking(case)
