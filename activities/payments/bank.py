@@ -263,6 +263,25 @@ class EmbeddedBank:
         os.replace(tmp, result)
 
 
+def _opened(sealer: sealing.Sealer, stored: str | None) -> str | None:
+    """A sealed column's value as ``SealedString`` reads it (None stays None)."""
+    return None if stored is None else sealer.open(stored)
+
+
+# A page of the batch's unanswered lines (keyset on id), and of all its lines for the report:
+# read through the driver (``instructions.driver_rows``), sealed columns opened here.
+_PAGE_SQL = (
+    "SELECT id, idempotency_key, card_account, payee_name, payee_id_number, amount, programme, "
+    "period FROM payment_instruction WHERE payroll_id = ? AND status IN (?, ?) AND id > ? "
+    "ORDER BY id LIMIT ?"
+)
+_REPORT_SQL = (
+    "SELECT id, idempotency_key, case_id, household_id, programme, period, amount, payee_name, "
+    "card_account, status, failure_reason, attempts FROM payment_instruction "
+    "WHERE payroll_id = ? AND id > ? ORDER BY id LIMIT ?"
+)
+
+
 class BankActivities:
     def __init__(
         self,
@@ -351,42 +370,32 @@ class BankActivities:
             if body.stat().st_size < offset:
                 last_id = offset = count = cents = 0
         page = max(1, req.heartbeat_every or PAGE)
-        select = text(
-            "SELECT id, idempotency_key, card_account, payee_name, payee_id_number, amount, "
-            "programme, period FROM payment_instruction "
-            "WHERE payroll_id = :b AND status IN (:pending, :sent) AND id > :after "
-            "ORDER BY id LIMIT :n"
-        ).columns(card_account=SealedString(), payee_id_number=SealedString())
+        unsealed = (PaymentStatus.PENDING.value, PaymentStatus.SENT.value)
+        sealer = sealing.active()
         with open_private(body, "r+b" if offset else "wb") as out:
             out.truncate(offset)
             out.seek(offset)
             while True:
                 with Session(self.engine) as session:
-                    rows = session.execute(
-                        select,
-                        {
-                            "b": req.batch_id,
-                            "pending": PaymentStatus.PENDING.value,
-                            "sent": PaymentStatus.SENT.value,
-                            "after": last_id,
-                            "n": page,
-                        },
-                    ).all()
+                    rows = instructions.driver_rows(
+                        session, _PAGE_SQL, (req.batch_id, *unsealed, last_id, page)
+                    )
                 if not rows:
                     break
                 held: list[tuple[str, str]] = []
                 chunk: list[str] = []
-                for r in rows:
-                    problem = line_problem((r[1], r[2], r[3], r[4], r[6], r[7]))
+                for _, ref, sealed_account, name, sealed_id, amount, prog, period in rows:
+                    account, payee_id = _opened(sealer, sealed_account), _opened(sealer, sealed_id)
+                    problem = line_problem((ref, account, name, payee_id, prog, period))
                     if problem is not None:
-                        held.append((r[1], problem))
+                        held.append((ref, problem))
                         continue
                     count += 1
-                    line_cents = _cents(r[5])
+                    line_cents = _cents(amount)
                     cents += line_cents
                     chunk.append(
-                        f"D|{count:06d}|{r[1]}|{r[2]}|{r[3]}|{r[4]}|{_amount(line_cents)}|"
-                        f"{r[6]}|{r[7]}\n"
+                        f"D|{count:06d}|{ref}|{account}|{name}|{payee_id}|{_amount(line_cents)}|"
+                        f"{prog}|{period}\n"
                     )
                 out.write("".join(chunk).encode("utf-8"))
                 out.flush()
@@ -511,22 +520,15 @@ class BankActivities:
     def _report_rows(self, batch_id: str, page: int) -> Iterator[Sequence[Any]]:
         """The batch's instructions in id order, a keyset page at a time."""
         after = 0
+        sealer = sealing.active()
         while True:
             with Session(self.engine) as session:
-                rows = session.execute(
-                    text(
-                        "SELECT id, idempotency_key, case_id, household_id, programme, period, "
-                        "amount, payee_name, card_account, status, failure_reason, attempts "
-                        "FROM payment_instruction WHERE payroll_id = :b AND id > :after "
-                        "ORDER BY id LIMIT :n"
-                    ).columns(card_account=SealedString()),
-                    {"b": batch_id, "after": after, "n": page},
-                ).all()
+                rows = instructions.driver_rows(session, _REPORT_SQL, (batch_id, after, page))
             if not rows:
                 return
             after = int(rows[-1][0])
             for r in rows:
-                yield tuple(r)[1:]
+                yield (*r[1:8], _opened(sealer, r[8]), *r[9:])
 
 
 REPORT_HEADER = [

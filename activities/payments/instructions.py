@@ -38,9 +38,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Date, DateTime, Numeric, TextClause, bindparam, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from jiuzhu.db.engine import dialect_insert
 from jiuzhu.db.models import PaymentInstruction
 from workflows.payments.contract import DAILY_BATCH_KINDS, PaymentKind, PaymentStatus
 
@@ -68,11 +68,6 @@ class InstructionDraft(BaseModel):
     payroll_id: str | None = None  # the batch (payroll or campaign id) that will pay it
 
 
-def _insert_for(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 def find_instruction(session: Session, idempotency_key: str) -> PaymentInstruction | None:
     return session.exec(
         select(PaymentInstruction).where(PaymentInstruction.idempotency_key == idempotency_key)
@@ -92,7 +87,7 @@ def write_instruction(session: Session, draft: InstructionDraft) -> PaymentInstr
     )
     table = PaymentInstruction.__table__  # type: ignore[attr-defined]
     stmt = (
-        _insert_for(session)(table)
+        dialect_insert(session)(table)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(table.c.id)
@@ -329,16 +324,26 @@ def bound(session: Session, value: object, type_: Any) -> object:
     return process(value) if process is not None else value
 
 
+def _driver_sql(session: Session, sql: str) -> str:
+    if session.connection().dialect.paramstyle in ("format", "pyformat"):
+        return sql.replace("?", "%s")
+    return sql
+
+
+def driver_rows(session: Session, sql: str, params: tuple[object, ...]) -> Sequence[Any]:
+    """The rows of one ``?``-placeholder query straight from the driver, as it returns them
+    (no column types applied: a sealed column comes back sealed, ``Sealer.open`` it), for
+    reading a batch's lines a page at a time."""
+    return session.connection().exec_driver_sql(_driver_sql(session, sql), params).all()
+
+
 def driver_many(session: Session, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
     """One statement with ``?`` placeholders over many rows, straight through the driver's
     ``executemany`` in the session's transaction (SQLAlchemy's per-row parameter processing
     costs more than the statement itself at a million rows): values must be driver-ready."""
     if not rows:
         return
-    conn = session.connection()
-    if conn.dialect.paramstyle in ("format", "pyformat"):
-        sql = sql.replace("?", "%s")
-    conn.exec_driver_sql(sql, list(rows))
+    session.connection().exec_driver_sql(_driver_sql(session, sql), list(rows))
 
 
 _PAID_DRIVER_SQL = (

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, create_engine
 
 from jiuzhu.db import sealing
@@ -26,10 +27,16 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(
-    url: str, *, pool_size: int = 20, max_overflow: int = 20, pool_timeout_s: float = 10.0
+    url: str,
+    *,
+    pool_size: int = 20,
+    max_overflow: int = 20,
+    pool_timeout_s: float = 10.0,
+    sqlite_cache_mib: int = 64,
 ) -> Engine:
     """An engine with a bounded pool (sizes from settings: ``db_pool_size``,
-    ``db_max_overflow``, ``db_pool_timeout_s``). Sealed columns need the process's column
+    ``db_max_overflow``, ``db_pool_timeout_s``; on SQLite a page cache of ``sqlite_cache_mib``
+    per connection). Sealed columns need the process's column
     encryption keys: configured here from ``get_settings()`` unless ``engine_for`` (or a test)
     already did (``jiuzhu/db/sealing.py``)."""
     sealing.ensure_configured()
@@ -55,6 +62,7 @@ def make_engine(
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA cache_size=-{int(sqlite_cache_mib) * 1024}")  # KiB
             cur.close()
 
     return engine
@@ -69,6 +77,7 @@ def engine_for(settings: "Settings") -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout_s=settings.db_pool_timeout_s,
+        sqlite_cache_mib=settings.sqlite_cache_mib,
     )
 
 
@@ -82,3 +91,10 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def dialect_insert(session: Session) -> Any:
+    """The ``insert`` of the session's dialect (PostgreSQL's or SQLite's), which has
+    ``on_conflict_do_nothing`` / ``on_conflict_do_update``: an idempotent write in one
+    statement, without a read first."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
