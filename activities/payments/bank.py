@@ -518,7 +518,9 @@ class BankActivities:
         )
 
     def _report_rows(self, batch_id: str, page: int) -> Iterator[Sequence[Any]]:
-        """The batch's instructions in id order, a keyset page at a time."""
+        """The report's lines (``REPORT_HEADER``) of the batch's instructions in id order, a
+        keyset page at a time: the amount in yuan with 2 decimals, the account masked to its
+        last 4 digits."""
         after = 0
         sealer = sealing.active()
         while True:
@@ -527,8 +529,19 @@ class BankActivities:
             if not rows:
                 return
             after = int(rows[-1][0])
-            for r in rows:
-                yield (*r[1:8], _opened(sealer, r[8]), *r[9:])
+            for _, ref, case, household, prog, period, amount, name, account, *rest in rows:
+                last4 = str(_opened(sealer, account))[-4:]
+                yield (
+                    ref,
+                    case,
+                    household,
+                    prog,
+                    period,
+                    _amount(_cents(amount)),
+                    name,
+                    last4,
+                    *rest,
+                )
 
 
 REPORT_HEADER = [
@@ -547,17 +560,14 @@ REPORT_HEADER = [
 
 
 def write_report(path: Path, rows: Iterable[Sequence[Any]]) -> None:
-    """The reconciliation report: one CSV line per instruction (account masked to 4 digits)."""
+    """The reconciliation report: ``REPORT_HEADER``, then one CSV line per instruction as
+    ``rows`` gives it (already masked: ``BankActivities._report_rows``)."""
     private_dir(path.parent)
     tmp = path.with_suffix(".tmp")
     with open_private(tmp, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(REPORT_HEADER)
-        for r in rows:
-            values = list(r)
-            values[5] = _amount(_cents(values[5]))
-            values[7] = str(values[7])[-4:]
-            writer.writerow(values)
+        writer.writerows(rows)
     os.replace(tmp, path)
 
 
