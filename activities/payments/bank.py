@@ -263,18 +263,8 @@ class EmbeddedBank:
         os.replace(tmp, result)
 
 
-def _opened(sealer: sealing.Sealer, stored: str | None) -> str | None:
-    """A sealed column's value as ``SealedString`` reads it (None stays None)."""
-    return None if stored is None else sealer.open(stored)
-
-
-# A page of the batch's unanswered lines (keyset on id), and of all its lines for the report:
-# read through the driver (``instructions.driver_rows``), sealed columns opened here.
-_PAGE_SQL = (
-    "SELECT id, idempotency_key, card_account, payee_name, payee_id_number, amount, programme, "
-    "period FROM payment_instruction WHERE payroll_id = ? AND status IN (?, ?) AND id > ? "
-    "ORDER BY id LIMIT ?"
-)
+# A page of all the batch's lines for the report (keyset on id), read through the driver
+# (``instructions.driver_rows``), the sealed account opened here.
 _REPORT_SQL = (
     "SELECT id, idempotency_key, case_id, household_id, programme, period, amount, payee_name, "
     "card_account, status, failure_reason, attempts FROM payment_instruction "
@@ -369,23 +359,17 @@ class BankActivities:
             last_id, offset, count, cents = (int(v) for v in resume[:4])
             if body.stat().st_size < offset:
                 last_id = offset = count = cents = 0
-        page = max(1, req.heartbeat_every or PAGE)
-        unsealed = (PaymentStatus.PENDING.value, PaymentStatus.SENT.value)
-        sealer = sealing.active()
+        unanswered = (PaymentStatus.PENDING, PaymentStatus.SENT)
+        pages = instructions.line_pages(
+            self.engine, req.batch_id, unanswered, last_id, max(1, req.heartbeat_every or PAGE)
+        )
         with open_private(body, "r+b" if offset else "wb") as out:
             out.truncate(offset)
             out.seek(offset)
-            while True:
-                with Session(self.engine) as session:
-                    rows = instructions.driver_rows(
-                        session, _PAGE_SQL, (req.batch_id, *unsealed, last_id, page)
-                    )
-                if not rows:
-                    break
+            for rows in pages:
                 held: list[tuple[str, str]] = []
                 chunk: list[str] = []
-                for _, ref, sealed_account, name, sealed_id, amount, prog, period in rows:
-                    account, payee_id = _opened(sealer, sealed_account), _opened(sealer, sealed_id)
+                for _, ref, account, name, payee_id, amount, prog, period in rows:
                     problem = line_problem((ref, account, name, payee_id, prog, period))
                     if problem is not None:
                         held.append((ref, problem))
@@ -530,7 +514,7 @@ class BankActivities:
                 return
             after = int(rows[-1][0])
             for _, ref, case, household, prog, period, amount, name, account, *rest in rows:
-                last4 = str(_opened(sealer, account))[-4:]
+                last4 = str(sealer.open_optional(account))[-4:]
                 yield (
                     ref,
                     case,

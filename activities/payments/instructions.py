@@ -31,15 +31,16 @@ Statuses and kinds are ``PaymentStatus``/``PaymentKind`` (``workflows/payments/c
 the stored strings are their values. Every function takes an open ``Session`` and leaves the
 commit to the caller's unit of work."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Date, DateTime, Numeric, TextClause, bindparam, text
+from sqlalchemy import Date, DateTime, Engine, Numeric, TextClause, bindparam, text
 from sqlmodel import Session, select
 
+from jiuzhu.db import sealing
 from jiuzhu.db.engine import dialect_insert
 from jiuzhu.db.models import PaymentInstruction
 from workflows.payments.contract import DAILY_BATCH_KINDS, PaymentKind, PaymentStatus
@@ -341,6 +342,37 @@ def driver_rows(session: Session, sql: str, params: tuple[object, ...]) -> Seque
         return list(cursor.fetchall())
     finally:
         cursor.close()
+
+
+_LINE_PAGE_SQL = (
+    "SELECT id, idempotency_key, card_account, payee_name, payee_id_number, amount, programme, "
+    "period FROM payment_instruction WHERE payroll_id = ? AND status IN ({statuses}) AND id > ? "
+    "ORDER BY id LIMIT ?"
+)
+BankLine = tuple[int, str, str | None, str, str | None, Any, str, str]
+
+
+def line_pages(
+    engine: Engine, batch_id: str, statuses: Sequence[PaymentStatus], after: int, page: int
+) -> Iterator[list[BankLine]]:
+    """The batch's lines in one of ``statuses`` with id above ``after``, a keyset page of
+    ``page`` lines at a time (by id), each as ``(id, reference, account, payee name, payee ID
+    number, amount, programme, period)`` with the sealed account and ID number opened: what a
+    bank-file line is written from. Each page is read in a short transaction of its own, so the
+    caller may write between pages."""
+    sealer = sealing.active()
+    sql = _LINE_PAGE_SQL.format(statuses=", ".join("?" for _ in statuses))
+    marks = tuple(s.value for s in statuses)
+    while True:
+        with Session(engine) as session:
+            rows = driver_rows(session, sql, (batch_id, *marks, after, page))
+        if not rows:
+            return
+        yield [
+            (i, ref, sealer.open_optional(acct), name, sealer.open_optional(pid), amt, prog, per)
+            for i, ref, acct, name, pid, amt, prog, per in rows
+        ]
+        after = int(rows[-1][0])
 
 
 def driver_many(session: Session, sql: str, rows: Sequence[tuple[object, ...]]) -> None:

@@ -32,7 +32,6 @@ from jiuzhu.calendar_store import working_calendar
 from jiuzhu.db.engine import unit_of_work
 from jiuzhu.db.models import UtcDateTime
 from jiuzhu.db.models_payments import Campaign, PayrollRun
-from jiuzhu.db.sealing import SealedString
 from workflows.payments.contract import PAYROLL_SETTLED, PaymentKind, PaymentStatus
 
 CENT = Decimal("0.01")
@@ -79,34 +78,18 @@ class PayrollActivities:
         """Check every pending line of the batch against the bank file format, a keyset page
         at a time (by id), and hold each line that cannot be written (the reason recorded), so
         the rest of the batch is funded and paid. Heartbeats ``(done, last_id)``."""
-        select = text(
-            "SELECT id, idempotency_key, card_account, payee_name, payee_id_number, programme, "
-            "period FROM payment_instruction WHERE payroll_id = :b AND status = :pending "
-            "AND id > :after ORDER BY id LIMIT :n"
-        ).columns(card_account=SealedString(), payee_id_number=SealedString())
-        while True:
-            with Session(self.engine) as session:
-                rows = session.execute(
-                    select,
-                    {
-                        "b": batch_id,
-                        "pending": PaymentStatus.PENDING.value,
-                        "after": after,
-                        "n": CHECK_PAGE,
-                    },
-                ).all()
-            if not rows:
-                return
+        pending = (PaymentStatus.PENDING,)
+        for rows in instructions.line_pages(self.engine, batch_id, pending, after, CHECK_PAGE):
             held = [
-                (r[1], problem)
-                for r in rows
-                if (problem := line_problem((r[1], r[2], r[3], r[4], r[5], r[6]))) is not None
+                (ref, problem)
+                for _, ref, account, name, payee_id, _, prog, period in rows
+                if (problem := line_problem((ref, account, name, payee_id, prog, period)))
+                is not None
             ]
             if held:
                 with unit_of_work(self.engine) as session:
                     instructions.hold(session, batch_id, held)
-            after = int(rows[-1][0])
-            activity.heartbeat(done, after)
+            activity.heartbeat(done, rows[-1][0])
 
     def hold_stopped(self, req: RecheckRequest, heartbeat: Callable[[], None]) -> None:
         """Hold the batch's lines stopped since they were compiled (``instructions.

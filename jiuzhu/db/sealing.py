@@ -199,6 +199,10 @@ class Sealer:
             key_id = stored[len(PREFIX) :].partition(":")[0]
             raise DataKeyError(f"a sealed value does not open with key {key_id!r}") from exc
 
+    def open_optional(self, stored: str | None) -> str | None:
+        """``open``, None staying None (as ``SealedString`` reads a nullable column)."""
+        return None if stored is None else self.open(stored)
+
     def index(self, value: str) -> str:
         mac = hmac.HMAC(self.keys.index_key, hashes.SHA256())
         mac.update(normalise(value).encode("utf-8"))
