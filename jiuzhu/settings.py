@@ -41,9 +41,10 @@ class Settings(BaseSettings):
     db_pool_size: int = 20
     db_max_overflow: int = 20
     db_pool_timeout_s: float = 10.0
-    # SQLite's page cache per connection, MiB (it grows only as pages are read). SQLite's own
-    # 2 MiB default makes a month's payroll of a province re-read its indexes from the file:
-    # compiling 1,000,000 lines took 48–57 s with it, 30 s with 64 MiB (bench.payroll).
+    # SQLite's page cache per connection, MiB (it grows only as pages are read). With SQLite's
+    # own 2 MiB a province's payroll re-reads its indexes from the file; the 1,000,000-line
+    # compile measured 48–57 s with 2 MiB, 25–46 s with 64 MiB on a shared machine
+    # (bench.payroll, docs/SCALE.md).
     sqlite_cache_mib: int = Field(default=64, ge=2, le=4096)
     # Where bank files are written and read back (``<bank_dir>/<county>/<batch>.txt``); unset:
     # beside a SQLite database (var/bank for var/jiuzhu.db), else var/bank.
