@@ -8,7 +8,11 @@ classes, their steps, the deadline book, the timer and the publisher) stays sand
 guarded. Never ``with_passthrough_all_modules``: that would also let ``datetime.now()`` through
 in workflow code."""
 
+import importlib.abc
 import sys
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec, PathFinder, SourceFileLoader
+from types import CodeType, ModuleType
 
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -69,11 +73,71 @@ PASSTHROUGH_MODULES: tuple[str, ...] = (
 )
 
 
+class _CompiledModules(importlib.abc.MetaPathFinder):
+    """Finds this project's modules once and keeps their compiled code for the process.
+
+    The sandbox must execute a workflow's modules afresh for every run, but it need not find,
+    stat, read and unmarshal their files from disk every time: that was half of the cost of
+    starting a sandboxed case (about 70 ``stat`` calls and 17 files read per run). The code
+    object is immutable and is executed in a new module each time, exactly as a re-import
+    would; a file edited while the worker runs is not picked up (nor should it be: a running
+    worker replays with the code it started with)."""
+
+    def __init__(self, packages: tuple[str, ...]) -> None:
+        self.packages = packages
+        self._found: dict[str, tuple[ModuleSpec, CodeType] | None] = {}
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if fullname.partition(".")[0] not in self.packages:
+            return None
+        if fullname not in self._found:
+            self._found[fullname] = self._compile(fullname, path)
+        found = self._found[fullname]
+        if found is None:
+            return None
+        original, code = found
+        spec = ModuleSpec(
+            fullname,
+            _CodeLoader(code),
+            origin=original.origin,
+            is_package=original.submodule_search_locations is not None,
+        )
+        spec.submodule_search_locations = original.submodule_search_locations
+        spec.has_location = original.has_location
+        spec.cached = original.cached
+        return spec
+
+    @staticmethod
+    def _compile(fullname: str, path: Sequence[str] | None) -> tuple[ModuleSpec, CodeType] | None:
+        spec = PathFinder.find_spec(fullname, path)
+        if spec is None or not isinstance(spec.loader, SourceFileLoader):
+            return None  # namespace packages, extensions: the usual machinery
+        code = spec.loader.get_code(fullname)
+        return (spec, code) if code is not None else None
+
+
+class _CodeLoader(importlib.abc.Loader):
+    def __init__(self, code: CodeType) -> None:
+        self.code = code
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        exec(self.code, module.__dict__)
+
+
+PROJECT_PACKAGES = ("workflows", "jiuzhu", "activities", "rules", "bench")
+_compiled = _CompiledModules(PROJECT_PACKAGES)
+
+
 def workflow_runner() -> SandboxedWorkflowRunner:
-    """The runner of the worker. It also lets Python keep compiled bytecode of the modules the
-    sandbox re-imports: with ``PYTHONDONTWRITEBYTECODE`` set (as on these machines) every
-    workflow run would otherwise compile its workflow modules from source again."""
-    sys.dont_write_bytecode = False
+    """The runner of the worker. The project's modules are compiled once per process
+    (``_CompiledModules``) and the sandbox executes that code for every run."""
+    if _compiled not in sys.meta_path:
+        sys.meta_path.insert(0, _compiled)
     return SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
     )

@@ -253,7 +253,8 @@ class NoticeActivities:
     @activity.defn(name="application_issue_notice")
     def issue_notice(self, req: IssueNotice) -> NoticeRef:
         """Render and store a notice once per ``notice_id`` (a retry returns the stored one)."""
-        with Session(self.engine) as session:
+        # expire_on_commit=False: the answer is built from the row just written, not read again
+        with Session(self.engine, expire_on_commit=False) as session:
             row = session.get(ApplicationNotice, req.notice_id)
             if row is None:
                 try:
