@@ -23,6 +23,7 @@ from api.errors import add_problem_responses, install_error_handlers
 from api.masking import MaskPersonalData
 from api.metrics import HttpMetrics, metrics_registry
 from api.routes.codec import codec_origins
+from api.routes.health import HealthMonitor, check
 from api.routes.registry import ROUTERS
 from api.validators import BodySizeLimit
 from api.workbench import router as workbench_router
@@ -105,7 +106,13 @@ def create_app(
             app.state.engine = engine_for(app.state.settings)
         if client is None:
             app.state.temporal = await connect(app.state.settings, tracer_provider=tracing)
+        monitor = HealthMonitor(
+            lambda: check(app.state.temporal, app.state.settings, app.state.engine)
+        )
+        app.state.health_monitor = monitor
+        monitor.start()
         yield
+        await monitor.stop()
         if engine is None:
             app.state.engine.dispose()
         if tracing is not None and tracer_provider is None:
