@@ -164,6 +164,16 @@ def _heartbeat(*details: Any) -> None:
         activity.heartbeat(*details)
 
 
+# PostgreSQL: a chunk of credits as three arrays in one statement (a statement per row through
+# ``executemany`` was most of the embedded bank's time there).
+_LEDGER_ARRAY_SQL = (
+    "INSERT INTO bank_ledger (reference, batch_id, account, amount, value_date, credited_at) "
+    "SELECT t.reference, %s, t.account, CAST(t.amount AS NUMERIC), %s, %s "
+    "FROM unnest(%s::text[], %s::text[], %s::text[]) AS t(reference, account, amount) "
+    "ON CONFLICT (reference) DO NOTHING"
+)
+
+
 class EmbeddedBank:
     """The demo paying bank (see the module docstring). Reads the file line by line and credits
     in chunks: memory does not grow with the file."""
@@ -215,14 +225,28 @@ class EmbeddedBank:
                 with unit_of_work(self.engine) as session:
                     day = instructions.bound(session, value_date, Date())
                     at = instructions.bound(session, now, DateTime(timezone=True))
-                    instructions.driver_many(
-                        session,
-                        stmt,
-                        [
-                            (ref, b, sealer.seal(acct), amt, day, at)
-                            for ref, b, acct, amt in credits
-                        ],
-                    )
+                    conn = session.connection()
+                    if conn.dialect.name == "postgresql":  # the chunk as arrays, one statement
+                        conn.exec_driver_sql(
+                            _LEDGER_ARRAY_SQL,
+                            (
+                                batch_id,
+                                day,
+                                at,
+                                [c[0] for c in credits],
+                                [sealer.seal(c[2]) for c in credits],
+                                [c[3] for c in credits],
+                            ),
+                        )
+                    else:
+                        instructions.driver_many(
+                            session,
+                            stmt,
+                            [
+                                (ref, b, sealer.seal(acct), amt, day, at)
+                                for ref, b, acct, amt in credits
+                            ],
+                        )
                 credits.clear()
             if progress is not None:
                 progress(paid_n + failed_n)
