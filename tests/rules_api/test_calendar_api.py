@@ -4,12 +4,14 @@ payment cut-offs and the working-day test on the State Council schedules (chines
 both holiday and working day is refused naming the field and the date; a re-load replaces)."""
 
 from collections.abc import Iterator
+from datetime import date
 
 import httpx
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from jiuzhu.calendar_store import working_calendar
 from jiuzhu.db.models import CalendarYear
 from tests.conftest import auth
 
@@ -230,3 +232,30 @@ async def test_load_a_year_refused(
     assert field_of(r) == ["year"]
     with Session(engine) as s:
         assert s.get(CalendarYear, LOAD_YEAR) is None  # nothing written
+
+
+def test_working_calendar_is_reused_until_the_loaded_years_change(
+    engine: Engine, restore_year: None
+) -> None:
+    """Every deadline asks for the calendar: it is built once and reused while the loaded years
+    read the same, and a year loaded (or re-loaded) counts at the very next call."""
+    first = working_calendar(engine)
+    assert working_calendar(engine) is first
+    day = date(LOAD_YEAR, 3, 2)  # a Wednesday
+    with Session(engine) as s:
+        row = s.get(CalendarYear, LOAD_YEAR)
+        if row is not None:
+            s.delete(row)
+            s.commit()
+        s.add(CalendarYear(year=LOAD_YEAR, holidays=[day.isoformat()], workdays=[], loaded_by="t"))
+        s.commit()
+    loaded = working_calendar(engine)
+    assert loaded is not first and loaded.has_schedule(LOAD_YEAR)
+    assert not loaded.is_working_day(day)
+    with Session(engine) as s:
+        row = s.get(CalendarYear, LOAD_YEAR)
+        assert row is not None
+        row.holidays = []
+        s.add(row)
+        s.commit()
+    assert working_calendar(engine).is_working_day(day)  # the re-load counts at once
