@@ -12,6 +12,7 @@ import importlib.abc
 import sys
 from collections.abc import Sequence
 from importlib.machinery import ModuleSpec, PathFinder, SourceFileLoader
+from importlib.util import spec_from_file_location
 from types import CodeType, ModuleType
 
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -98,16 +99,13 @@ class _CompiledModules(importlib.abc.MetaPathFinder):
         if found is None:
             return None
         original, code = found
-        spec = ModuleSpec(
+        assert original.origin is not None  # a source file (``_compile``)
+        return spec_from_file_location(
             fullname,
-            _CodeLoader(code),
-            origin=original.origin,
-            is_package=original.submodule_search_locations is not None,
+            original.origin,
+            loader=_CompiledSourceLoader(fullname, original.origin, code),
+            submodule_search_locations=original.submodule_search_locations,
         )
-        spec.submodule_search_locations = original.submodule_search_locations
-        spec.has_location = original.has_location
-        spec.cached = original.cached
-        return spec
 
     @staticmethod
     def _compile(fullname: str, path: Sequence[str] | None) -> tuple[ModuleSpec, CodeType] | None:
@@ -118,15 +116,16 @@ class _CompiledModules(importlib.abc.MetaPathFinder):
         return (spec, code) if code is not None else None
 
 
-class _CodeLoader(importlib.abc.Loader):
-    def __init__(self, code: CodeType) -> None:
+class _CompiledSourceLoader(SourceFileLoader):
+    """The usual loader of a source file (source, resources, file name), whose code is the one
+    compiled when the module was first found."""
+
+    def __init__(self, fullname: str, path: str, code: CodeType) -> None:
+        super().__init__(fullname, path)
         self.code = code
 
-    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
-        return None
-
-    def exec_module(self, module: ModuleType) -> None:
-        exec(self.code, module.__dict__)
+    def get_code(self, fullname: str) -> CodeType:
+        return self.code
 
 
 PROJECT_PACKAGES = ("workflows", "jiuzhu", "activities", "rules", "bench")
