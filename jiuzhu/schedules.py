@@ -199,7 +199,10 @@ async def _waiting(client: Client, workflow_id: str) -> bool:
     )
 
 
-PLAN_AHEAD = timedelta(days=62)  # a month is started ahead at most this long before its 1st
+# A month is started ahead at most this long before its 1st, 01:00. A month paid early hands on to
+# the one after it: from the first hour of 1 December (or 1 July) the 1st of February (September)
+# is 62 days and up to an hour away.
+PLAN_AHEAD = timedelta(days=62, hours=1)
 
 
 async def plan_next_month(

@@ -324,16 +324,11 @@ async def test_minor_in_school_continues(
     engine: Engine,
 ) -> None:
     """In school at 18: the county continues support; the review does not reopen."""
-    today = beijing_today()
-    birthday = today + timedelta(days=20)
-    if birthday.month == 2 and birthday.day == 29:
-        birthday += timedelta(days=1)
-    inp = tekun_case(
-        birthday.replace(year=birthday.year - 18),
-        add_months(today.replace(day=1), 1),
-        "900.00",
-        None,
-    )
+    start = add_months(beijing_today().replace(day=1), 1)
+    # 17 in the first month paid, 18 twenty days into it (whatever day the test runs on: a
+    # birthday before the start would make the person an adult from the start, with no review).
+    birthday = start + timedelta(days=20)
+    inp = tekun_case(birthday.replace(year=birthday.year - 18), start, "900.00", None)
     handle = await start_entitlement(client, settings.task_queue, inp)
     case_id = f"{inp.household_id}-tekun"
     await wait_published(engine, case_id)

@@ -5,15 +5,16 @@ month once and removes the payroll schedule of earlier releases."""
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest_asyncio
 from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
-from jiuzhu.clock import beijing_today
+from jiuzhu.clock import at_beijing, beijing_today
 from jiuzhu.schedules import (
+    PLAN_AHEAD,
     calendar_at,
     ensure_payroll_months,
     ensure_schedule,
@@ -49,6 +50,14 @@ async def ahead(client: Client, settings: Settings, engine: Engine) -> AsyncIter
 
 async def _runs(client: Client, wid: str) -> list[WorkflowExecutionStatus | None]:
     return [w.status async for w in client.list_workflows(f'WorkflowId = "{wid}"')]
+
+
+def test_a_month_paid_early_on_the_first_still_hands_on() -> None:
+    """From the first minutes of 1 December (or 1 July) the month after next starts 62 days and
+    an hour later: a month paid early then still starts the one after it ahead."""
+    for first, (year, month) in ((date(2026, 12, 1), (2027, 2)), (date(2027, 7, 1), (2027, 9))):
+        now = at_beijing(first, time(0, 0)).astimezone(UTC)
+        assert month_starts_at(year, month) - now <= PLAN_AHEAD
 
 
 async def test_a_month_starts_the_next_ahead_and_a_backfill_wakes_it(
