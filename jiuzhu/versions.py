@@ -19,6 +19,12 @@ SPECIAL_DECISION_DEADLINE = "special-decision-deadline"
 # 2026-11: a campaign whose bank answer could not be read waits for finance's ``resubmit``
 # instead of ending; campaigns started before it end at ``bank_error`` as they did.
 CAMPAIGN_RESUBMIT = "campaign-resubmit"
+# 2026-11-30: the resubmit patch above, and the payroll's (workflows/payments/payroll.py), is
+# asked after the bank-error escalation, a local activity. A query that split that workflow task
+# put the marker in the next task, where a replay (the activity resolved inside the first task)
+# no longer found it: a nondeterminism error, seen once in the session replay. New executions ask
+# this one instead, before the escalation; those that recorded the old marker replay with it.
+CAMPAIGN_RESUBMIT_FIRST = "campaign-resubmit-asked-first"
 # 2026-11 (issue 11 item 3): a campaign re-checks deaths and stops before finance confirms its
 # total and again before the bank file; campaigns started before it replay without that.
 CAMPAIGN_RECHECK = "campaign-recheck"

@@ -22,7 +22,7 @@ from temporalio.exceptions import ActivityError
 from jiuzhu.calls import call
 from jiuzhu.publishing import publish_details
 from jiuzhu.timers import Alarm
-from jiuzhu.versions import CAMPAIGN_RECHECK, CAMPAIGN_RESUBMIT
+from jiuzhu.versions import CAMPAIGN_RECHECK, CAMPAIGN_RESUBMIT, CAMPAIGN_RESUBMIT_FIRST
 from workflows.deadlines.book import DeadlineBook
 from workflows.payments.bank_step import (
     bank_error_text,
@@ -178,8 +178,9 @@ class CampaignWorkflow:
                 )
                 s.status = CampaignStatus.RECONCILED
             except ActivityError as exc:
+                resubmits = workflow.patched(CAMPAIGN_RESUBMIT_FIRST)  # before a local activity
                 await self._bank_failed(inp, exc)
-                if workflow.patched(CAMPAIGN_RESUBMIT):
+                if resubmits or workflow.patched(CAMPAIGN_RESUBMIT):
                     await self._until_resubmitted(inp, submit)
         await self.book.meet("campaign_credit")
         await self._save()

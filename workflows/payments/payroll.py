@@ -107,6 +107,9 @@ IMMUTABLE_MONTH = "payroll-immutable-month"
 RECHECK_BEFORE_PAYMENT = "payroll-recheck-before-payment"
 # After an unreadable bank answer the month waits at ``bank_error`` for finance's ``resubmit``.
 PAYROLL_RESUBMIT = "payroll-resubmit"
+# Asked before the bank-error escalation (a local activity), as ``CAMPAIGN_RESUBMIT_FIRST``
+# (jiuzhu/versions.py) explains; months that recorded ``payroll-resubmit`` replay with it.
+PAYROLL_RESUBMIT_FIRST = "payroll-resubmit-asked-first"
 # A re-check looks at the lines again only if something was recorded since the previous look
 # (compile or re-check), less this margin for clocks of worker hosts running a little behind.
 RECHECK_CLOCK_MARGIN = timedelta(minutes=1)
@@ -285,8 +288,9 @@ class PayrollWorkflow:
         except ActivityError as exc:
             # Only a non-retryable failure gets here (a malformed bank answer): retrying reads
             # the same bytes, so the month stops and finance is told, once.
+            resubmits = workflow.patched(PAYROLL_RESUBMIT_FIRST)  # before a local activity
             await self._bank_failed(exc)
-            if not workflow.patched(PAYROLL_RESUBMIT):
+            if not (resubmits or workflow.patched(PAYROLL_RESUBMIT)):
                 return
             await self._until_resubmitted(send)
             return
