@@ -37,11 +37,6 @@ def _schedules(rows: list[tuple[int, object, object]]) -> dict[int, YearSchedule
     }
 
 
-def loaded_years(engine: Engine) -> dict[int, YearSchedule]:
-    """The years an admin has loaded, by year."""
-    return _schedules(_rows(engine))
-
-
 _last: tuple[str, WorkingCalendar] | None = None
 _last_lock = Lock()
 

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from jiuzhu.areas import AreaRef
+from jiuzhu.db.engine import dialect_name, insert_for
 from jiuzhu.db.models import AuditEntry, CaseRecord
 from jiuzhu.db.sealing import blind_index
 from jiuzhu.records import AuditRecord, CaseSnapshot
@@ -39,7 +39,7 @@ def _case_upsert(dialect: str) -> Any:
     """``INSERT … ON CONFLICT (case_id) DO UPDATE … WHERE revision <= the new one``, built once
     per dialect and executed with a row of parameters: building the statement with its values
     cost three times as much as running it, at every step of every case."""
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_CASES)
+    insert = insert_for(dialect)(_CASES)
     return insert.on_conflict_do_update(
         index_elements=[_CASES.c.case_id],
         set_={key: insert.excluded[key] for key in _CASE_COLUMNS if key != "case_id"},
@@ -50,12 +50,8 @@ def _case_upsert(dialect: str) -> Any:
 @cache
 def _audit_insert(dialect: str) -> Any:
     """``INSERT … ON CONFLICT (dedupe_key) DO NOTHING``, built once per dialect."""
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_AUDIT)
+    insert = insert_for(dialect)(_AUDIT)
     return insert.on_conflict_do_nothing(index_elements=[_AUDIT.c.dedupe_key])
-
-
-def _dialect(session: Session) -> str:
-    return str(session.get_bind().dialect.name)
 
 
 def upsert_case(session: Session, snap: CaseSnapshot) -> None:
@@ -66,7 +62,7 @@ def upsert_case(session: Session, snap: CaseSnapshot) -> None:
     values["county_code"], values["township_code"] = area.county, area.township
     values["applicant_id_number_index"] = blind_index(snap.applicant_id_number)
     values["updated_at"] = values["created_at"] = datetime.now(UTC)
-    session.execute(_case_upsert(_dialect(session)), values)
+    session.execute(_case_upsert(dialect_name(session)), values)
 
 
 def add_audit(session: Session, rec: AuditRecord) -> None:
@@ -85,4 +81,4 @@ def add_audit(session: Session, rec: AuditRecord) -> None:
         "evidence": mask_id_fields(rec.evidence),
         "detail": mask_id_fields(rec.detail),
     }
-    session.execute(_audit_insert(_dialect(session)), row)
+    session.execute(_audit_insert(dialect_name(session)), row)

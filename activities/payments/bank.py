@@ -61,7 +61,7 @@ from activities.payments.models import (
 from jiuzhu.at_rest import files_ring, open_private, private_dir, seal, unseal
 from jiuzhu.codec import KeyRing
 from jiuzhu.db import sealing
-from jiuzhu.db.engine import unit_of_work
+from jiuzhu.db.engine import dialect_name, unit_of_work
 from jiuzhu.db.models_payments import BankBatch
 from jiuzhu.db.sealing import SealedString
 from workflows.payments.contract import PaymentStatus
@@ -225,28 +225,15 @@ class EmbeddedBank:
                 with unit_of_work(self.engine) as session:
                     day = instructions.bound(session, value_date, Date())
                     at = instructions.bound(session, now, DateTime(timezone=True))
-                    conn = session.connection()
-                    if conn.dialect.name == "postgresql":  # the chunk as arrays, one statement
-                        conn.exec_driver_sql(
-                            _LEDGER_ARRAY_SQL,
-                            (
-                                batch_id,
-                                day,
-                                at,
-                                [c[0] for c in credits],
-                                [sealer.seal(c[2]) for c in credits],
-                                [c[3] for c in credits],
-                            ),
+                    sealed = [(ref, sealer.seal(acct), amt) for ref, _, acct, amt in credits]
+                    if dialect_name(session) == "postgresql":  # the chunk as arrays, one statement
+                        refs, accounts, amounts = (list(c) for c in zip(*sealed, strict=True))
+                        session.connection().exec_driver_sql(
+                            _LEDGER_ARRAY_SQL, (batch_id, day, at, refs, accounts, amounts)
                         )
                     else:
-                        instructions.driver_many(
-                            session,
-                            stmt,
-                            [
-                                (ref, b, sealer.seal(acct), amt, day, at)
-                                for ref, b, acct, amt in credits
-                            ],
-                        )
+                        rows = [(ref, batch_id, acct, amt, day, at) for ref, acct, amt in sealed]
+                        instructions.driver_many(session, stmt, rows)
                 credits.clear()
             if progress is not None:
                 progress(paid_n + failed_n)
@@ -529,14 +516,8 @@ class BankActivities:
         """The report's lines (``REPORT_HEADER``) of the batch's instructions in id order, a
         keyset page at a time: the amount in yuan with 2 decimals, the account masked to its
         last 4 digits."""
-        after = 0
         sealer = sealing.active()
-        while True:
-            with Session(self.engine) as session:
-                rows = instructions.driver_rows(session, _REPORT_SQL, (batch_id, after, page))
-            if not rows:
-                return
-            after = int(rows[-1][0])
+        for rows in instructions.keyset_pages(self.engine, _REPORT_SQL, (batch_id,), 0, page):
             for _, ref, case, household, prog, period, amount, name, account, *rest in rows:
                 last4 = str(sealer.open_optional(account))[-4:]
                 yield (

@@ -363,15 +363,25 @@ def line_pages(
     sealer = sealing.active()
     sql = _LINE_PAGE_SQL.format(statuses=", ".join("?" for _ in statuses))
     marks = tuple(s.value for s in statuses)
-    while True:
-        with Session(engine) as session:
-            rows = driver_rows(session, sql, (batch_id, *marks, after, page))
-        if not rows:
-            return
+    for rows in keyset_pages(engine, sql, (batch_id, *marks), after, page):
         yield [
             (i, ref, sealer.open_optional(acct), name, sealer.open_optional(pid), amt, prog, per)
             for i, ref, acct, name, pid, amt, prog, per in rows
         ]
+
+
+def keyset_pages(
+    engine: Engine, sql: str, params: tuple[object, ...], after: int, page: int
+) -> Iterator[Sequence[Any]]:
+    """The rows of ``sql`` (``?`` placeholders: ``params``, then the id to start after, then
+    the page size; ordered by an id in the first column) a page at a time through the driver
+    (``driver_rows``), each page in a short transaction of its own."""
+    while True:
+        with Session(engine) as session:
+            rows = driver_rows(session, sql, (*params, after, page))
+        if not rows:
+            return
+        yield rows
         after = int(rows[-1][0])
 
 

@@ -93,8 +93,17 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
             raise
 
 
-def dialect_insert(session: Session) -> Any:
-    """The ``insert`` of the session's dialect (PostgreSQL's or SQLite's), which has
+def insert_for(dialect: str) -> Any:
+    """The ``insert`` of a dialect by name (PostgreSQL's or SQLite's), which has
     ``on_conflict_do_nothing`` / ``on_conflict_do_update``: an idempotent write in one
     statement, without a read first."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def dialect_name(session: Session) -> str:
+    return str(session.get_bind().dialect.name)
+
+
+def dialect_insert(session: Session) -> Any:
+    """``insert_for`` the session's dialect."""
+    return insert_for(dialect_name(session))
