@@ -43,9 +43,11 @@ class Settings(BaseSettings):
     db_pool_timeout_s: float = 10.0
     # SQLite's page cache per connection, MiB (it grows only as pages are read). With SQLite's
     # own 2 MiB a province's payroll re-reads its indexes from the file; the 1,000,000-line
-    # compile measured 48–57 s with 2 MiB, 25–46 s with 64 MiB on a shared machine
-    # (bench.payroll, docs/SCALE.md).
-    sqlite_cache_mib: int = Field(default=64, ge=2, le=4096)
+    # compile measured 48–57 s with 2 MiB, 25–46 s with 64 MiB on a shared machine, 20–22 s
+    # with 64 or 32 MiB on a quiet one. 32: the bank step writes on a second connection while
+    # it reads on the first (activities/payments/write_behind.py), and with 64 MiB each the
+    # worker peaked at 466 MiB for 1,000,000 lines, 371 MiB with 32 (docs/SCALE.md).
+    sqlite_cache_mib: int = Field(default=32, ge=2, le=4096)
     # Where bank files are written and read back (``<bank_dir>/<county>/<batch>.txt``); unset:
     # beside a SQLite database (var/bank for var/jiuzhu.db), else var/bank.
     bank_dir: Path | None = None

@@ -37,11 +37,13 @@ accounts masked to their last 4, stays for download."""
 import csv
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -58,6 +60,7 @@ from activities.payments.models import (
     ReconcileRequest,
     ReconcileResult,
 )
+from activities.payments.write_behind import WriteBehind
 from jiuzhu.at_rest import files_ring, open_private, private_dir, seal, unseal
 from jiuzhu.codec import KeyRing
 from jiuzhu.db import sealing
@@ -172,6 +175,14 @@ _LEDGER_ARRAY_SQL = (
     "FROM unnest(%s::text[], %s::text[], %s::text[]) AS t(reference, account, amount) "
     "ON CONFLICT (reference) DO NOTHING"
 )
+# SQLite: ``[[reference, account, amount], …]`` as one JSON array (``WHERE true`` tells the
+# parser that ``ON CONFLICT`` is the upsert, not a join's ``ON``).
+_LEDGER_JSON_SQL = (
+    "INSERT INTO bank_ledger (reference, batch_id, account, amount, value_date, credited_at) "
+    "SELECT json_extract(value, '$[0]'), ?, json_extract(value, '$[1]'), "
+    "json_extract(value, '$[2]'), ?, ? FROM json_each(?) WHERE true "
+    "ON CONFLICT (reference) DO NOTHING"
+)
 
 
 class EmbeddedBank:
@@ -206,10 +217,6 @@ class EmbeddedBank:
                     )
                 ).all()
             }
-        stmt = (
-            "INSERT INTO bank_ledger (reference, batch_id, account, amount, value_date, "
-            "credited_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (reference) DO NOTHING"
-        )
         now = datetime.now(UTC)
         result = result_path_for(batch_file)
         tmp = result.with_suffix(result.suffix + ".tmp")
@@ -219,26 +226,36 @@ class EmbeddedBank:
         batch_id = ""
         value_date: date | None = None
 
+        def credit(chunk: list[tuple[str, str, str]]) -> None:
+            with unit_of_work(self.engine) as session:
+                day = instructions.bound(session, value_date, Date())
+                at = instructions.bound(session, now, DateTime(timezone=True))
+                params: tuple[object, ...]
+                if dialect_name(session) == "postgresql":  # the chunk as arrays, one statement
+                    refs, accounts, amounts = (list(c) for c in zip(*chunk, strict=True))
+                    sql, params = _LEDGER_ARRAY_SQL, (batch_id, day, at, refs, accounts, amounts)
+                else:  # the chunk as one JSON array, one statement
+                    sql, params = _LEDGER_JSON_SQL, (batch_id, day, at, json.dumps(chunk))
+                session.connection().exec_driver_sql(sql, params)
+
         def flush() -> None:
             if credits:
                 sealer = sealing.active()  # the ledger's accounts are sealed too
-                with unit_of_work(self.engine) as session:
-                    day = instructions.bound(session, value_date, Date())
-                    at = instructions.bound(session, now, DateTime(timezone=True))
-                    sealed = [(ref, sealer.seal(acct), amt) for ref, _, acct, amt in credits]
-                    if dialect_name(session) == "postgresql":  # the chunk as arrays, one statement
-                        refs, accounts, amounts = (list(c) for c in zip(*sealed, strict=True))
-                        session.connection().exec_driver_sql(
-                            _LEDGER_ARRAY_SQL, (batch_id, day, at, refs, accounts, amounts)
-                        )
-                    else:
-                        rows = [(ref, batch_id, acct, amt, day, at) for ref, acct, amt in sealed]
-                        instructions.driver_many(session, stmt, rows)
+                chunk = [(ref, sealer.seal(acct), amt) for ref, _, acct, amt in credits]
                 credits.clear()
-            if progress is not None:
-                progress(paid_n + failed_n)
+                done = paid_n + failed_n
+                behind.submit(
+                    partial(credit, chunk), None if progress is None else partial(progress, done)
+                )
+            else:
+                behind.drain()
+                if progress is not None:
+                    progress(paid_n + failed_n)
 
-        with open_private(tmp, "w", encoding="utf-8", newline="\n") as out:
+        with (
+            WriteBehind() as behind,
+            open_private(tmp, "w", encoding="utf-8", newline="\n") as out,
+        ):
             for number, line in _lines(batch_file):
                 fields = line.split("|")
                 if number == 1:
@@ -270,6 +287,7 @@ class EmbeddedBank:
                 if len(credits) >= heartbeat_every:
                     flush()
             flush()
+            behind.drain()
             out.write(f"T|{paid_n}|{paid_t}|{failed_n}|{failed_t}\n")
         os.replace(tmp, result)
 
@@ -374,7 +392,7 @@ class BankActivities:
         pages = instructions.line_pages(
             self.engine, req.batch_id, unanswered, last_id, max(1, req.heartbeat_every or PAGE)
         )
-        with open_private(body, "r+b" if offset else "wb") as out:
+        with WriteBehind() as behind, open_private(body, "r+b" if offset else "wb") as out:
             out.truncate(offset)
             out.seek(offset)
             for rows in pages:
@@ -395,10 +413,11 @@ class BankActivities:
                 out.write("".join(chunk).encode("utf-8"))
                 out.flush()
                 first, last_id = last_id, int(rows[-1][0])
-                with unit_of_work(self.engine) as session:
-                    instructions.hold(session, req.batch_id, held)
-                    instructions.mark_sent(session, req.batch_id, first, last_id)
-                _heartbeat(last_id, out.tell(), count, cents, FILE_PHASE)
+                done = (last_id, out.tell(), count, cents, FILE_PHASE)
+                behind.submit(  # bound now: the loop rebinds these names before they run
+                    partial(self._page_sent, req.batch_id, held, first, last_id),
+                    partial(_heartbeat, *done),
+                )
         tmp = path.with_suffix(path.suffix + ".tmp")
         total = _yuan(cents)
         with open_private(tmp) as out:
@@ -412,6 +431,12 @@ class BankActivities:
         os.replace(tmp, path)  # same lines → same bytes → the bank's same answer
         body.unlink(missing_ok=True)
         return count, cents
+
+    def _page_sent(self, batch_id: str, held: list[tuple[str, str]], after: int, upto: int) -> None:
+        """A written page: its held lines held, the rest ``pending → sent`` (one commit)."""
+        with unit_of_work(self.engine) as session:
+            instructions.hold(session, batch_id, held)
+            instructions.mark_sent(session, batch_id, after, upto)
 
     @activity.defn
     def reconcile_batch(self, req: ReconcileRequest) -> ReconcileResult:
@@ -431,53 +456,61 @@ class BankActivities:
         trailer: list[str] | None = None
         number = 0
 
-        def flush(line: int) -> None:
-            now = datetime.now(UTC)
+        def answered(credited: list[str], refused: list[tuple[str, str]]) -> None:
             with unit_of_work(self.engine) as session:
-                instructions.mark_paid(session, req.batch_id, paid, now)
-                instructions.mark_failed(session, req.batch_id, failed, req.max_attempts)
+                instructions.mark_paid(session, req.batch_id, credited, datetime.now(UTC))
+                instructions.mark_failed(session, req.batch_id, refused, req.max_attempts)
+
+        def flush(line: int) -> None:
+            behind.submit(  # the chunk's lists handed over; these two are filled again
+                partial(answered, paid[:], failed[:]), partial(_heartbeat, line, paid_n, failed_n)
+            )
             paid.clear()
             failed.clear()
-            _heartbeat(line, paid_n, failed_n)
 
         if not result.exists():
             raise malformed(f"{result.name} does not exist")
-        for number, line in _lines(result):
-            fields = line.split("|")
-            if number == 1:
-                if len(fields) != 4 or fields[:3] != ["H", RESULT_MAGIC, req.batch_id]:
-                    raise malformed(f"{result.name} line 1 is not a result header: {line!r}")
-                continue
-            if trailer is not None:
-                raise malformed(f"{result.name} line {number} follows the trailer: {line!r}")
-            if fields[0] == "T":
-                trailer = fields
-                continue
-            if number <= done_line:
-                continue
-            if fields[0] != "R" or len(fields) < 5 or not fields[1].isdigit():
-                raise malformed(f"{result.name} line {number}: {line!r}")
-            ref, code, message = fields[2], fields[3], "|".join(fields[4:])
-            if not ref or not code:
-                raise malformed(f"{result.name} line {number} has no reference or code")
-            if code == PAID:
-                paid.append(ref)
-                paid_n += 1
-            else:
-                failed.append((ref, f"{code} {message}"))
-                failed_n += 1
-            if len(paid) + len(failed) >= step:
-                flush(number)
-        if number == 0:
-            raise malformed(f"{result.name} is empty")
-        if trailer is None:
-            raise malformed(f"{result.name} has no trailer (truncated?)")
-        if len(trailer) != 5 or trailer[1:2] != [str(paid_n)] or trailer[3:4] != [str(failed_n)]:
-            raise malformed(
-                f"{result.name} trailer {'|'.join(trailer)!r} does not match its "
-                f"{paid_n} credited and {failed_n} failed lines"
-            )
-        flush(number)
+        with WriteBehind() as behind:
+            for number, line in _lines(result):
+                fields = line.split("|")
+                if number == 1:
+                    if len(fields) != 4 or fields[:3] != ["H", RESULT_MAGIC, req.batch_id]:
+                        raise malformed(f"{result.name} line 1 is not a result header: {line!r}")
+                    continue
+                if trailer is not None:
+                    raise malformed(f"{result.name} line {number} follows the trailer: {line!r}")
+                if fields[0] == "T":
+                    trailer = fields
+                    continue
+                if number <= done_line:
+                    continue
+                if fields[0] != "R" or len(fields) < 5 or not fields[1].isdigit():
+                    raise malformed(f"{result.name} line {number}: {line!r}")
+                ref, code, message = fields[2], fields[3], "|".join(fields[4:])
+                if not ref or not code:
+                    raise malformed(f"{result.name} line {number} has no reference or code")
+                if code == PAID:
+                    paid.append(ref)
+                    paid_n += 1
+                else:
+                    failed.append((ref, f"{code} {message}"))
+                    failed_n += 1
+                if len(paid) + len(failed) >= step:
+                    flush(number)
+            if number == 0:
+                raise malformed(f"{result.name} is empty")
+            if trailer is None:
+                raise malformed(f"{result.name} has no trailer (truncated?)")
+            if (
+                len(trailer) != 5
+                or trailer[1:2] != [str(paid_n)]
+                or trailer[3:4] != [str(failed_n)]
+            ):
+                raise malformed(
+                    f"{result.name} trailer {'|'.join(trailer)!r} does not match its "
+                    f"{paid_n} credited and {failed_n} failed lines"
+                )
+            flush(number)
         with Session(self.engine) as session:
             totals = {
                 r[0]: (int(r[1]), _money(r[2] or 0))

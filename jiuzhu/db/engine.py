@@ -32,7 +32,7 @@ def make_engine(
     pool_size: int = 20,
     max_overflow: int = 20,
     pool_timeout_s: float = 10.0,
-    sqlite_cache_mib: int = 64,
+    sqlite_cache_mib: int = 32,
 ) -> Engine:
     """An engine with a bounded pool (sizes from settings: ``db_pool_size``,
     ``db_max_overflow``, ``db_pool_timeout_s``; on SQLite a page cache of ``sqlite_cache_mib``
@@ -46,7 +46,14 @@ def make_engine(
     kwargs: dict[str, Any] = {"pool_pre_ping": not url.startswith("sqlite")}
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
     if not in_memory:  # an in-memory database has one connection per thread, no pool
-        kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout_s)
+        # Last in, first out: the connection just returned (its page cache warm) is used again,
+        # and the others stay idle instead of each warming a cache of its own.
+        kwargs.update(
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=pool_timeout_s,
+            pool_use_lifo=True,
+        )
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and not in_memory:
