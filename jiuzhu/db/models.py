@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Dialect, Numeric, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, Index, Numeric, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -199,6 +199,8 @@ class PaymentInstruction(SQLModel, table=True):
     unique: a re-run or retry never creates a second payment."""
 
     __tablename__ = "payment_instruction"
+    # A batch's lines in id order: the bank step, report and re-check read keyset pages of it.
+    __table_args__ = (Index("ix_payment_instruction_payroll_id_id", "payroll_id", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True)
@@ -221,7 +223,7 @@ class PaymentInstruction(SQLModel, table=True):
     funding_source: str = "county"  # county | reserve_fund | provincial_local
     provincial_share: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
     local_share: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
-    payroll_id: str | None = Field(default=None, index=True)
+    payroll_id: str | None = None  # indexed with id (__table_args__)
     status: str = Field(default="pending", index=True)  # pending|sent|paid|failed|cancelled
     failure_reason: str | None = None
     attempts: int = 0
