@@ -34,6 +34,9 @@ router = APIRouter(tags=["health"])
 TIMEOUT_S = 3.0
 REFRESH_S = 1.0  # the background monitor's period
 STALE_S = 2 * REFRESH_S + TIMEOUT_S  # older than this, the request checks for itself
+# A check in flight for longer than this (a healthy one takes milliseconds; against a server
+# just killed it waits out TIMEOUT_S) no longer vouches for the result before it.
+SLOW_S = REFRESH_S
 _PING_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="health-db")
 
 
@@ -98,10 +101,16 @@ class HealthMonitor:
         self._checks = checks
         self._last: tuple[float, dict[str, Any]] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._checking_since: float | None = None
 
     def fresh(self) -> dict[str, Any] | None:
-        """The last result if it is younger than ``STALE_S``."""
-        if self._last is None or time.monotonic() - self._last[0] > STALE_S:
+        """The last result if it is younger than ``STALE_S`` and no check has been running
+        for longer than ``SLOW_S`` since (a server that stopped answering after that result
+        is then checked in the request, not reported healthy for seconds)."""
+        now = time.monotonic()
+        if self._last is None or now - self._last[0] > STALE_S:
+            return None
+        if self._checking_since is not None and now - self._checking_since > SLOW_S:
             return None
         return self._last[1]
 
@@ -110,7 +119,12 @@ class HealthMonitor:
 
     async def _run(self) -> None:
         while True:
-            self.keep(await self._checks())
+            self._checking_since = time.monotonic()
+            try:
+                result = await self._checks()
+            finally:
+                self._checking_since = None
+            self.keep(result)
             await asyncio.sleep(REFRESH_S)
 
     def start(self) -> None:
