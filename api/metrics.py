@@ -224,7 +224,10 @@ class BusinessGauges(Collector):
             payment_columns = (col(PaymentInstruction.kind), col(PaymentInstruction.status))
             problems = conn.execute(
                 select(*payment_columns, func.count(), func.sum(col(PaymentInstruction.amount)))
-                .where(col(PaymentInstruction.status).in_([s.value for s in PROBLEM_PAYMENTS]))
+                .where(
+                    col(PaymentInstruction.failure_reason).is_not(None),  # the partial index
+                    col(PaymentInstruction.status).in_([s.value for s in PROBLEM_PAYMENTS]),
+                )
                 .group_by(*payment_columns)
             ).all()
 

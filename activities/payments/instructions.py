@@ -151,14 +151,16 @@ ON CONFLICT (idempotency_key) DO NOTHING
 """
 )
 
-# Failed lines of earlier runs are paid by this run, on the card account now on record.
+# Failed lines of earlier runs are paid by this run, on the card account now on record. A failed
+# line has its reason: ``failure_reason IS NOT NULL`` finds them through the partial index.
 _REQUEUE_SQL = text(
     f"""
 UPDATE payment_instruction
 SET payroll_id = :payroll_id, status = '{PaymentStatus.PENDING.value}', failure_reason = NULL,
     card_account = COALESCE((SELECT e.card_account FROM entitlement_account e
                              WHERE e.case_id = payment_instruction.case_id), card_account)
-WHERE kind = '{PaymentKind.PAYROLL.value}' AND county_code = :county
+WHERE county_code = :county AND failure_reason IS NOT NULL
+  AND kind = '{PaymentKind.PAYROLL.value}'
   AND status = '{PaymentStatus.FAILED.value}' AND payroll_id <> :payroll_id
 """
 )
@@ -397,7 +399,7 @@ def driver_many(session: Session, sql: str, rows: Sequence[tuple[object, ...]]) 
 
 # SQLite: the chunk's keys as one JSON array, one statement that runs in the driver without the
 # interpreter lock (``executemany`` binds every row in Python). The unary ``+`` keeps SQLite on
-# the unique key's index: on ``status`` it would scan every sent line of the batch per chunk.
+# the unique key's index: on the batch's index it would scan every line of the batch per chunk.
 _PAID_JSON_SQL = (
     "UPDATE payment_instruction SET status = ?, paid_at = ?, failure_reason = NULL "
     "WHERE idempotency_key IN (SELECT value FROM json_each(?)) AND +payroll_id = ? "

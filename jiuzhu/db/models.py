@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Dialect, Index, Numeric, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, Index, Numeric, UniqueConstraint, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -200,7 +200,18 @@ class PaymentInstruction(SQLModel, table=True):
 
     __tablename__ = "payment_instruction"
     # A batch's lines in id order: the bank step, report and re-check read keyset pages of it.
-    __table_args__ = (Index("ix_payment_instruction_payroll_id_id", "payroll_id", "id"),)
+    # ``status`` is not indexed, so that a line marked sent or paid is rewritten in place on
+    # PostgreSQL (a heap-only update, no index touched); the few lines with a problem (failed,
+    # flagged, held: each has its ``failure_reason``) are found through a partial index.
+    __table_args__ = (
+        Index("ix_payment_instruction_payroll_id_id", "payroll_id", "id"),
+        Index(
+            "ix_payment_instruction_problems",
+            "county_code",
+            postgresql_where=text("failure_reason IS NOT NULL"),
+            sqlite_where=text("failure_reason IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True)
@@ -224,7 +235,7 @@ class PaymentInstruction(SQLModel, table=True):
     provincial_share: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
     local_share: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
     payroll_id: str | None = None  # indexed with id (__table_args__)
-    status: str = Field(default="pending", index=True)  # pending|sent|paid|failed|cancelled
+    status: str = "pending"  # PaymentStatus; not indexed (__table_args__)
     failure_reason: str | None = None
     attempts: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
