@@ -274,11 +274,14 @@ def insert_campaign_chunk(
 
 
 # --- the daily bank batch of temporary assistance ------------------------------------------------
+# Found through the batch index (``payroll_id IS NULL``: the few lines not yet in a batch);
+# ``county_code || ''`` keeps SQLite, which has no statistics, off the county's index, which
+# holds every line the county was ever paid.
 _DAILY_KINDS = ", ".join(f"'{k.value}'" for k in DAILY_BATCH_KINDS)
 _ASSIGN_DAILY_SQL = text(
     f"""
 UPDATE payment_instruction SET payroll_id = :batch
-WHERE county_code = :county AND payroll_id IS NULL
+WHERE payroll_id IS NULL AND county_code || '' = :county
   AND status = '{PaymentStatus.PENDING.value}' AND kind IN ({_DAILY_KINDS})
 """
 )
