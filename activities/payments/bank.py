@@ -167,17 +167,17 @@ def _heartbeat(*details: Any) -> None:
         activity.heartbeat(*details)
 
 
-# PostgreSQL: a chunk of credits as three arrays in one statement (a statement per row through
-# ``executemany`` was most of the embedded bank's time there).
-_LEDGER_ARRAY_SQL = (
+# A chunk of credits ``[[reference, account, amount], …]`` as one JSON array, one statement (a
+# statement per row through ``executemany`` was most of the embedded bank's time; on PostgreSQL a
+# Python list passed as an array is dumped element by element in Python). SQLite: ``WHERE true``
+# tells the parser that ``ON CONFLICT`` is the upsert, not a join's ``ON``.
+_LEDGER_PG_SQL = (
     "INSERT INTO bank_ledger (reference, batch_id, account, amount, value_date, credited_at) "
-    "SELECT t.reference, %s, t.account, CAST(t.amount AS NUMERIC), %s, %s "
-    "FROM unnest(%s::text[], %s::text[], %s::text[]) AS t(reference, account, amount) "
+    "SELECT j->>0, %s, j->>1, CAST(j->>2 AS NUMERIC), %s, %s "
+    "FROM json_array_elements(%s::json) AS j "
     "ON CONFLICT (reference) DO NOTHING"
 )
-# SQLite: ``[[reference, account, amount], …]`` as one JSON array (``WHERE true`` tells the
-# parser that ``ON CONFLICT`` is the upsert, not a join's ``ON``).
-_LEDGER_JSON_SQL = (
+_LEDGER_SQLITE_SQL = (
     "INSERT INTO bank_ledger (reference, batch_id, account, amount, value_date, credited_at) "
     "SELECT json_extract(value, '$[0]'), ?, json_extract(value, '$[1]'), "
     "json_extract(value, '$[2]'), ?, ? FROM json_each(?) WHERE true "
@@ -230,13 +230,11 @@ class EmbeddedBank:
             with unit_of_work(self.engine) as session:
                 day = instructions.bound(session, value_date, Date())
                 at = instructions.bound(session, now, DateTime(timezone=True))
-                params: tuple[object, ...]
-                if dialect_name(session) == "postgresql":  # the chunk as arrays, one statement
-                    refs, accounts, amounts = (list(c) for c in zip(*chunk, strict=True))
-                    sql, params = _LEDGER_ARRAY_SQL, (batch_id, day, at, refs, accounts, amounts)
-                else:  # the chunk as one JSON array, one statement
-                    sql, params = _LEDGER_JSON_SQL, (batch_id, day, at, json.dumps(chunk))
-                session.connection().exec_driver_sql(sql, params)
+                pg = dialect_name(session) == "postgresql"
+                session.connection().exec_driver_sql(
+                    _LEDGER_PG_SQL if pg else _LEDGER_SQLITE_SQL,
+                    (batch_id, day, at, json.dumps(chunk)),
+                )
 
         def flush() -> None:
             if credits:
