@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A throw-away PostgreSQL cluster for the tests and the benchmark: a temp directory, an
 # unprivileged owner (`nobody` when run as root: initdb refuses root), 127.0.0.1 on a free port
-# and a unix socket in the temp directory, trust authentication, fsync off. Nothing outlives it.
+# and a unix socket in the temp directory, trust authentication, fsync off, random_page_cost 1.1
+# (SSD, as the compose file's database). Nothing outlives it.
 #
 #   scripts/pg_cluster.sh install         install PostgreSQL from the Debian packages if missing
 #   scripts/pg_cluster.sh run CMD [ARG…]  start a cluster, run CMD with JIUZHU_TEST_DATABASE_URL
@@ -85,7 +86,8 @@ start_cluster() {
   as_owner "$bin/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$DIR \
         -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-        -c max_connections=400 -c shared_buffers=256MB -c timezone=UTC ${PG_OPTIONS:-}" \
+        -c max_connections=400 -c shared_buffers=256MB -c timezone=UTC \
+        -c random_page_cost=1.1 ${PG_OPTIONS:-}" \
     start >/dev/null || { cat "$DIR/server.log" >&2; exit 1; }
   echo "$port" >"$DIR/port"
   URL="postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
