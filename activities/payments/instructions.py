@@ -325,7 +325,8 @@ _FAILED_SQL = text(
 
 
 def bound(session: Session, value: object, type_: Any) -> object:
-    """``value`` as the driver takes it for a column of ``type_`` (for ``driver_many``)."""
+    """``value`` as the driver takes it for a column of ``type_`` (for statements sent
+    straight through the driver: ``exec_driver_sql``)."""
     dialect = session.get_bind().dialect
     process = type_.dialect_impl(dialect).bind_processor(dialect)
     return process(value) if process is not None else value
@@ -389,15 +390,6 @@ def keyset_pages(
             return
         yield rows
         after = int(rows[-1][0])
-
-
-def driver_many(session: Session, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
-    """One statement with ``?`` placeholders over many rows, straight through the driver's
-    ``executemany`` in the session's transaction (SQLAlchemy's per-row parameter processing
-    costs more than the statement itself at a million rows): values must be driver-ready."""
-    if not rows:
-        return
-    session.connection().exec_driver_sql(_driver_sql(session, sql), list(rows))
 
 
 # SQLite: the chunk's keys as one JSON array, one statement that runs in the driver without the
