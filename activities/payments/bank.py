@@ -171,15 +171,15 @@ def _heartbeat(*details: Any) -> None:
 # statement per row through ``executemany`` was most of the embedded bank's time; on PostgreSQL a
 # Python list passed as an array is dumped element by element in Python). SQLite: ``WHERE true``
 # tells the parser that ``ON CONFLICT`` is the upsert, not a join's ``ON``.
-_LEDGER_PG_SQL = (
+_LEDGER_INSERT = (
     "INSERT INTO bank_ledger (reference, batch_id, account, amount, value_date, credited_at) "
-    "SELECT j->>0, %s, j->>1, CAST(j->>2 AS NUMERIC), %s, %s "
-    "FROM json_array_elements(%s::json) AS j "
-    "ON CONFLICT (reference) DO NOTHING"
+)
+_LEDGER_PG_SQL = (
+    _LEDGER_INSERT + "SELECT j->>0, %s, j->>1, CAST(j->>2 AS NUMERIC), %s, %s "
+    "FROM json_array_elements(%s::json) AS j ON CONFLICT (reference) DO NOTHING"
 )
 _LEDGER_SQLITE_SQL = (
-    "INSERT INTO bank_ledger (reference, batch_id, account, amount, value_date, credited_at) "
-    "SELECT json_extract(value, '$[0]'), ?, json_extract(value, '$[1]'), "
+    _LEDGER_INSERT + "SELECT json_extract(value, '$[0]'), ?, json_extract(value, '$[1]'), "
     "json_extract(value, '$[2]'), ?, ? FROM json_each(?) WHERE true "
     "ON CONFLICT (reference) DO NOTHING"
 )
@@ -285,9 +285,8 @@ class EmbeddedBank:
                 if len(credits) >= heartbeat_every:
                     flush()
             flush()
-            behind.drain()
             out.write(f"T|{paid_n}|{paid_t}|{failed_n}|{failed_t}\n")
-        os.replace(tmp, result)
+        os.replace(tmp, result)  # after the block: every credit committed
 
 
 # A page of all the batch's lines for the report (keyset on id), read through the driver

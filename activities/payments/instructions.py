@@ -395,7 +395,7 @@ def keyset_pages(
 # SQLite: the chunk's keys as one JSON array, one statement that runs in the driver without the
 # interpreter lock (``executemany`` binds every row in Python). The unary ``+`` keeps SQLite on
 # the unique key's index: on the batch's index it would scan every line of the batch per chunk.
-_PAID_JSON_SQL = (
+_PAID_SQLITE_SQL = (
     "UPDATE payment_instruction SET status = ?, paid_at = ?, failure_reason = NULL "
     "WHERE idempotency_key IN (SELECT value FROM json_each(?)) AND +payroll_id = ? "
     "AND +status = ?"
@@ -406,7 +406,7 @@ _PAID_JSON_SQL = (
 # statement per key was the largest cost of a month there: 100,000 single-row UPDATEs; a Python
 # list passed as an array is dumped element by element in Python, docs/SCALE.md). ``= ANY`` of
 # the array looks each key up in the unique index.
-_PAID_ARRAY_SQL = (
+_PAID_PG_SQL = (
     "UPDATE payment_instruction SET status = %s, paid_at = %s, failure_reason = NULL "
     "WHERE payroll_id = %s AND status = %s "
     "AND idempotency_key = ANY(ARRAY(SELECT json_array_elements_text(%s::json)))"
@@ -422,9 +422,9 @@ def mark_paid(session: Session, batch_id: str, keys: Sequence[str], now: datetim
     conn = session.connection()
     keys_json = json.dumps(list(keys))
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(_PAID_ARRAY_SQL, (paid, at, batch_id, sent, keys_json))
+        conn.exec_driver_sql(_PAID_PG_SQL, (paid, at, batch_id, sent, keys_json))
         return
-    conn.exec_driver_sql(_PAID_JSON_SQL, (paid, at, keys_json, batch_id, sent))
+    conn.exec_driver_sql(_PAID_SQLITE_SQL, (paid, at, keys_json, batch_id, sent))
 
 
 def mark_failed(

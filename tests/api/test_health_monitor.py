@@ -11,6 +11,14 @@ from api.routes import health
 from api.routes.health import HealthMonitor
 
 
+async def until_fresh(monitor: HealthMonitor) -> None:
+    """Wait (at most a second) until the monitor holds a fresh result."""
+    for _ in range(50):
+        if monitor.fresh() is not None:
+            return
+        await asyncio.sleep(0.02)
+
+
 async def test_monitor_keeps_the_last_result_and_stops() -> None:
     calls: list[int] = []
 
@@ -21,10 +29,7 @@ async def test_monitor_keeps_the_last_result_and_stops() -> None:
     monitor = HealthMonitor(checks)
     assert monitor.fresh() is None
     monitor.start()
-    for _ in range(50):
-        if monitor.fresh() is not None:
-            break
-        await asyncio.sleep(0.02)
+    await until_fresh(monitor)
     assert monitor.fresh() == {"status": "ok", "checks": {}, "checked_at": "#1"}
     await monitor.stop()
     count = len(calls)
@@ -66,10 +71,7 @@ async def test_a_check_running_too_long_no_longer_vouches_for_the_last_result() 
         await asyncio.sleep(health.SLOW_S + 0.2)
         assert monitor.fresh() is None
         release.set()
-        for _ in range(50):
-            if monitor.fresh() is not None:
-                break
-            await asyncio.sleep(0.02)
+        await until_fresh(monitor)
         assert monitor.fresh() == {"status": "ok"}  # answered again: fresh again
     finally:
         release.set()
