@@ -9,7 +9,11 @@ database is created on it and dropped afterwards).
     scripts/pg_cluster.sh run sh -c '.venv/bin/python -m bench.payroll --n 100000 \
         --database "$JIUZHU_TEST_DATABASE_URL"'          # on a throw-away local cluster
 
-The read model is seeded straight in SQL (no workflows). The run is the real ``PayrollWorkflow``:
+The read model is seeded straight in SQL (no workflows), as written a month before the run
+(``updated_at``). Between the compile and the funding the register moves as a county's does in
+the days between them (not counted): 0.1 % of the entitlement accounts are written again and as
+many deaths of people who receive nothing are loaded; the funding's last-moment re-check looks
+at those. The run is the real ``PayrollWorkflow``:
 death check, compile, funding Update, bank file, embedded bank, reconciliation. Printed: wall
 time to a reconciled month (and per step: compile, bank file + bank, reconcile), payments per
 second, peak RSS (VmHWM) of the worker (this process) and of the Temporal server, and a second
@@ -27,9 +31,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -43,7 +47,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from jiuzhu.contract import Actor, Role, search_attribute_cli_args
 from jiuzhu.db.engine import make_engine, normalise_url
 from jiuzhu.db.migrate import upgrade
-from jiuzhu.db.models_payments import EntitlementAccount
+from jiuzhu.db.models_payments import DeathRecord, EntitlementAccount
 from jiuzhu.settings import Settings
 from worker import make_worker
 from workflows.payments.contract import PayrollStatus, payroll_workflow_id
@@ -126,7 +130,7 @@ def seed(engine: Engine, n: int) -> float:
     """N active 低保 entitlements of the county, straight into the read model (through the
     table's own insert, so every column type applies as the code's own writes)."""
     t0 = time.perf_counter()
-    now = datetime.now(UTC)
+    written = datetime.now(UTC) - timedelta(days=30)
     insert = EntitlementAccount.__table__.insert()  # type: ignore[attr-defined]
     batch: list[dict[str, object]] = []
     with engine.begin() as conn:
@@ -154,7 +158,7 @@ def seed(engine: Engine, n: int) -> float:
                     "card_account": f"6217{i:012d}",
                     "bank_code": "",
                     "revision": 1,
-                    "updated_at": now,
+                    "updated_at": written,
                 }
             )
             if len(batch) == 20_000:
@@ -163,6 +167,35 @@ def seed(engine: Engine, n: int) -> float:
         if batch:
             conn.execute(insert, batch)
     return time.perf_counter() - t0
+
+
+def churn(engine: Engine, n: int) -> int:
+    """The register between compile and funding: every 1,000th entitlement account written
+    again (a review that changed nothing the month pays) and as many deaths loaded of people
+    who receive nothing. Returns how many of each."""
+    count = max(1, n // 1000)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            EntitlementAccount.__table__.update()  # type: ignore[attr-defined]
+            .where(EntitlementAccount.id % 1000 == 0)  # type: ignore[operator]
+            .values(updated_at=now)
+        )
+        conn.execute(
+            DeathRecord.__table__.insert(),  # type: ignore[attr-defined]
+            [
+                {
+                    "id_number": f"{COUNTY}19400101{i % 1000:03d}{i % 10}",
+                    "name": f"非救助对象{i}",
+                    "date_of_death": date(YEAR, 1, 1),
+                    "source": "公安户籍注销",
+                    "loaded_by": "bench",
+                    "loaded_at": now,
+                }
+                for i in range(count)
+            ],
+        )
+    return count
 
 
 async def _watch_sending(handle: object, t0: float, marks: dict[str, float]) -> None:
@@ -178,10 +211,15 @@ async def _watch_sending(handle: object, t0: float, marks: dict[str, float]) -> 
 
 
 async def run_month(
-    client: Client, queue: str, chunk: int, marks: dict[str, float] | None = None
+    client: Client,
+    queue: str,
+    chunk: int,
+    marks: dict[str, float] | None = None,
+    between: Callable[[], object] | None = None,
 ) -> tuple[float, float, object]:
-    """Start the month, fund it as soon as it is compiled, wait for reconciliation. Returns
-    (seconds to compiled, seconds to reconciled, final state)."""
+    """Start the month, fund it as soon as it is compiled (``between`` run first, its time not
+    counted), wait for reconciliation. Returns (seconds to compiled, seconds to reconciled,
+    final state)."""
     t0 = time.perf_counter()
     handle = await client.start_workflow(
         PayrollWorkflow.run,
@@ -195,6 +233,10 @@ async def run_month(
         state = await handle.query(PayrollWorkflow.get_state)
         if state.status is PayrollStatus.AWAITING_FUNDING and state.compiled is not None:
             compiled_at = time.perf_counter() - t0
+            if between is not None:
+                paused = time.perf_counter()
+                between()
+                t0 += time.perf_counter() - paused
             await handle.execute_update(
                 PayrollWorkflow.confirm_funding,
                 FundingConfirmation(
@@ -285,7 +327,14 @@ async def bench(args: argparse.Namespace, work: Path, url: str) -> None:
         )
         async with make_worker(client, settings, engine):
             marks: dict[str, float] = {}
-            compiled, total, final = await run_month(client, settings.task_queue, args.chunk, marks)
+            moved: list[int] = []
+            compiled, total, final = await run_month(
+                client,
+                settings.task_queue,
+                args.chunk,
+                marks,
+                between=lambda: moved.append(churn(engine, args.n)),
+            )
             _, total2, final2 = await run_month(client, settings.task_queue, args.chunk)
         pid = payroll_workflow_id(COUNTY, YEAR, MONTH)
         with engine.connect() as conn:
@@ -310,6 +359,7 @@ async def bench(args: argparse.Namespace, work: Path, url: str) -> None:
         )
         print(f"  seeded read model        {seconds_seed:8.2f} s (not counted)")
         print(f"  compiled (death check + list)  {compiled:6.2f} s")
+        print(f"  then {moved[0]:,} accounts written and {moved[0]:,} deaths loaded (not counted)")
         funded, sent = marks.get("funded", compiled), marks.get("sent", total)
         print(f"  funded, sent, reconciled {total - compiled:8.2f} s")
         print(f"    bank file + bank       {sent - funded:8.2f} s")

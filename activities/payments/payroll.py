@@ -94,7 +94,8 @@ class PayrollActivities:
     def hold_stopped(self, req: RecheckRequest, heartbeat: Callable[[], None]) -> None:
         """Hold the batch's lines stopped since they were compiled (``instructions.
         hold_stopped_chunk``: deaths, suspensions, terminations, changed amounts), one id range
-        of ``chunk_size`` lines per transaction, then the person-level duplicates
+        of ``chunk_size`` lines per transaction — with ``req.since``, only the lines whose
+        account or deaths changed after it —, then the person-level duplicates
         (``instructions.hold_duplicate_persons``). Set-based: nothing is loaded into memory."""
         with Session(self.engine) as session:
             lo, hi = session.execute(
@@ -113,6 +114,7 @@ class PayrollActivities:
                     quarterly_key=req.quarterly_key,
                     after=after,
                     upto=upto,
+                    since=req.since,
                 )
             after = upto
             heartbeat()

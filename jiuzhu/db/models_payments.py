@@ -61,7 +61,10 @@ class EntitlementAccount(SQLModel, table=True):
     next_review: date | None = None
     policy_version_id: str | None = None
     revision: int = 0
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
+    # Indexed: the payroll's re-check looks at the accounts written since its previous look.
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime(), index=True)
+    )
 
 
 class EntitlementMember(SQLModel, table=True):
@@ -216,7 +219,8 @@ class DeathRecord(SQLModel, table=True):
     date_of_death: date
     source: str
     loaded_by: str
-    loaded_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
+    # Indexed: the payroll's re-check looks at the deaths loaded since its previous look.
+    loaded_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), index=True))
 
 
 class Campaign(SQLModel, table=True):

@@ -8,12 +8,12 @@ import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import httpx
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -26,10 +26,19 @@ from activities.entitlements.death_check import (
 from activities.payments.instructions import (
     HELD_DECEASED,
     HELD_DUPLICATE_PERSON,
+    HELD_SUSPENDED,
+    hold_stopped_chunk,
+    insert_payroll_chunk,
 )
 from activities.registry import build_activities
 from jiuzhu.contract import Role
-from jiuzhu.db.models_payments import DeathRecord, EntitlementMember, PayrollRun
+from jiuzhu.db.engine import unit_of_work
+from jiuzhu.db.models_payments import (
+    DeathRecord,
+    EntitlementAccount,
+    EntitlementMember,
+    PayrollRun,
+)
 from jiuzhu.settings import Settings
 from tests.conftest import auth
 from tests.entitlements.helpers import (
@@ -261,3 +270,49 @@ async def test_same_person_in_two_households_is_paid_once(
     assert line(engine, both[0], "2031-07")[0] == "pending"
     assert line(engine, both[1], "2031-07") == ("held", HELD_DUPLICATE_PERSON, Decimal("500.00"))
     await handle.terminate("test done")
+
+
+def test_a_recheck_since_an_instant_looks_only_at_what_changed_after_it(engine: Engine) -> None:
+    """The last-moment re-check with ``since`` (``hold_stopped_chunk``) holds the line whose
+    entitlement was written after it, and leaves the line whose entitlement changed before it
+    (an earlier look saw that one); without ``since`` every line is looked at. Database only."""
+    county, period_index = "419941", 2027 * 12 + 4
+    payroll_id = f"payroll-{county}-2027-05"
+    earlier, later = seed_accounts(engine, county, 2, prefix="R")
+    keys = {"period_index": period_index, "monthly_key": "2027-05", "quarterly_key": "2027-Q2"}
+    with unit_of_work(engine) as session:
+        insert_payroll_chunk(
+            session,
+            payroll_id=payroll_id,
+            county=county,
+            after=0,
+            upto=2**62,
+            quarterly=False,
+            now=datetime.now(UTC),
+            **keys,  # type: ignore[arg-type]
+        )
+    since = datetime.now(UTC) - timedelta(minutes=30)
+    with unit_of_work(engine) as session:
+        for case_id, written in ((earlier, since - timedelta(hours=1)), (later, datetime.now(UTC))):
+            account = session.exec(
+                select(EntitlementAccount).where(EntitlementAccount.case_id == case_id)
+            ).one()
+            account.status, account.updated_at = "suspended", written
+            session.add(account)
+
+    def recheck(since: datetime | None) -> None:
+        with unit_of_work(engine) as session:
+            hold_stopped_chunk(
+                session,
+                batch_id=payroll_id,
+                after=0,
+                upto=2**62,
+                since=since,
+                **keys,  # type: ignore[arg-type]
+            )
+
+    recheck(since)
+    assert line(engine, later, "2027-05") == ("held", HELD_SUSPENDED, Decimal("500.00"))
+    assert line(engine, earlier, "2027-05") == ("pending", None, Decimal("500.00"))
+    recheck(None)
+    assert line(engine, earlier, "2027-05") == ("held", HELD_SUSPENDED, Decimal("500.00"))
