@@ -189,10 +189,17 @@ def person_name(value: object) -> str:
 
     Rare CJK ideographs (Extension A, B and beyond: 王𡉃, 𠮷) and the separators ``·``/``・`` of
     minority names (阿依古丽·买买提) are valid. Interior whitespace is only ever a single ASCII
-    space (foreign names in Latin letters); ``•`` and other look-alike dots are refused.
+    space (foreign names in Latin letters); ``•`` and other look-alike dots are refused, and so
+    are ``|`` and ``,``: a name may become a payee in a bank file, whose separators they are
+    (issue 11 item 7: checked when it enters the system).
     """
     name = _text(value, max_len=PERSON_NAME_MAX, what_zh="姓名", what_en="name")
     for position, ch in enumerate(name, start=1):
+        if ch in _BANK_SEPARATORS:
+            raise ValueError(
+                f"姓名不能包含银行文件分隔符“{ch}”（第{position}个字符） / name must not contain "
+                f"the bank file separator {ch!r} (position {position})"
+            )
         if ch in _NAME_DOT_LOOKALIKES:
             raise ValueError(
                 f"姓名第{position}个字符{_codepoint(ch)}不是间隔号，请使用“·” / name has "

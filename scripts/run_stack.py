@@ -205,9 +205,12 @@ def main() -> int:
         lines.append(f"  state      {settings.temporal_db_file}, {settings.database_url}")
     lines.append(f"  policies   {len(layers)} layers from {settings.policies_dir}/")
     if tokens:
-        lines.append("  demo officers (Authorization: Bearer <token>):")
+        keys = f"by key in {settings.demo_tokens_file}"
+        lines.append(f"  demo officers (Authorization: Bearer <token>; {keys}):")
         for officer_id, name, role, area in DEMO_OFFICERS:
-            lines.append(f"    {role.value:<18} {area:<13} {name:<6} {tokens[officer_id]}")
+            lines.append(
+                f"    {officer_id:<16} {role.value:<18} {area:<13} {name:<6} {tokens[officer_id]}"
+            )
     lines.append("  Ctrl-C stops everything; `make run` again resumes from var/.")
     print("\n".join(lines), flush=True)
 

@@ -112,12 +112,6 @@ def _money(value: object) -> Decimal:
     return Decimal(str(value)).quantize(CENT)
 
 
-def _cents(value: object) -> int:
-    if isinstance(value, float | int):  # SQLite NUMERIC: 2-decimal yuan, exact in cents
-        return round(value * 100)
-    return int(_money(value) * 100)
-
-
 def _amount(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
@@ -292,8 +286,8 @@ class EmbeddedBank:
 # A page of all the batch's lines for the report (keyset on id), read through the driver
 # (``instructions.driver_rows``), the sealed account opened here.
 _REPORT_SQL = (
-    "SELECT id, idempotency_key, case_id, household_id, programme, period, amount, payee_name, "
-    "card_account, status, failure_reason, attempts FROM payment_instruction "
+    f"SELECT id, idempotency_key, case_id, household_id, programme, period, {instructions.CENTS}, "
+    "payee_name, card_account, status, failure_reason, attempts FROM payment_instruction "
     "WHERE payroll_id = ? AND id > ? ORDER BY id LIMIT ?"
 )
 
@@ -395,13 +389,12 @@ class BankActivities:
             for rows in pages:
                 held: list[tuple[str, str]] = []
                 chunk: list[str] = []
-                for _, ref, account, name, payee_id, amount, prog, period in rows:
+                for _, ref, account, name, payee_id, line_cents, prog, period in rows:
                     problem = line_problem((ref, account, name, payee_id, prog, period))
                     if problem is not None:
                         held.append((ref, problem))
                         continue
                     count += 1
-                    line_cents = _cents(amount)
                     cents += line_cents
                     chunk.append(
                         f"D|{count:06d}|{ref}|{account}|{name}|{payee_id}|{_amount(line_cents)}|"
@@ -548,7 +541,7 @@ class BankActivities:
         last 4 digits."""
         sealer = sealing.active()
         for rows in instructions.keyset_pages(self.engine, _REPORT_SQL, (batch_id,), 0, page):
-            for _, ref, case, household, prog, period, amount, name, account, *rest in rows:
+            for _, ref, case, household, prog, period, cents, name, account, *rest in rows:
                 last4 = str(sealer.open_optional(account))[-4:]
                 yield (
                     ref,
@@ -556,7 +549,7 @@ class BankActivities:
                     household,
                     prog,
                     period,
-                    _amount(_cents(amount)),
+                    _amount(cents),
                     name,
                     last4,
                     *rest,

@@ -33,6 +33,7 @@ commit to the caller's unit of work."""
 
 import json
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -351,12 +352,15 @@ def driver_rows(session: Session, sql: str, params: tuple[object, ...]) -> Seque
         cursor.close()
 
 
+# The amount comes in cents, exact (two-decimal yuan): a Decimal made and quantized per line
+# was a fifth of the reconciliation report's time.
+CENTS = "CAST(ROUND(amount * 100) AS BIGINT)"
 _LINE_PAGE_SQL = (
-    "SELECT id, idempotency_key, card_account, payee_name, payee_id_number, amount, programme, "
-    "period FROM payment_instruction WHERE payroll_id = ? AND status IN ({statuses}) AND id > ? "
-    "ORDER BY id LIMIT ?"
+    f"SELECT id, idempotency_key, card_account, payee_name, payee_id_number, {CENTS}, "
+    "programme, period FROM payment_instruction WHERE payroll_id = ? "
+    "AND status IN ({statuses}) AND id > ? ORDER BY id LIMIT ?"
 )
-BankLine = tuple[int, str, str | None, str, str | None, Any, str, str]
+BankLine = tuple[int, str, str | None, str, str | None, int, str, str]
 
 
 def line_pages(
@@ -364,9 +368,9 @@ def line_pages(
 ) -> Iterator[list[BankLine]]:
     """The batch's lines in one of ``statuses`` with id above ``after``, a keyset page of
     ``page`` lines at a time (by id), each as ``(id, reference, account, payee name, payee ID
-    number, amount, programme, period)`` with the sealed account and ID number opened: what a
-    bank-file line is written from. Each page is read in a short transaction of its own, so the
-    caller may write between pages."""
+    number, amount in cents, programme, period)`` with the sealed account and ID number opened:
+    what a bank-file line is written from. Each page is read in a short transaction of its own,
+    so the caller may write between pages."""
     sealer = sealing.active()
     sql = _LINE_PAGE_SQL.format(statuses=", ".join("?" for _ in statuses))
     marks = tuple(s.value for s in statuses)
@@ -382,14 +386,20 @@ def keyset_pages(
 ) -> Iterator[Sequence[Any]]:
     """The rows of ``sql`` (``?`` placeholders: ``params``, then the id to start after, then
     the page size; ordered by an id in the first column) a page at a time through the driver
-    (``driver_rows``), each page in a short transaction of its own."""
-    while True:
+    (``driver_rows``), each page in a short transaction of its own. The next page is read on a
+    thread of its own while the caller works on this one (the database waits without the
+    interpreter lock); leaving early waits for that one read."""
+
+    def read(after: int) -> Sequence[Any]:
         with Session(engine) as session:
-            rows = driver_rows(session, sql, (*params, after, page))
-        if not rows:
-            return
-        yield rows
-        after = int(rows[-1][0])
+            return driver_rows(session, sql, (*params, after, page))
+
+    with ThreadPoolExecutor(1, thread_name_prefix="keyset-page") as reader:
+        rows = read(after)
+        while rows:
+            following = reader.submit(read, int(rows[-1][0]))
+            yield rows
+            rows = following.result()
 
 
 # SQLite: the chunk's keys as one JSON array, one statement that runs in the driver without the

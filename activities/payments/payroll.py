@@ -40,6 +40,11 @@ CHECK_PAGE = 10_000
 SETTLED = frozenset(s.value for s in PAYROLL_SETTLED)
 # Heartbeat details[1] of ``compile_payroll`` once the format check is done (a retry skips it).
 CHECK_DONE = 1 << 62
+# A batch's held lines (``:b``, ``:held``). Every held line carries its reason, so with
+# ``failure_reason`` in the condition the partial index of the batch's lines with a problem
+# (``ix_payment_instruction_batch_problems``, migration 0018) finds them without reading the
+# batch: a million-line month read every line for each held total, 0.5–0.8 s on PostgreSQL.
+_HELD = "payroll_id = :b AND status = :held AND failure_reason IS NOT NULL"
 
 
 def _dec(value: object) -> Decimal:
@@ -141,8 +146,7 @@ class PayrollActivities:
             rows = session.execute(
                 text(
                     "SELECT failure_reason, COUNT(*), SUM(amount) FROM payment_instruction "
-                    "WHERE payroll_id = :b AND status = :held GROUP BY failure_reason "
-                    "ORDER BY failure_reason"
+                    f"WHERE {_HELD} GROUP BY failure_reason ORDER BY failure_reason"
                 ),
                 {"b": req.payroll_id, "held": PaymentStatus.HELD.value},
             ).all()
@@ -179,12 +183,10 @@ class PayrollActivities:
         return False
 
     def _held(self, batch_id: str) -> tuple[int, Decimal]:
+        """How many of the batch's lines are held, and their total (yuan)."""
         with Session(self.engine) as session:
             row = session.execute(
-                text(
-                    "SELECT COUNT(*), SUM(amount) FROM payment_instruction "
-                    "WHERE payroll_id = :b AND status = :held"
-                ),
+                text(f"SELECT COUNT(*), SUM(amount) FROM payment_instruction WHERE {_HELD}"),
                 {"b": batch_id, "held": PaymentStatus.HELD.value},
             ).one()
         return int(row[0] or 0), _dec(row[1])
@@ -272,13 +274,7 @@ class PayrollActivities:
                     "sent": PaymentStatus.SENT.value,
                 },
             ).all()
-            held = session.execute(
-                text(
-                    "SELECT COUNT(*), SUM(amount) FROM payment_instruction "
-                    "WHERE payroll_id = :b AND status = :held"
-                ),
-                {"b": batch_id, "held": PaymentStatus.HELD.value},
-            ).one()
+        held_count, held_total = self._held(batch_id)
         by_programme = [
             ProgrammeTotal(programme=r[0], count=int(r[1]), total=_dec(r[2])) for r in rows
         ]
@@ -288,8 +284,8 @@ class PayrollActivities:
             pending_count=sum(p.count for p in by_programme),
             pending_total=sum((p.total for p in by_programme), Decimal("0.00")),
             by_programme=by_programme,
-            held_count=int(held[0] or 0),
-            held_total=_dec(held[1]),
+            held_count=held_count,
+            held_total=held_total,
         )
 
     @activity.defn
@@ -341,10 +337,7 @@ class PayrollActivities:
     def _campaign_totals(self, campaign_id: str) -> CampaignCompiled:
         with Session(self.engine) as session:
             held = session.execute(
-                text(
-                    "SELECT COUNT(*) FROM payment_instruction WHERE payroll_id = :b "
-                    "AND status = :held"
-                ),
+                text(f"SELECT COUNT(*) FROM payment_instruction WHERE {_HELD}"),
                 {"b": campaign_id, "held": PaymentStatus.HELD.value},
             ).scalar_one()
             row = session.execute(

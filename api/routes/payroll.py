@@ -3,9 +3,10 @@ finance's funding confirmation, trigger and backfill through the county's Tempor
 the bank file and reconciliation report as downloads."""
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException
@@ -27,16 +28,17 @@ from jiuzhu.clock import beijing_today
 from jiuzhu.codec import CodecKeyError, key_ring
 from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models_payments import PayrollRun
-from jiuzhu.refusals import RefusalError, refusal_of
+from jiuzhu.refusals import Refusal, RefusalError, RefusalKind, refusal_of
 from jiuzhu.schedules import start_month
 from jiuzhu.settings import Settings
 from rules.areas import AreaLevel, get_area, is_known_area
-from workflows.payments.checks import check_funding
+from workflows.payments.checks import check_funding, check_payroll_resubmit
 from workflows.payments.contract import payroll_workflow_id
 from workflows.payments.models import FundingConfirmation, PayrollState, ResubmitBatch
 from workflows.payments.payroll import PayrollWorkflow
 
 router = APIRouter(prefix="/payroll", tags=["payroll"])
+Step = TypeVar("Step", FundingConfirmation, ResubmitBatch)
 
 READERS = (Role.COUNTY_OFFICER, Role.FINANCE, Role.AUDITOR, Role.ADMIN)
 Reader = Annotated[Actor, Depends(require_roles(*READERS))]
@@ -208,15 +210,9 @@ async def confirm_funding(
     another reference is 409 naming the recorded one."""
     handle = await _month_handle(client, actor, county_code, period)
     confirmation = FundingConfirmation(actor=actor, **body.model_dump())
-    if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
-        ended: PayrollState = await handle.query(PayrollWorkflow.get_state)
-        try:
-            check_funding(ended, confirmation)  # a repeat passes; anything else is refused
-        except ApplicationError as exc:
-            refusal = refusal_of(exc)
-            if refusal is None:
-                raise
-            raise RefusalError(refusal) from None
+    ended = await _ended_state(handle)
+    if ended is not None:
+        _refused_as_the_update_would(check_funding, ended, confirmation)  # a repeat passes
         return ended
     await run_update(
         handle,
@@ -245,11 +241,43 @@ async def resubmit(
     ``bank_error``, else 409; audited): the lines still unanswered go again and the bank
     credits each reference once. The only way a month that moved money is re-opened."""
     handle = await _month_handle(client, actor, county_code, period)
-    await run_update(
-        handle, PayrollWorkflow.resubmit, ResubmitBatch(actor=actor, reason_zh=body.reason_zh)
-    )
+    resubmission = ResubmitBatch(actor=actor, reason_zh=body.reason_zh)
+    ended = await _ended_state(handle)
+    if ended is not None:  # a reconciled month: refused naming its state
+        _refused_as_the_update_would(check_payroll_resubmit, ended, resubmission)
+        raise RefusalError(
+            Refusal(
+                kind=RefusalKind.WRONG_STATE,
+                message_zh=f"{ended.period}救助金发放已结束，不能重新报送",
+            )
+        )
+    await run_update(handle, PayrollWorkflow.resubmit, resubmission)
     state: PayrollState = await handle.query(PayrollWorkflow.get_state)
     return state
+
+
+async def _ended_state(
+    handle: WorkflowHandle[PayrollWorkflow, PayrollState],
+) -> PayrollState | None:
+    """The month's final state once its workflow has closed (no Update reaches it then)."""
+    if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+        return None
+    state: PayrollState = await handle.query(PayrollWorkflow.get_state)
+    return state
+
+
+def _refused_as_the_update_would(
+    check: Callable[[PayrollState, Step], None], state: PayrollState, inp: Step
+) -> None:
+    """Run the Update's own check against a closed month's state: its refusal (403/409/422)
+    as the Update would have answered it."""
+    try:
+        check(state, inp)
+    except ApplicationError as exc:
+        refusal = refusal_of(exc)
+        if refusal is None:
+            raise
+        raise RefusalError(refusal) from None
 
 
 @router.post("/{county_code}/trigger", status_code=202, response_model=Accepted)

@@ -202,12 +202,19 @@ class PaymentInstruction(SQLModel, table=True):
     # A batch's lines in id order: the bank step, report and re-check read keyset pages of it.
     # ``status`` is not indexed, so that a line marked sent or paid is rewritten in place on
     # PostgreSQL (a heap-only update, no index touched); the few lines with a problem (failed,
-    # flagged, held: each has its ``failure_reason``) are found through a partial index.
+    # flagged, held: each has its ``failure_reason``) are found through partial indexes, by
+    # county (re-queue, gauge) and by batch (a month's held totals).
     __table_args__ = (
         Index("ix_payment_instruction_payroll_id_id", "payroll_id", "id"),
         Index(
             "ix_payment_instruction_problems",
             "county_code",
+            postgresql_where=text("failure_reason IS NOT NULL"),
+            sqlite_where=text("failure_reason IS NOT NULL"),
+        ),
+        Index(
+            "ix_payment_instruction_batch_problems",
+            "payroll_id",
             postgresql_where=text("failure_reason IS NOT NULL"),
             sqlite_where=text("failure_reason IS NOT NULL"),
         ),

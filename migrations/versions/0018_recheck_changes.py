@@ -1,4 +1,4 @@
-"""re-check what changed: entitlement accounts by when they were written, deaths by when loaded
+"""re-check what changed: accounts by when written, deaths by when loaded; a batch's held lines
 
 Revision ID: recheck_changes_0001
 Revises: payroll_line_order_0001
@@ -8,6 +8,10 @@ The last-moment re-check of a month (``PayrollActivities.recheck_batch``) looks 
 the lines whose entitlement account was written, or whose covered member's death was loaded,
 since the previous look. Both are found through these indexes: without them each re-check read
 every entitlement account and every death of the register.
+
+A re-check also totals the month's held lines (before and after, and by reason). Each held line
+carries its reason, so a partial index of the lines with a problem by batch finds them; before,
+each total read the whole batch (0.5–0.8 s for a million-line month on PostgreSQL).
 """
 
 from collections.abc import Sequence
@@ -24,6 +28,8 @@ INDEXES = (
     ("ix_entitlement_account_updated_at", "entitlement_account", "updated_at"),
     ("ix_death_record_loaded_at", "death_record", "loaded_at"),
 )
+BATCH_PROBLEMS = "ix_payment_instruction_batch_problems"
+PROBLEM = "failure_reason IS NOT NULL"
 
 
 def _indexes(table: str) -> set[str]:
@@ -34,9 +40,20 @@ def upgrade() -> None:
     for name, table, column in INDEXES:
         if name not in _indexes(table):  # tables created at a newer revision have it already
             op.create_index(name, table, [column], unique=False)
+    if BATCH_PROBLEMS not in _indexes("payment_instruction"):
+        op.create_index(
+            BATCH_PROBLEMS,
+            "payment_instruction",
+            ["payroll_id"],
+            unique=False,
+            postgresql_where=sa.text(PROBLEM),
+            sqlite_where=sa.text(PROBLEM),
+        )
 
 
 def downgrade() -> None:
+    if BATCH_PROBLEMS in _indexes("payment_instruction"):
+        op.drop_index(BATCH_PROBLEMS, table_name="payment_instruction")
     for name, table, _ in INDEXES:
         if name in _indexes(table):
             op.drop_index(name, table_name=table)

@@ -122,8 +122,17 @@ async def test_paper_date_after_today_is_refused(api: httpx.AsyncClient) -> None
 
 @pytest.mark.parametrize(
     "name",
-    ["", "   ", "张\u200b三", "张\x00三", "\u202e张三", "张\u3000\u3000三"],
-    ids=["empty", "blank", "zero-width-space", "nul", "bidi-override", "ideographic-spaces"],
+    ["", "   ", "张\u200b三", "张\x00三", "\u202e张三", "张\u3000\u3000三", "张|三", "张,三"],
+    ids=[
+        "empty",
+        "blank",
+        "zero-width-space",
+        "nul",
+        "bidi-override",
+        "ideographic-spaces",
+        "bank-separator-bar",
+        "bank-separator-comma",
+    ],
 )
 async def test_bad_names_are_refused(
     api: httpx.AsyncClient, client: Client, engine: Engine, name: str

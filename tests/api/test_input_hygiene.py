@@ -195,6 +195,8 @@ def test_name_is_stripped_and_normalised() -> None:
         ("王\u200b小明", "U+200B"),
         ("王小明\n", "U+000A"),
         ("\t王小明", "U+0009"),
+        ("王|小明", "separator '|'"),
+        ("Smith, Mary", "separator ','"),
     ],
 )
 def test_bad_names_are_refused_with_a_bilingual_message(name: str, fragment: str) -> None:

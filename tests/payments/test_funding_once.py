@@ -3,12 +3,14 @@ campaign) with different references — one is recorded, nine are refused naming
 more with the recorded reference all answer with the same record."""
 
 import asyncio
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
 from jiuzhu.contract import Role
 from jiuzhu.refusals import RefusalKind, refusal_of
@@ -16,6 +18,7 @@ from jiuzhu.settings import Settings
 from tests.entitlements.helpers import actor, seed_accounts, wait_for
 from tests.payments.support import GatedBank, payment_worker, start_until_funding
 from workflows.payments.campaign import CampaignWorkflow
+from workflows.payments.checks import same_funding
 from workflows.payments.contract import CampaignStatus, PayrollStatus, campaign_workflow_id
 from workflows.payments.models import CampaignFunding, CampaignInput, FundingConfirmation
 from workflows.payments.payroll import PayrollWorkflow
@@ -135,3 +138,13 @@ async def test_campaign_funding_is_recorded_once(
     assert final.status is CampaignStatus.RECONCILED
     assert final.funding_reference == recorded
     assert final.reconciled is not None and final.reconciled.paid_count == 3
+
+
+def test_a_second_reference_is_refused_naming_when_in_beijing_time() -> None:
+    """The 409 names the recorded confirmation's time as finance reads it: Beijing time."""
+    at = datetime(2026, 11, 30, 21, 42, tzinfo=UTC)
+    with pytest.raises(ApplicationError) as refused:
+        same_funding("BOF-1", at, Decimal("500.00"), "BOF-2", Decimal("500.00"))
+    refusal = refusal_of(refused.value)
+    assert refusal is not None and refusal.kind is RefusalKind.CONFLICT
+    assert "2026-12-01 05:42（北京时间）" in refusal.message_zh, refusal.message_zh

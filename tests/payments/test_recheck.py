@@ -137,6 +137,15 @@ async def test_death_loaded_after_compile_is_held_and_funding_needs_the_adjusted
         run = s.get(PayrollRun, handle.id)
         assert run is not None and run.held_count >= 1 and run.held_total >= Decimal("500.00")
 
+    # The month has ended: re-sending it is refused naming its state, as the Update would.
+    r = await api.post(
+        "/payroll/419901/2027-01/resubmit",
+        json={"reason_zh": "重新报送"},
+        headers=auth("finance"),
+    )
+    assert r.status_code == 409, r.text
+    assert "reconciled" in r.json()["detail"] and "bank_error" in r.json()["detail"]
+
 
 class LateDeathCheck(DeathCheckActivities):
     """The real death check, which waits for the test on its third call of a payroll (at the

@@ -5,6 +5,7 @@
 from datetime import datetime
 from decimal import Decimal
 
+from jiuzhu.clock import to_beijing
 from jiuzhu.contract import Actor, Role
 from jiuzhu.refusals import conflict, forbidden, invalid, wrong_state
 from workflows.payments.contract import CampaignStatus, PayrollStatus
@@ -38,7 +39,8 @@ def same_funding(
         return False
     if reference != recorded_reference:
         raise conflict(
-            f"资金拨付已于{recorded_at:%Y-%m-%d %H:%M}确认，拨付凭证号为{recorded_reference}，"
+            f"资金拨付已于{to_beijing(recorded_at):%Y-%m-%d %H:%M}（北京时间）确认，"
+            f"拨付凭证号为{recorded_reference}，"
             f"不能再以凭证号{reference}确认",
             "reference",
             recorded_reference=recorded_reference,
