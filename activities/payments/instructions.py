@@ -212,7 +212,8 @@ def insert_payroll_chunk(
     now: datetime,
 ) -> None:
     """The month's instructions (kind ``payroll``) for read-model rows ``after < id <= upto``
-    of the county; keys ``payroll:<household>:<programme>:<monthly_key|quarterly_key>``."""
+    of the county; keys ``payroll:<household>:<programme>:<monthly_key|quarterly_key>`` (a key
+    that exists is left as it is)."""
     q_start = period_index - period_index % 3
     session.execute(
         _PAYROLL_SQL,

@@ -54,6 +54,8 @@ class CompileResult(BaseModel):
     by_programme: list[ProgrammeTotal] = Field(default_factory=list)
     held_count: int = 0  # lines held at compilation: a field cannot go into a bank file
     held_total: Decimal = Decimal("0.00")
+    arrears: int = 0  # lines of earlier months this run pays (accounts written after those)
+    covered_upto: int | None = None  # the county's highest account id the compile looked at
 
 
 class RecheckRequest(BaseModel):
@@ -153,6 +155,8 @@ class PayrollRunRow(BaseModel):
     deaths_found: int = 0
     held_count: int = 0  # lines held (format, deaths, stops, duplicates) and their total
     held_total: Decimal = Decimal("0.00")
+    covered_upto: int | None = None  # see PayrollRun.covered_upto
+    quarterly_tekun: bool = False
     revision: int = 0
     run_id: str | None = None
 

@@ -45,6 +45,10 @@ CHECK_DONE = 1 << 62
 # (``ix_payment_instruction_batch_problems``, migration 0018) finds them without reading the
 # batch: a million-line month read every line for each held total, 0.5–0.8 s on PostgreSQL.
 _HELD = "payroll_id = :b AND status = :held AND failure_reason IS NOT NULL"
+# A month pays what up to this many earlier months could not (``_pay_arrears``), looking again
+# at this many account ids below each one's reach (a writer in flight while it read its reach).
+ARREARS_MONTHS = 12
+ARREARS_MARGIN = 1000
 
 
 def _dec(value: object) -> Decimal:
@@ -232,6 +236,7 @@ class PayrollActivities:
                 )
             after = upto
             activity.heartbeat(after)
+        self._pay_arrears(req, lo, hi, now)
         with unit_of_work(self.engine) as session:
             instructions.requeue_failed(session, payroll_id=req.payroll_id, county=req.county_code)
         self.hold_unwritable(req.payroll_id, hi, _check_resume_point())
@@ -249,16 +254,55 @@ class PayrollActivities:
             counts = session.execute(
                 text(
                     "SELECT SUM(CASE WHEN attempts = 0 THEN 1 ELSE 0 END), "
-                    "SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END) FROM payment_instruction "
+                    "SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), "
+                    "SUM(CASE WHEN attempts = 0 AND period NOT IN (:mkey, :qkey) "
+                    "THEN 1 ELSE 0 END) FROM payment_instruction "
                     "WHERE payroll_id = :b AND status IN (:pending, :held)"
                 ),
                 {
                     "b": req.payroll_id,
                     "pending": PaymentStatus.PENDING.value,
                     "held": PaymentStatus.HELD.value,
+                    "mkey": req.monthly_key,
+                    "qkey": req.quarterly_key,
                 },
             ).one()
-        return self._pending(req.payroll_id, int(counts[0] or 0), int(counts[1] or 0))
+        result = self._pending(req.payroll_id, int(counts[0] or 0), int(counts[1] or 0))
+        return result.model_copy(update={"arrears": int(counts[2] or 0), "covered_upto": hi})
+
+    def _pay_arrears(self, req: CompileRequest, lo: int, hi: int, now: datetime) -> None:
+        """What the county's earlier months (up to ``ARREARS_MONTHS`` back) owed and could not
+        pay: an entitlement written after such a month was compiled (a decision recorded late,
+        dated on paper before the month; its account id above the month's ``covered_upto``),
+        payable in that month, gets that month's line in this batch — the line the month would
+        have had (amount in force then, quarterly as it paid), under the same key, so once
+        (seed 002: no missing and no double payment)."""
+        with Session(self.engine) as session:
+            runs = session.execute(
+                text(
+                    "SELECT period, covered_upto, quarterly_tekun FROM payroll_run "
+                    "WHERE county_code = :c AND covered_upto IS NOT NULL"
+                ),
+                {"c": req.county_code},
+            ).all()
+        for period, reach, quarterly in runs:
+            year, month = (int(part) for part in str(period).split("-"))
+            index = year * 12 + month - 1
+            if not req.period_index - ARREARS_MONTHS <= index < req.period_index:
+                continue
+            with unit_of_work(self.engine) as session:
+                instructions.insert_payroll_chunk(
+                    session,
+                    payroll_id=req.payroll_id,
+                    county=req.county_code,
+                    after=max(lo - 1, int(reach) - ARREARS_MARGIN),
+                    upto=hi,
+                    period_index=index,
+                    quarterly=bool(quarterly),
+                    monthly_key=str(period),
+                    quarterly_key=f"{year:04d}-Q{(month - 1) // 3 + 1}",
+                    now=now,
+                )
 
     def _pending(self, batch_id: str, inserted: int, retried: int) -> CompileResult:
         with Session(self.engine) as session:

@@ -131,6 +131,11 @@ class PayrollRun(SQLModel, table=True):
     deaths_found: int = 0
     held_count: int = 0  # lines held: bank format, deaths, stops, duplicates (reason per line)
     held_total: Decimal = _money()
+    # The compile's reach: the county's highest entitlement-account id it looked at, and
+    # whether dispersed 特困 was paid quarterly. A later month pays what this one could not
+    # have (accounts written after it compiled, payable in it): see ``compile_payroll``.
+    covered_upto: int | None = None
+    quarterly_tekun: bool = False
     revision: int = 0
     run_id: str | None = None
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))

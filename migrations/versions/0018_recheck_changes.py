@@ -1,4 +1,4 @@
-"""re-check what changed: accounts by when written, deaths by when loaded; a batch's held lines
+"""re-check what changed; a batch's held lines; a month's reach for the arrears of later ones
 
 Revision ID: recheck_changes_0001
 Revises: payroll_line_order_0001
@@ -12,6 +12,11 @@ every entitlement account and every death of the register.
 A re-check also totals the month's held lines (before and after, and by reason). Each held line
 carries its reason, so a partial index of the lines with a problem by batch finds them; before,
 each total read the whole batch (0.5–0.8 s for a million-line month on PostgreSQL).
+
+A month records its compile's reach (``payroll_run.covered_upto``: the county's highest
+entitlement-account id it looked at) and whether it paid dispersed 特困 quarterly; a later month
+pays the lines an earlier one could not have (an account written after it compiled, payable in
+it). Months compiled before this revision have no reach and are left as they are.
 """
 
 from collections.abc import Sequence
@@ -37,6 +42,14 @@ def _indexes(table: str) -> set[str]:
 
 
 def upgrade() -> None:
+    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("payroll_run")}
+    if "covered_upto" not in columns:
+        op.add_column("payroll_run", sa.Column("covered_upto", sa.Integer(), nullable=True))
+    if "quarterly_tekun" not in columns:
+        op.add_column(
+            "payroll_run",
+            sa.Column("quarterly_tekun", sa.Boolean(), nullable=False, server_default=sa.false()),
+        )
     for name, table, column in INDEXES:
         if name not in _indexes(table):  # tables created at a newer revision have it already
             op.create_index(name, table, [column], unique=False)
@@ -52,6 +65,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("payroll_run") as batch:
+        batch.drop_column("quarterly_tekun")
+        batch.drop_column("covered_upto")
     if BATCH_PROBLEMS in _indexes("payment_instruction"):
         op.drop_index(BATCH_PROBLEMS, table_name="payment_instruction")
     for name, table, _ in INDEXES:

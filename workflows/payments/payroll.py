@@ -556,6 +556,8 @@ class PayrollWorkflow:
             deaths_found=(s.deaths.found if s.deaths else 0) + s.late_deaths_applied,
             held_count=comp.held_count if comp else 0,
             held_total=comp.held_total if comp else 0,
+            covered_upto=comp.covered_upto if comp else None,
+            quarterly_tekun=s.quarterly_tekun,
             revision=s.revision,
             run_id=workflow.info().run_id,
         )

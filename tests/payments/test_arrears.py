@@ -1,0 +1,80 @@
+"""No missing payment (seed 002): an entitlement whose account was written after a month it is
+payable in had already been compiled (a decision recorded late, dated on paper before that
+month) is paid that month's line by the next month, once — found by a newcomer's trial: a
+household approved on paper 2026-11-26 (paid from 2026-12), recorded after 2026-12 was
+compiled, was never paid for December."""
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from jiuzhu.contract import Role
+from jiuzhu.settings import Settings
+from tests.entitlements.helpers import actor, seed_accounts
+from tests.payments.support import rows, start_until_funding
+from workflows.payments.contract import PayrollStatus
+from workflows.payments.models import FundingConfirmation
+from workflows.payments.payroll import PayrollWorkflow
+
+COUNTY = "419942"
+JANUARY = 2037 * 12
+
+
+async def _pay_month(client: Client, queue: str, month: int) -> Any:
+    handle, state = await start_until_funding(client, queue, COUNTY, 2037, month)
+    await handle.execute_update(
+        PayrollWorkflow.confirm_funding,
+        FundingConfirmation(
+            actor=actor(Role.FINANCE, COUNTY),
+            amount=state.compiled.pending_total,
+            reference=f"BOF-{month}",
+        ),
+    )
+    final = await handle.result()
+    assert final.status is PayrollStatus.RECONCILED
+    return final
+
+
+def _lines(engine: Engine, case_id: str) -> list[tuple[str, str, Decimal, str]]:
+    return [
+        (str(r[0]), str(r[1]), Decimal(str(r[2])).quantize(Decimal("0.01")), str(r[3]))
+        for r in rows(
+            engine,
+            "SELECT period, status, amount, payroll_id FROM payment_instruction "
+            "WHERE case_id = :c ORDER BY period",
+            c=case_id,
+        )
+    ]
+
+
+async def test_an_account_written_after_a_month_compiled_is_paid_that_month_next_month(
+    client: Client, worker: Worker, settings: Settings, engine: Engine
+) -> None:
+    (early,) = seed_accounts(engine, COUNTY, 1, amount="500.00", start_index=JANUARY, prefix="E")
+    january = await _pay_month(client, settings.task_queue, 1)
+    assert january.compiled.covered_upto is not None and january.compiled.arrears == 0
+
+    # Recorded after January was compiled, payable from January.
+    (late,) = seed_accounts(engine, COUNTY, 1, amount="600.00", start_index=JANUARY, prefix="L")
+    february = await _pay_month(client, settings.task_queue, 2)
+    assert february.compiled.arrears == 1
+    assert february.reconciled.paid_count == 3
+    assert february.reconciled.paid_total == Decimal("1700.00")
+
+    jan_id, feb_id = january.payroll_id, february.payroll_id
+    assert _lines(engine, early) == [
+        ("2037-01", "paid", Decimal("500.00"), jan_id),
+        ("2037-02", "paid", Decimal("500.00"), feb_id),
+    ]
+    assert _lines(engine, late) == [  # January's line, paid with February's
+        ("2037-01", "paid", Decimal("600.00"), feb_id),
+        ("2037-02", "paid", Decimal("600.00"), feb_id),
+    ]
+
+    # March owes nothing more: each month's line exists once.
+    march = await _pay_month(client, settings.task_queue, 3)
+    assert march.compiled.arrears == 0 and march.reconciled.paid_count == 2
+    assert [line[0] for line in _lines(engine, late)] == ["2037-01", "2037-02", "2037-03"]
