@@ -132,3 +132,21 @@ async def start_until_funding(
 
     state = await wait_for(awaiting, seconds=60, what=f"payroll {county} compiled")
     return handle, state
+
+
+async def fund_compiled_total(handle: Any, state: Any, county: str, reference: str) -> Any:
+    """County finance confirms the month's compiled total under ``reference``; the month's
+    final state once it has run to its end."""
+    from jiuzhu.contract import Role
+    from tests.entitlements.helpers import actor
+    from workflows.payments.models import FundingConfirmation
+
+    await handle.execute_update(
+        PayrollWorkflow.confirm_funding,
+        FundingConfirmation(
+            actor=actor(Role.FINANCE, county),
+            amount=state.compiled.pending_total,
+            reference=reference,
+        ),
+    )
+    return await handle.result()

@@ -11,13 +11,10 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from jiuzhu.contract import Role
 from jiuzhu.settings import Settings
-from tests.entitlements.helpers import actor, seed_accounts
-from tests.payments.support import rows, start_until_funding
+from tests.entitlements.helpers import seed_accounts
+from tests.payments.support import fund_compiled_total, rows, start_until_funding
 from workflows.payments.contract import PayrollStatus
-from workflows.payments.models import FundingConfirmation
-from workflows.payments.payroll import PayrollWorkflow
 
 COUNTY = "419942"
 JANUARY = 2037 * 12
@@ -25,15 +22,7 @@ JANUARY = 2037 * 12
 
 async def _pay_month(client: Client, queue: str, month: int) -> Any:
     handle, state = await start_until_funding(client, queue, COUNTY, 2037, month)
-    await handle.execute_update(
-        PayrollWorkflow.confirm_funding,
-        FundingConfirmation(
-            actor=actor(Role.FINANCE, COUNTY),
-            amount=state.compiled.pending_total,
-            reference=f"BOF-{month}",
-        ),
-    )
-    final = await handle.result()
+    final = await fund_compiled_total(handle, state, COUNTY, f"BOF-{month}")
     assert final.status is PayrollStatus.RECONCILED
     return final
 

@@ -14,13 +14,12 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.worker import Worker
 
 from jiuzhu.at_rest import sealed_path
-from jiuzhu.contract import Role
 from jiuzhu.schedules import start_month
 from jiuzhu.settings import Settings
-from tests.entitlements.helpers import actor, seed_accounts, wait_for
-from tests.payments.support import rows, scalar
+from tests.entitlements.helpers import seed_accounts, wait_for
+from tests.payments.support import fund_compiled_total, rows, scalar
 from workflows.payments.contract import PayrollStatus, payroll_workflow_id
-from workflows.payments.models import FundingConfirmation, PayrollInput
+from workflows.payments.models import PayrollInput
 from workflows.payments.payroll import PayrollWorkflow
 
 RUN_COLUMNS = (
@@ -56,15 +55,7 @@ async def _fund_when_compiled(client: Client, county: str, pid: str) -> Any:
         return st if st.status is PayrollStatus.AWAITING_FUNDING else None
 
     state = await wait_for(awaiting, seconds=60, what="compiled")
-    await handle.execute_update(
-        PayrollWorkflow.confirm_funding,
-        FundingConfirmation(
-            actor=actor(Role.FINANCE, county),
-            amount=state.compiled.pending_total,
-            reference=f"BOF-{pid}",
-        ),
-    )
-    return await handle.result()
+    return await fund_compiled_total(handle, state, county, f"BOF-{pid}")
 
 
 async def test_backfill_after_reconciliation_returns_the_existing_record(
