@@ -46,6 +46,17 @@ class CompileRequest(BaseModel):
     chunk_size: int = 5000
 
 
+class LineRange(BaseModel):
+    """The lines of one earlier month a batch pays (its arrears, ``compile_payroll``): ids
+    ``after < id <= upto`` of the batch with that month's keys; re-checked as of that month."""
+
+    period_index: int  # year * 12 + month - 1 of the earlier month
+    monthly_key: str
+    quarterly_key: str
+    after: int
+    upto: int
+
+
 class CompileResult(BaseModel):
     inserted: int  # new instructions created by this run
     retried: int  # failed lines of earlier runs queued again
@@ -55,6 +66,7 @@ class CompileResult(BaseModel):
     held_count: int = 0  # lines held at compilation: a field cannot go into a bank file
     held_total: Decimal = Decimal("0.00")
     arrears: int = 0  # lines of earlier months this run pays (accounts written after those)
+    arrears_ranges: list[LineRange] = Field(default_factory=list)
     covered_upto: int | None = None  # the county's highest account id the compile looked at
 
 
@@ -70,6 +82,8 @@ class RecheckRequest(BaseModel):
     # Look at the lines only if a death was loaded or an entitlement account changed after
     # this instant (UTC; the previous look, or the compile, less a margin): None = always.
     since: datetime | None = None
+    # The batch's lines of earlier months (its arrears), each re-checked as of its own month.
+    arrears: list[LineRange] = Field(default_factory=list)
 
 
 class HeldReason(BaseModel):
@@ -141,6 +155,7 @@ class PayrollRunRow(BaseModel):
     compiled_total: Decimal = Decimal("0.00")
     new_count: int = 0
     retried_count: int = 0
+    arrears_count: int = 0
     funded_by: str | None = None
     funding_reference: str | None = None
     funded_at: datetime | None = None

@@ -23,6 +23,7 @@ from activities.payments.models import (
     CutoffRequest,
     Cutoffs,
     HeldReason,
+    LineRange,
     PayrollRunRow,
     ProgrammeTotal,
     RecheckRequest,
@@ -129,6 +130,18 @@ class PayrollActivities:
                 )
             after = upto
             heartbeat()
+        with unit_of_work(self.engine) as session:  # each earlier month's lines as of it
+            for lines in req.arrears:
+                instructions.hold_stopped_chunk(
+                    session,
+                    batch_id=req.payroll_id,
+                    period_index=lines.period_index,
+                    monthly_key=lines.monthly_key,
+                    quarterly_key=lines.quarterly_key,
+                    after=lines.after,
+                    upto=lines.upto,
+                    since=req.since,
+                )
         with unit_of_work(self.engine) as session:
             instructions.hold_duplicate_persons(
                 session,
@@ -238,7 +251,7 @@ class PayrollActivities:
                 )
             after = upto
             activity.heartbeat(after)
-        self._pay_arrears(req, lo, hi, now)
+        arrears = self._pay_arrears(req, lo, hi, now)
         with unit_of_work(self.engine) as session:
             instructions.requeue_failed(session, payroll_id=req.payroll_id, county=req.county_code)
         self.hold_unwritable(req.payroll_id, hi, _check_resume_point())
@@ -249,6 +262,7 @@ class PayrollActivities:
                 monthly_key=req.monthly_key,
                 quarterly_key=req.quarterly_key,
                 chunk_size=req.chunk_size,
+                arrears=arrears,
             ),
             lambda: activity.heartbeat(hi, CHECK_DONE),
         )
@@ -270,15 +284,19 @@ class PayrollActivities:
                 },
             ).one()
         result = self._pending(req.payroll_id, int(counts[0] or 0), int(counts[1] or 0))
-        return result.model_copy(update={"arrears": int(counts[2] or 0), "covered_upto": hi})
+        return result.model_copy(
+            update={"arrears": int(counts[2] or 0), "arrears_ranges": arrears, "covered_upto": hi}
+        )
 
-    def _pay_arrears(self, req: CompileRequest, lo: int, hi: int, now: datetime) -> None:
+    def _pay_arrears(self, req: CompileRequest, lo: int, hi: int, now: datetime) -> list[LineRange]:
         """What the county's earlier months (up to ``ARREARS_MONTHS`` back) owed and could not
         pay: an entitlement written after such a month was compiled (a decision recorded late,
         dated on paper before the month; its account id above the month's ``covered_upto``),
         payable in that month, gets that month's line in this batch — the line the month would
         have had (amount in force then, quarterly as it paid), under the same key, so once
-        (seed 002: no missing and no double payment)."""
+        (seed 002: no missing and no double payment). Returns the id range of each month's
+        lines, which the re-checks look at as of that month (a death, stop or change recorded
+        before the bank file holds them as it holds the month's own)."""
         with Session(self.engine) as session:
             runs = session.execute(
                 text(
@@ -287,11 +305,14 @@ class PayrollActivities:
                 ),
                 {"c": req.county_code},
             ).all()
+        ranges: list[LineRange] = []
         for period, reach, quarterly in runs:
             year, month = (int(part) for part in str(period).split("-"))
             index = year * 12 + month - 1
             if not req.period_index - ARREARS_MONTHS <= index < req.period_index:
                 continue
+            quarter_key = f"{year:04d}-Q{(month - 1) // 3 + 1}"
+            before = self._last_line(req.payroll_id)
             with unit_of_work(self.engine) as session:
                 instructions.insert_payroll_chunk(
                     session,
@@ -302,9 +323,30 @@ class PayrollActivities:
                     period_index=index,
                     quarterly=bool(quarterly),
                     monthly_key=str(period),
-                    quarterly_key=f"{year:04d}-Q{(month - 1) // 3 + 1}",
+                    quarterly_key=quarter_key,
                     now=now,
                 )
+            upto = self._last_line(req.payroll_id)
+            if upto > before:
+                ranges.append(
+                    LineRange(
+                        period_index=index,
+                        monthly_key=str(period),
+                        quarterly_key=quarter_key,
+                        after=before,
+                        upto=upto,
+                    )
+                )
+        return ranges
+
+    def _last_line(self, batch_id: str) -> int:
+        """The batch's highest line id (0 when it has none): new lines are above it."""
+        with Session(self.engine) as session:
+            last = session.execute(
+                text("SELECT MAX(id) FROM payment_instruction WHERE payroll_id = :b"),
+                {"b": batch_id},
+            ).scalar_one()
+        return int(last or 0)
 
     def _pending(self, batch_id: str, inserted: int, retried: int) -> CompileResult:
         with Session(self.engine) as session:

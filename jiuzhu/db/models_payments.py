@@ -117,6 +117,7 @@ class PayrollRun(SQLModel, table=True):
     compiled_total: Decimal = _money()
     new_count: int = 0
     retried_count: int = 0
+    arrears_count: int = 0  # lines of earlier months this month pays (``compile_payroll``)
     funded_by: str | None = None
     funding_reference: str | None = None
     funded_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))

@@ -16,7 +16,8 @@ each total read the whole batch (0.5–0.8 s for a million-line month on Postgre
 A month records its compile's reach (``payroll_run.covered_upto``: the county's highest
 entitlement-account id it looked at) and whether it paid dispersed 特困 quarterly; a later month
 pays the lines an earlier one could not have (an account written after it compiled, payable in
-it). Months compiled before this revision have no reach and are left as they are.
+it), and how many such lines it paid (``arrears_count``). Months compiled before this revision
+have no reach and are left as they are.
 """
 
 from collections.abc import Sequence
@@ -45,6 +46,11 @@ def upgrade() -> None:
     columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("payroll_run")}
     if "covered_upto" not in columns:
         op.add_column("payroll_run", sa.Column("covered_upto", sa.Integer(), nullable=True))
+    if "arrears_count" not in columns:
+        op.add_column(
+            "payroll_run",
+            sa.Column("arrears_count", sa.Integer(), nullable=False, server_default="0"),
+        )
     if "quarterly_tekun" not in columns:
         op.add_column(
             "payroll_run",
@@ -68,6 +74,7 @@ def downgrade() -> None:
     with op.batch_alter_table("payroll_run") as batch:
         batch.drop_column("quarterly_tekun")
         batch.drop_column("covered_upto")
+        batch.drop_column("arrears_count")
     if BATCH_PROBLEMS in _indexes("payment_instruction"):
         op.drop_index(BATCH_PROBLEMS, table_name="payment_instruction")
     for name, table, _ in INDEXES:

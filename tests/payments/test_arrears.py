@@ -4,17 +4,26 @@ month) is paid that month's line by the next month, once — found by a newcomer
 household approved on paper 2026-11-26 (paid from 2026-12), recorded after 2026-12 was
 compiled, was never paid for December."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
-from temporalio.client import Client
+from sqlmodel import select
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
+from activities.payments.instructions import HELD_SUSPENDED
+from jiuzhu.contract import Role
+from jiuzhu.db.engine import unit_of_work
+from jiuzhu.db.models_payments import EntitlementAccount
 from jiuzhu.settings import Settings
-from tests.entitlements.helpers import seed_accounts
+from tests.entitlements.helpers import actor, seed_accounts
 from tests.payments.support import fund_compiled_total, rows, start_until_funding
 from workflows.payments.contract import PayrollStatus
+from workflows.payments.models import FundingConfirmation
+from workflows.payments.payroll import PayrollWorkflow
 
 COUNTY = "419942"
 JANUARY = 2037 * 12
@@ -50,6 +59,10 @@ async def test_an_account_written_after_a_month_compiled_is_paid_that_month_next
     (late,) = seed_accounts(engine, COUNTY, 1, amount="600.00", start_index=JANUARY, prefix="L")
     february = await _pay_month(client, settings.task_queue, 2)
     assert february.compiled.arrears == 1
+    recorded = rows(
+        engine, "SELECT arrears_count FROM payroll_run WHERE payroll_id = :p", p=february.payroll_id
+    )
+    assert recorded == [(1,)]  # GET /payroll/{county}/{period}: run.arrears_count
     assert february.reconciled.paid_count == 3
     assert february.reconciled.paid_total == Decimal("1700.00")
 
@@ -67,3 +80,45 @@ async def test_an_account_written_after_a_month_compiled_is_paid_that_month_next
     march = await _pay_month(client, settings.task_queue, 3)
     assert march.compiled.arrears == 0 and march.reconciled.paid_count == 2
     assert [line[0] for line in _lines(engine, late)] == ["2037-01", "2037-02", "2037-03"]
+
+
+async def test_an_earlier_months_line_is_rechecked_before_the_bank_file(
+    client: Client, worker: Worker, settings: Settings, engine: Engine
+) -> None:
+    """A stop recorded between compile and funding holds the earlier month's line too (a
+    newcomer's trial found the deceased's back-pay line paid while the month's own was held),
+    and finance confirms the total without either."""
+    county, march = "419943", 2037 * 12 + 2
+    seed_accounts(engine, county, 1, amount="500.00", start_index=march, prefix="E")
+    handle, state = await start_until_funding(client, settings.task_queue, county, 2037, 3)
+    await fund_compiled_total(handle, state, county, "BOF-3")
+    (late,) = seed_accounts(engine, county, 1, amount="600.00", start_index=march, prefix="L")
+    handle, state = await start_until_funding(client, settings.task_queue, county, 2037, 4)
+    assert state.compiled.arrears == 1 and state.compiled.pending_total == Decimal("1700.00")
+
+    with unit_of_work(engine) as session:  # suspended after the list was compiled
+        account = session.exec(
+            select(EntitlementAccount).where(EntitlementAccount.case_id == late)
+        ).one()
+        account.status, account.updated_at = "suspended", datetime.now(UTC)
+        session.add(account)
+    finance = actor(Role.FINANCE, county)
+    with pytest.raises(WorkflowUpdateFailedError):  # the old total: refused naming the new one
+        await handle.execute_update(
+            PayrollWorkflow.confirm_funding,
+            FundingConfirmation(actor=finance, amount=Decimal("1700.00"), reference="BOF-4"),
+        )
+    state = await handle.query(PayrollWorkflow.get_state)
+    assert state.compiled.pending_total == Decimal("500.00")
+    final = await fund_compiled_total(handle, state, county, "BOF-4")
+    assert final.reconciled.paid_total == Decimal("500.00")
+    assert [(line[0], line[1]) for line in _lines(engine, late)] == [
+        ("2037-03", "held"),
+        ("2037-04", "held"),
+    ]
+    assert {
+        r[0]
+        for r in rows(
+            engine, "SELECT failure_reason FROM payment_instruction WHERE case_id = :c", c=late
+        )
+    } == {HELD_SUSPENDED}
