@@ -99,8 +99,12 @@ class Supervised:
 
 
 def write_pids(path: Path, children: list[Supervised]) -> None:
+    """The supervisor's and each child's pid, replaced whole: a reader never sees the file
+    half-written (the restart test read it empty once, between truncation and write)."""
     pids = {c.name: c.proc.pid for c in children if c.proc is not None}
-    path.write_text(json.dumps({"supervisor": os.getpid(), **pids}))
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({"supervisor": os.getpid(), **pids}))
+    os.replace(tmp, path)
 
 
 def main() -> int:
