@@ -106,7 +106,8 @@ class PayrollActivities:
     def hold_stopped(self, req: RecheckRequest, heartbeat: Callable[[], None]) -> None:
         """Hold the batch's lines stopped since they were compiled (``instructions.
         hold_stopped_chunk``: deaths, suspensions, terminations, changed amounts), one id range
-        of ``chunk_size`` lines per transaction — with ``req.since``, only the lines whose
+        of ``chunk_size`` lines per transaction, then the batch's lines of earlier months
+        (``req.arrears``) as of their own month — with ``req.since``, only the lines whose
         account or deaths changed after it —, then the person-level duplicates
         (``instructions.hold_duplicate_persons``). Set-based: nothing is loaded into memory."""
         with Session(self.engine) as session:
@@ -115,23 +116,18 @@ class PayrollActivities:
                 {"b": req.payroll_id},
             ).one()
         after, hi = int(lo or 0) - 1, int(hi or 0)
-        while after < hi:
-            upto = min(after + req.chunk_size, hi)
+        own = [
+            LineRange(
+                period_index=req.period_index,
+                monthly_key=req.monthly_key,
+                quarterly_key=req.quarterly_key,
+                after=first,
+                upto=min(first + req.chunk_size, hi),
+            )
+            for first in range(after, hi, max(1, req.chunk_size))
+        ]
+        for lines in [*own, *req.arrears]:  # earlier months' lines as of their own month
             with unit_of_work(self.engine) as session:
-                instructions.hold_stopped_chunk(
-                    session,
-                    batch_id=req.payroll_id,
-                    period_index=req.period_index,
-                    monthly_key=req.monthly_key,
-                    quarterly_key=req.quarterly_key,
-                    after=after,
-                    upto=upto,
-                    since=req.since,
-                )
-            after = upto
-            heartbeat()
-        with unit_of_work(self.engine) as session:  # each earlier month's lines as of it
-            for lines in req.arrears:
                 instructions.hold_stopped_chunk(
                     session,
                     batch_id=req.payroll_id,
@@ -142,6 +138,7 @@ class PayrollActivities:
                     upto=lines.upto,
                     since=req.since,
                 )
+            heartbeat()
         with unit_of_work(self.engine) as session:
             instructions.hold_duplicate_persons(
                 session,
