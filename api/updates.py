@@ -20,7 +20,6 @@ case houses whose steps share it (recoveries, referrals, warnings, complaints, s
 One place, so that every case is found, keyed, logged and refused the same way."""
 
 import asyncio
-from collections import OrderedDict
 from typing import Any, TypeVar
 
 import structlog
@@ -125,36 +124,19 @@ async def case_state(handle: WorkflowHandle[Any, Any], query: Any, missing: str)
 
 
 _IN_FLIGHT: dict[tuple[int, str, str, object], "asyncio.Future[Any]"] = {}
-# Answers about closed cases (their state never changes again at the same revision: every later
-# step, such as delivering a refusal notice, writes a new revision), newest last.
-_FINAL: "OrderedDict[tuple[str, str, object], Any]" = OrderedDict()
-FINAL_ANSWERS_KEPT = 4096
 
 
-async def shared_query(
-    handle: WorkflowHandle[Any, Any], query: Any, version: object, *, final: bool = False
-) -> Any:
+async def shared_query(handle: WorkflowHandle[Any, Any], query: Any, version: object) -> Any:
     """``handle.query(query)``, shared with every concurrent caller asking the same query of the
     same workflow at the same ``version`` (the read-model revision the caller has just read):
-    the first caller's query runs, the others await its answer (or its error). An open case's
-    answer is not kept once it is answered. A ``final`` one (the read model says the case is
-    closed) is kept, at most ``FINAL_ANSWERS_KEPT`` of them: a closed workflow's query is a
-    replay of its whole history, and its answer at that revision is the same every time."""
+    the first caller's query runs, the others await its answer (or its error). Nothing is kept
+    once it is answered: a detail route keeps its answer in the database
+    (``api/case_states.py``), for every API process."""
     name = getattr(query, "__name__", str(query))
-    if final:
-        kept = _FINAL.get((handle.id, name, version))
-        if kept is not None:
-            _FINAL.move_to_end((handle.id, name, version))
-            return kept
     key = (id(asyncio.get_running_loop()), handle.id, name, version)
     running = _IN_FLIGHT.get(key)
     if running is None:
         running = asyncio.ensure_future(handle.query(query))
         _IN_FLIGHT[key] = running
         running.add_done_callback(lambda _: _IN_FLIGHT.pop(key, None))
-    answer = await asyncio.shield(running)
-    if final:
-        _FINAL[(handle.id, name, version)] = answer
-        while len(_FINAL) > FINAL_ANSWERS_KEPT:
-            _FINAL.popitem(last=False)
-    return answer
+    return await asyncio.shield(running)

@@ -3,6 +3,7 @@ statutory step (one POST per step, each a Workflow Update whose validator decide
 the case's notices."""
 
 import uuid
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -21,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from activities.applications.notices import html_for, pdf_for
+from api import case_states
 from api.db import Database, DatabaseDep
 from api.deps import (
     CurrentOfficer,
@@ -127,18 +129,17 @@ CLOSED_STATUS_VALUES = frozenset(s.value for s in CLOSED_STATUSES)
 
 
 async def live_state(
-    client: Client, application_id: str, revision: int | None = None, *, closed: bool = False
+    client: Client, application_id: str, revision: int | None = None
 ) -> ApplicationState:
     """The case's state from its workflow; with the read-model ``revision`` just read, the
-    query is shared with concurrent readers of the same revision, and kept when the read model
-    says the case is ``closed`` (``shared_query``)."""
+    query is shared with concurrent readers of the same revision (``shared_query``)."""
     handle: WorkflowHandle[ApplicationWorkflow, ApplicationState] = client.get_workflow_handle_for(
         ApplicationWorkflow.run, application_workflow_id(application_id)
     )
     try:
         if revision is not None:
             state: ApplicationState = await shared_query(
-                handle, ApplicationWorkflow.get_state, revision, final=closed
+                handle, ApplicationWorkflow.get_state, revision
             )
             return state
         return await handle.query(ApplicationWorkflow.get_state)
@@ -315,10 +316,15 @@ async def create_application(
 @router.get("/{application_id}", response_model=ApplicationState)
 async def get_application(
     application_id: str, actor: CurrentOfficer, db: DatabaseDep, client: TemporalClientDep
-) -> ApplicationState:
-    row = await db.read(case_row, actor, application_id)
+) -> Response:
+    """The case's full state: kept at the read model's revision, or asked of its workflow
+    (``api/case_states.py``)."""
     structlog.contextvars.bind_contextvars(application_id=application_id)
-    return await live_state(client, application_id, row.revision, closed=is_closed(row.status))
+
+    def ask(row: CaseRecord) -> Awaitable[ApplicationState]:
+        return live_state(client, application_id, row.revision)
+
+    return await case_states.detail(db, case_row, (actor, application_id), ask)
 
 
 @router.get("", response_model=ApplicationPage)

@@ -5,6 +5,7 @@ data 422 naming the field; an overdrawn reserve fund or an event already aided 4
 ``code``."""
 
 import uuid
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Annotated, Any, cast
 
@@ -21,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.temporary.events import already_aided, prior_claims
 from activities.temporary.payloads import EventClaim
+from api import case_states
 from api.db import Database, DatabaseDep
 from api.deps import (
     CurrentOfficer,
@@ -109,16 +111,15 @@ def handle_for(
 
 
 async def live_state(
-    client: Client, case_id: str, revision: int | None = None, *, closed: bool = False
+    client: Client, case_id: str, revision: int | None = None
 ) -> TemporaryCaseState:
     """The case's state from its workflow; with the read-model ``revision`` just read, the
-    query is shared with concurrent readers of the same revision, and kept when the read model
-    says the case is ``closed`` (``shared_query``)."""
+    query is shared with concurrent readers of the same revision (``shared_query``)."""
     handle = handle_for(client, case_id)
     try:
         if revision is not None:
             state: TemporaryCaseState = await shared_query(
-                handle, TemporaryCaseWorkflow.get_state, revision, final=closed
+                handle, TemporaryCaseWorkflow.get_state, revision
             )
             return state
         return await handle.query(TemporaryCaseWorkflow.get_state)
@@ -280,11 +281,14 @@ async def create_case(
 @router.get("/{case_id}", response_model=TemporaryCaseState)
 async def get_case(
     case_id: str, actor: CurrentOfficer, db: DatabaseDep, client: TemporalClientDep
-) -> TemporaryCaseState:
-    row = await db.read(case_row, actor, case_id)
-    return await live_state(
-        client, case_id, row.revision, closed=row.status == TemporaryStatus.CLOSED.value
-    )
+) -> Response:
+    """The case's full state: kept at the read model's revision, or asked of its workflow
+    (``api/case_states.py``)."""
+
+    def ask(row: CaseRecord) -> Awaitable[TemporaryCaseState]:
+        return live_state(client, case_id, row.revision)
+
+    return await case_states.detail(db, case_row, (actor, case_id), ask)
 
 
 @router.get("", response_model=TemporaryCasePage)

@@ -26,11 +26,12 @@ from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeou
 from temporalio.service import RPCError
 
 from api.access import record_read
+from api.case_states import current_state
 from api.db import Database
 from api.deps import ensure_area
 from api.errors import UNAVAILABLE_ZH
 from api.masking import disclosure, mask
-from api.routes.applications import get_notice, is_closed
+from api.routes.applications import get_notice
 from api.routes.applications import live_state as application_state
 from api.routes.entitlements import get_entitlement
 from api.routes.entitlements import get_notice as get_entitlement_notice
@@ -63,7 +64,6 @@ from rules.id_number import birth_date_from_id
 from rules.programmes import PROGRAMME_NAMES_ZH
 from workflows.applications.models import ApplicationState
 from workflows.entitlements.models import EntitlementState
-from workflows.temporary.contract import TemporaryStatus
 from workflows.temporary.models import TemporaryCaseState
 
 router = APIRouter(prefix="/workbench", include_in_schema=False)
@@ -146,17 +146,19 @@ async def _render(
 ) -> Response:
     """The case page; ``posted`` = (slug, values, errors) re-shows a refused form as it was sent."""
     client = request.app.state.temporal
+    db = Database(request.app.state.engine)
     live: ApplicationState | TemporaryCaseState | EntitlementState | None = None
     payments: list[dict[str, Any]] = []
     if row.case_kind == CaseKind.APPLICATION.value:
-        closed = is_closed(row.status)
-        live = await application_state(client, row.case_id, row.revision, closed=closed)
+        live = await current_state(
+            db, row, ApplicationState, lambda r: application_state(client, r.case_id, r.revision)
+        )
     elif row.case_kind == CaseKind.TEMPORARY.value:
-        closed = row.status == TemporaryStatus.CLOSED.value
-        live = await temporary_state(client, row.case_id, row.revision, closed=closed)
+        live = await current_state(
+            db, row, TemporaryCaseState, lambda r: temporary_state(client, r.case_id, r.revision)
+        )
     elif row.case_kind == CaseKind.ENTITLEMENT.value:
-        engine = request.app.state.engine
-        detail = await get_entitlement(row.case_id, actor, Database(engine), client)
+        detail = await get_entitlement(row.case_id, actor, db, client)
         live = detail.state
         payments = [
             {

@@ -99,6 +99,24 @@ class CaseRecord(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
 
 
+class CaseState(SQLModel, table=True):
+    """A case's full state as its workflow's ``get_state`` query answered it, kept by the
+    read-model revision it carries (``api/case_states.py``): a detail read of an unchanged case
+    is answered from here instead of asking the worker again. ``valid_until``: the instant the
+    state changes without a new revision (a deadline's reminder is recorded in the workflow
+    only), None when nothing is timed. Sealed whole: the state holds ID numbers and accounts."""
+
+    __tablename__ = "case_state"
+
+    case_id: str = Field(primary_key=True)
+    revision: int
+    state: str = Field(sa_column=sealed_column())
+    valid_until: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
+    )
+    stored_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime()))
+
+
 class AuditEntry(SQLModel, table=True):
     """Who did what, when, on which evidence, under which policy version (DOMAIN §7)."""
 
