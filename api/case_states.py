@@ -144,12 +144,18 @@ async def current_state(
 async def _ask_and_keep(
     db: Database, row: CaseRecord, ask: Callable[[CaseRecord], Awaitable[KeptState]]
 ) -> bytes:
-    """``ask``'s answer as JSON, kept under its own revision. A failure to keep it is logged
-    and the answer still given (the next reader asks again)."""
+    """``ask``'s answer as JSON, kept under its own revision."""
     state = await ask(row)
+    return await keep(db, row.case_id, state)
+
+
+async def keep(db: Database, case_id: str, state: KeptState) -> bytes:
+    """Keep a state just asked of the workflow (a detail read's, or the one a step or a start
+    answers with, so the next reader does not ask again); its JSON. A failure to keep it is
+    logged and the answer still given (the next reader asks again)."""
     text = state.model_dump_json()
     try:
-        await db.write(keep_answer, row.case_id, state.revision, text, valid_until(state.deadlines))
+        await db.write(keep_answer, case_id, state.revision, text, valid_until(state.deadlines))
     except SQLAlchemyError as exc:
-        log.warning("case state not kept", case_id=row.case_id, error=type(exc).__name__)
+        log.warning("case state not kept", case_id=case_id, error=type(exc).__name__)
     return text.encode()

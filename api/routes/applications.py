@@ -310,7 +310,9 @@ async def create_application(
     response.headers["Location"] = f"/applications/{application_id}"
     if not fresh:
         response.status_code = 200  # an idempotent retry: the application already existed
-    return await live_state(client, application_id)
+    state = await live_state(client, application_id)
+    await case_states.keep(db, application_id, state)
+    return state
 
 
 @router.get("/{application_id}", response_model=ApplicationState)
@@ -474,7 +476,9 @@ async def run_step(
                 ) from exc
             raise
         log.info("step recorded", status=result.status.value, revision=result.revision)
-        return await live_state(client, application_id)
+        state = await live_state(client, application_id)
+        await case_states.keep(db, application_id, state)
+        return state
 
     return await keyed_step(
         db, actor, scope, idempotency_key, body, application_id, execute, ApplicationState

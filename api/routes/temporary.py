@@ -161,7 +161,9 @@ async def run_step(
                     Refusal(kind=RefusalKind.WRONG_STATE, message_zh="案件已办结")
                 ) from None
             raise
-        return await live_state(client, case_id)
+        state = await live_state(client, case_id)
+        await case_states.keep(db, case_id, state)
+        return state
 
     return await keyed_step(
         db, actor, scope, idempotency_key, body, case_id, execute, TemporaryCaseState
@@ -275,7 +277,9 @@ async def create_case(
     response.headers["Location"] = f"/temporary-cases/{case_id}"
     if not fresh:
         response.status_code = 200  # an idempotent retry: the case already existed
-    return await live_state(client, case_id)
+    state = await live_state(client, case_id)
+    await case_states.keep(db, case_id, state)
+    return state
 
 
 @router.get("/{case_id}", response_model=TemporaryCaseState)
