@@ -489,8 +489,11 @@ def _not_bool(value: object) -> object:
 Offset = Annotated[int, Field(ge=0, le=1_000_000), BeforeValidator(_not_bool)]
 """Paging offset, 0 … 1,000,000."""
 
-Limit = Annotated[int, Field(ge=1, le=500), BeforeValidator(_not_bool)]
-"""Page size, 1 … 500 (the route chooses the default)."""
+Limit = Annotated[int, Field(ge=1, le=200), BeforeValidator(_not_bool)]
+"""Page size of a case list, 1 … 200 (the route chooses the default)."""
+
+LongLimit = Annotated[int, Field(ge=1, le=500), BeforeValidator(_not_bool)]
+"""Page size of a ledger or batch list, 1 … 500 (the route chooses the default)."""
 
 RowId = Annotated[int, Field(ge=1, le=2**53 - 1), BeforeValidator(_not_bool)]
 """A database row id, 1 … 2**53 − 1 (exact in JavaScript)."""

@@ -54,7 +54,7 @@ def access_log(
     since: Instant | None = None,
     until: Instant | None = None,
     offset: Offset = 0,
-    limit: Annotated[Limit, Query(le=200)] = 50,
+    limit: Limit = 50,
 ) -> AccessLogPage:
     """Unmasked reads of cases in my area (``area_code`` narrows it, never widens it), newest
     first; ``since``/``until`` bound the instant of the read (``until`` exclusive)."""

@@ -340,7 +340,7 @@ async def list_applications(
     deadline_before: Instant | None = None,
     household_id: str | None = None,
     offset: Offset = 0,
-    limit: Annotated[Limit, Query(le=200)] = 50,
+    limit: Limit = 50,
 ) -> ApplicationPage:
     """Cases inside my area, newest first, from the read model; ``deadline_before`` finds cases
     whose next deadline falls before an instant (e.g. the end of this week), compared as an

@@ -23,7 +23,7 @@ from api.deps import (
 )
 from api.errors import field_error
 from api.routes.payroll import county_checked
-from api.validators import Limit, Offset
+from api.validators import LongLimit, Offset
 from jiuzhu.calendar_store import working_calendar
 from jiuzhu.clock import beijing_today
 from jiuzhu.contract import Actor, Role
@@ -83,7 +83,7 @@ def list_batches(
     county_code: Annotated[str, Query(pattern=r"^\d{6}$")],
     kind: Annotated[str | None, Query(max_length=20)] = None,
     offset: Offset = 0,
-    limit: Limit = 60,
+    limit: LongLimit = 60,
 ) -> list[BankBatch]:
     """The county's bank batches, latest value date first (``kind=temporary``: the daily
     batches of temporary assistance)."""

@@ -183,7 +183,7 @@ async def list_cases(
     applicant_name: Annotated[str | None, Query(min_length=1, max_length=20)] = None,
     id_number: Annotated[IdNumber | None, Query()] = None,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
-    limit: Annotated[Limit, Query(le=200)] = 50,
+    limit: Limit = 50,
 ) -> CasePage:
     """Cases of every kind inside my area, soonest deadline first (e.g. ``due_before`` = the
     end of this week; ``overdue=true`` by township); ``next_cursor`` fetches the next page."""

@@ -400,7 +400,7 @@ async def list_complaints(
     status: ComplaintStatus | None = None,
     overdue: bool | None = None,
     offset: Offset = 0,
-    limit: Annotated[Limit, Query(le=200)] = 50,
+    limit: Limit = 50,
 ) -> ComplaintPage:
     """The register inside my area (or the area given), newest first."""
     if area_code:

@@ -294,7 +294,7 @@ async def list_entitlements(
     programme: str | None = None,
     area_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
     offset: Offset = 0,
-    limit: Annotated[Limit, Query(le=200)] = 50,
+    limit: Limit = 50,
 ) -> EntitlementPage:
     """Entitlements inside my area, from the read model."""
     if area_code:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from activities.monitoring.population import backfill, exit_cutoff, in_population
 from api.deps import SessionDep, SettingsDep, ensure_area, require_roles
-from api.validators import Limit, Offset
+from api.validators import LongLimit, Offset
 from jiuzhu.clock import beijing_today
 from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models_monitoring import MonitoringSubject
@@ -118,7 +118,7 @@ def list_population(
     area_code: Annotated[str | None, Query(pattern=r"^\d{6}(\d{3}(\d{3})?)?$")] = None,
     category: MonitoringCategory | None = None,
     offset: Offset = 0,
-    limit: Annotated[Limit, Query(le=500)] = 100,
+    limit: LongLimit = 100,
 ) -> PopulationPage:
     """The monitoring population inside my area (or the area given), by category."""
     if area_code:

@@ -39,7 +39,7 @@ async def my_messages(
     unacknowledged: bool | None = None,
     include_void: bool = False,
     offset: Offset = 0,
-    limit: Annotated[Limit, Query(le=200)] = 50,
+    limit: Limit = 50,
 ) -> MessagePage:
     """Reminders (before a deadline, to the responsible role) and escalations (after it, to the
     supervising level), newest first. Withdrawn ones (the deadline was met on paper in time,

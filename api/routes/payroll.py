@@ -22,7 +22,7 @@ from api.deps import SessionDep, SettingsDep, TemporalClientDep, ensure_area, re
 from api.errors import field_error
 from api.masking import Disclosure, disclosure, mask_bank_line
 from api.routes.entitlements import run_update
-from api.validators import Limit, Offset, PayrollPeriod, PositiveMoney, ShortText
+from api.validators import LongLimit, Offset, PayrollPeriod, PositiveMoney, ShortText
 from jiuzhu.at_rest import files_ring, read_clear
 from jiuzhu.clock import beijing_today
 from jiuzhu.codec import CodecKeyError, key_ring
@@ -132,7 +132,7 @@ def list_runs(
     actor: Reader,
     session: SessionDep,
     offset: Offset = 0,
-    limit: Limit = 60,
+    limit: LongLimit = 60,
 ) -> list[PayrollRun]:
     """The county's payroll runs, newest month first (60 at a time by default)."""
     county_checked(actor, county_code)

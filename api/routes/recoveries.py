@@ -134,7 +134,7 @@ async def list_recoveries(
     county_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     status: RecoveryStatus | None = None,
     offset: Offset = 0,
-    limit: Annotated[Limit, Query(le=200)] = 50,
+    limit: Limit = 50,
 ) -> RecoveryPage:
     """Receivables inside my area (or the county given), newest first, by status."""
     if county_code:

@@ -405,7 +405,7 @@ async def list_referrals(
     household_id: Annotated[str | None, Query(pattern=r"^H[0-9A-F]{15}$")] = None,
     escalated: bool | None = None,
     offset: Offset = 0,
-    limit: Annotated[Limit, Query(le=200)] = 50,
+    limit: Limit = 50,
 ) -> ReferralPage:
     """Referrals inside my area (or the area given), newest first; by status, department,
     household, or those whose feedback deadline has passed (``escalated``)."""

@@ -21,7 +21,7 @@ from api.deps import (
 )
 from api.idempotency import reserve
 from api.schemas.temporary import LedgerEntryOut, ReplenishmentIn, ReplenishmentOut, ReserveFundOut
-from api.validators import Limit, Offset
+from api.validators import LongLimit, Offset
 from jiuzhu.areas import AreaRef
 from jiuzhu.contract import Actor, Role
 from jiuzhu.db.models_temporary import ReserveFund, ReserveFundEntry
@@ -60,7 +60,7 @@ def get_fund(
     actor: CurrentOfficer,
     session: SessionDep,
     offset: Offset = 0,
-    limit: Limit = 100,
+    limit: LongLimit = 100,
 ) -> ReserveFundOut:
     """Balance and ledger (newest first): every debit and credit with its case."""
     _known(township)

@@ -234,7 +234,7 @@ async def list_rounds(
     county_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     status: SpotCheckStatus | None = None,
     offset: Offset = 0,
-    limit: Annotated[Limit, Query(le=200)] = 50,
+    limit: Limit = 50,
 ) -> SpotCheckPage:
     """The rounds inside my area (or the county given), latest month first."""
     if county_code:

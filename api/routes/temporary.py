@@ -304,7 +304,7 @@ async def list_cases(
     overdue: bool | None = None,
     area_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
     offset: Offset = 0,
-    limit: Annotated[Limit, Query(le=200)] = 50,
+    limit: Limit = 50,
 ) -> TemporaryCasePage:
     """Temporary cases in my area from the read model, newest first; with
     ``open_prepayments=true`` the prepayments still awaiting justification or its review,

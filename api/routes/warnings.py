@@ -489,7 +489,7 @@ async def list_warnings(
     status: WarningStatus | None = None,
     kind: DataKind | None = None,
     offset: Offset = 0,
-    limit: Annotated[Limit, Query(le=200)] = 50,
+    limit: Limit = 50,
 ) -> WarningPage:
     """Warnings inside my area (or the area given), newest first."""
     if area_code:

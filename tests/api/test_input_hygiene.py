@@ -31,6 +31,7 @@ from api.validators import (
     FreeText,
     IdNumber,
     Limit,
+    LongLimit,
     Money,
     Offset,
     PaperDate,
@@ -491,17 +492,22 @@ def test_household_size() -> None:
     ("alias", "good", "bad"),
     [
         (Offset, [0, 1_000_000, "17"], [-1, 1_000_001, True, 1.5, "x"]),
-        (Limit, [1, 500], [0, 501, False]),
+        (Limit, [1, 200], [0, 201, 501, False]),
+        (LongLimit, [1, 500], [0, 501, False]),
         (RowId, [1, 2**53 - 1], [0, 2**53, True]),
     ],
 )
 def test_bounded_integers(alias: Any, good: list[object], bad: list[object]) -> None:
+    """A case list's page size names its own cap (200) for every value over it."""
     adapter: TypeAdapter[int] = TypeAdapter(alias)
     for value in good:
         assert adapter.validate_python(value) == int(str(value))
     for value in bad:
         with pytest.raises(ValidationError):
             adapter.validate_python(value)
+    if alias is Limit:  # the message names the cap of case lists, not the ledgers' 500
+        with pytest.raises(ValidationError, match="less than or equal to 200"):
+            adapter.validate_python(501)
 
 
 async def test_bounded_integers_work_as_query_and_path_parameters() -> None:
@@ -511,13 +517,13 @@ async def test_bounded_integers_work_as_query_and_path_parameters() -> None:
     async def cases(
         row: Annotated[RowId, Path()],
         offset: Offset = 0,
-        limit: Annotated[Limit, Query(description="page size")] = 50,
+        limit: Annotated[LongLimit, Query(description="page size")] = 50,
     ) -> dict[str, int]:
         return {"row": row, "offset": offset, "limit": limit}
 
     class Page(BaseModel):
         offset: Offset = 0
-        limit: Limit = 50
+        limit: LongLimit = 50
 
     @app.post("/pages")
     async def pages(page: Page) -> Page:
