@@ -18,7 +18,9 @@ reminder or escalation instant of its open deadlines (``valid_until``); a read a
 the workflow again.
 
 Read-your-writes holds: a step's Update returns after the workflow has written the row's new
-revision, so the next read of the case misses the kept answer and queries."""
+revision, so a read after it never gets the kept answer from before it. The state a step (or a
+start) answers with is kept too, so that read does not ask again. A row at revision 0 (written
+by the route that started the case, before the workflow's first write) is always asked."""
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -67,7 +69,11 @@ def valid_until(deadlines: list[Deadline]) -> datetime | None:
 
 def kept_answer(session: Session, row: CaseRecord) -> bytes | None:
     """The kept state of ``row``'s case as JSON, if it was kept at the row's revision and is
-    still valid."""
+    still valid. Never at revision 0: that row is written by the route that started the case
+    (read your writes for lists) before the workflow's own first write, so the workflow is
+    asked."""
+    if row.revision == 0:  # the API's own row at the start: the workflow has not written yet
+        return None
     kept = session.get(CaseState, row.case_id)
     if kept is None or kept.revision != row.revision:
         return None

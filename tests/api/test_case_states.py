@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from activities.deadlines import Deadline, DeadlineSpec
-from api.case_states import valid_until
+from api.case_states import keep_answer, kept_answer, valid_until
 from jiuzhu.areas import AreaRef
 from jiuzhu.db.models import CaseRecord, CaseState, utcnow
 from rules.periods import Period, PeriodUnit
@@ -127,6 +127,35 @@ async def test_a_temporary_case_detail_is_kept_too(api: httpx.AsyncClient, engin
     _mark_kept(engine, case_id)
     r = await api.get(f"/temporary-cases/{case_id}", headers=auth("county"))
     assert r.status_code == 200 and r.json()["linked_case_id"] == MARK
+
+
+def test_a_row_at_revision_0_is_never_answered_from_a_kept_state(engine: Engine) -> None:
+    """Revision 0 is the starting route's own row, written before the workflow's first write."""
+    case_id = "KEPT-REVISION-0"
+    with Session(engine) as s:
+        keep_answer(s, case_id, 0, '{"revision": 0}', None)
+        s.commit()
+        row = CaseRecord(
+            case_id=case_id,
+            workflow_id=f"application-{case_id}",
+            case_kind="application",
+            programme="dibao",
+            status="submitted",
+            area_code="419901001001",
+            county_code="419901",
+            township_code="419901001",
+            household_id="H-KEPT-0",
+            applicant_name="张建明",
+            applicant_id_number="419901197005171012",
+            household_size=1,
+            revision=0,
+        )
+        assert kept_answer(s, row) is None
+        row.revision = 1
+        assert kept_answer(s, row) is None  # kept at 0, not at the row's 1
+        keep_answer(s, case_id, 1, '{"revision": 1}', None)
+        assert kept_answer(s, row) == b'{"revision": 1}'
+        s.rollback()
 
 
 def _deadline(day: int, **life: datetime) -> Deadline:
