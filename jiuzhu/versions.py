@@ -77,3 +77,7 @@ RECOVERY_ON_END = "entitlement-recovery-on-end"
 RECOVERY_AFTER_SETTLEMENT = "entitlement-recovery-after-settlement"
 # The same for a death's receivable (its own call site, its own id).
 DEATH_RECOVERY_AFTER_SETTLEMENT = "entitlement-death-recovery-after-settlement"
+# A publicity posted on paper that had already run its course was closed inside the initial
+# opinion's step, before the opinion itself was recorded: the timeline read "publicity closed",
+# then "initial opinion". New executions record the opinion first.
+OPINION_BEFORE_CLOSE = "opinion-recorded-before-publicity-close"

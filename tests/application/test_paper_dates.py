@@ -64,6 +64,8 @@ async def test_publicity_posted_on_paper_that_has_ended_goes_to_the_decider(
     assert publicity["end_on"] == ago(33)  # the policy's 7 calendar days from posting
     assert publicity["outcome"] == "no_objection"
     assert s["file_received_on"] == ago(33)
+    actions = [e["action"] for e in s["timeline"]]
+    assert actions.index("initial_opinion") < actions.index("publicity_closed")  # in that order
 
     s = await step(
         api,

@@ -13,6 +13,7 @@ from workflows.applications.case import ApplicationCase
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import Deadline
     from jiuzhu.contract import Actor
+    from jiuzhu.versions import OPINION_BEFORE_CLOSE
     from rules.programmes import Programme
     from workflows.applications import notices
     from workflows.applications.contract import ApplicationStatus
@@ -98,9 +99,10 @@ class PublicitySteps(ApplicationCase):
             await self.book.meet(INITIAL_OPINION, on=on)
             await self.book.meet(OBJECTION_OPINION, on=on)
             approve = inp.recommendation is Recommendation.APPROVE
+            ran_out: Deadline | None = None
             if approve:
                 posted_on = self._checks().publicity_posted(inp, on)
-                notice_id = await self._start_publicity(amount, inp.actor, posted_on)
+                notice_id, ran_out = await self._start_publicity(amount, inp.actor, posted_on)
             else:
                 await self._to_decider(on)
             await self._record(
@@ -113,16 +115,22 @@ class PublicitySteps(ApplicationCase):
                 recommendation=inp.recommendation.value,
                 proposed_amount=str(amount),
             )
+            if ran_out is not None:
+                await self._close_publicity(ran_out)
         return self._result(notice_id)
 
     @initial_opinion.validator
     def _validate_opinion(self, inp: OpinionInput) -> None:
         self._checks().opinion(inp)
 
-    async def _start_publicity(self, amount: Decimal, actor: Actor, start_on: date) -> str:
-        """Publish from ``start_on`` (today, or the posting date on paper). A publicity posted
-        on paper that has already run to its end closes at once: the file goes to the decider,
-        received on its last day."""
+    async def _start_publicity(
+        self, amount: Decimal, actor: Actor, start_on: date
+    ) -> tuple[str, Deadline | None]:
+        """Publish from ``start_on`` (today, or the posting date on paper); the notice's id.
+        A publicity posted on paper that has already run to its end closes at once (the file
+        goes to the decider, received on its last day): its deadline is returned for the step
+        to close it once the opinion is recorded (executions before ``OPINION_BEFORE_CLOSE``
+        closed it here)."""
         s = self.state
         policy = self._policy()
         deadline = await self._deadline(
@@ -147,10 +155,12 @@ class PublicitySteps(ApplicationCase):
         )
         s.status = ApplicationStatus.PUBLICITY
         if deadline.due_at <= workflow.now():
+            if workflow.patched(OPINION_BEFORE_CLOSE):
+                return ref.notice_id, deadline
             await self._close_publicity(deadline)
         else:
             self._rearm()
-        return ref.notice_id
+        return ref.notice_id, None
 
     async def _to_decider(self, received_on: date) -> None:
         """The file reaches the decider: 10 working days for 低保, 15 for 特困 from receipt
