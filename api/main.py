@@ -25,7 +25,7 @@ from api.metrics import HttpMetrics, metrics_registry
 from api.routes.codec import codec_origins
 from api.routes.health import HealthMonitor, check
 from api.routes.registry import ROUTERS
-from api.validators import BodySizeLimit
+from api.validators import BodySizeLimit, UrlHygiene
 from api.workbench import router as workbench_router
 from api.workbench.routes import STATIC_DIR as WORKBENCH_STATIC
 from jiuzhu.db.engine import engine_for
@@ -155,6 +155,8 @@ def create_app(
         allow_headers=["Content-Type", "Authorization", "X-Namespace", "X-Workflow-Id"],
     )
 
+    # A control character in the path or the query is a 422 before any route reads it.
+    app.add_middleware(UrlHygiene)
     # Outermost: an over-long body is answered 413 before anything reads or parses it.
     app.add_middleware(_BodyLimitFromSettings, state=app.state)
 

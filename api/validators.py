@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Final
+from urllib.parse import parse_qsl
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -569,6 +570,60 @@ def _size_text(n: int) -> str:
     if n >= 1024 and n % 1024 == 0:
         return f"{n // 1024} KB"
     return f"{n} 字节"
+
+
+def _problem_start(status: int, payload: bytes) -> Message:
+    return {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", _PROBLEM_JSON),
+            (b"content-length", str(len(payload)).encode("ascii")),
+        ],
+    }
+
+
+def control_character_field(path: str, query_string: bytes) -> str | None:
+    """The first part of a URL carrying a control character (U+0000–U+001F, U+007F–U+009F):
+    ``"path"``, or the name of the query parameter (its value or its name); None when clean.
+    ``query_string`` as received (percent-encoded); it is decoded as UTF-8 the way the routes
+    read it. No identifier, code, date or filter of Jiuzhu contains one, and PostgreSQL refuses
+    NUL in text: such a URL is refused before any route or database sees it."""
+    if any(unicodedata.category(c) == "Cc" for c in path):
+        return "path"
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, errors="replace")
+    for name, value in pairs:
+        if any(unicodedata.category(c) == "Cc" for c in name + value):
+            return name if name.isprintable() else "query"
+    return None
+
+
+class UrlHygiene:
+    """Pure ASGI middleware: 422 ``application/problem+json`` naming the field for a URL whose
+    path or query carries a control character (``control_character_field``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            field = control_character_field(scope.get("path", ""), scope.get("query_string", b""))
+            if field is not None:
+                detail = f"{field}: 不能包含控制字符 / must not contain control characters"
+                payload = json.dumps(
+                    {
+                        "type": "about:blank",
+                        "title": "Unprocessable Content",
+                        "status": 422,
+                        "detail": detail,
+                        "errors": [{"field": field, "message": detail}],
+                    },
+                    ensure_ascii=False,
+                ).encode("utf-8")
+                await send(_problem_start(422, payload))
+                await send({"type": "http.response.body", "body": payload})
+                return
+        await self.app(scope, receive, send)
 
 
 class _BodyTooLarge(Exception):

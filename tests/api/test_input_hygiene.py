@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -41,6 +42,7 @@ from api.validators import (
     RowId,
     ShortText,
     bank_safe,
+    control_character_field,
     free_text,
     household_size_ok,
     id_number,
@@ -55,6 +57,7 @@ from api.validators import (
 )
 from jiuzhu.clock import beijing_today
 from rules.id_number import check_character, make_id_number
+from tests.conftest import auth
 
 # ---------------------------------------------------------------------------------------------
 # Strategies
@@ -696,3 +699,37 @@ async def test_body_limit_ignores_non_http_scopes() -> None:
 
     await BodySizeLimit(app, max_bytes=0)({"type": "lifespan"}, None, None)  # type: ignore[arg-type]
     assert seen == ["lifespan"]
+
+
+# --- control characters in the URL ------------------------------------------------------------
+CONTROL = st.characters(min_codepoint=0, max_codepoint=0x1F) | st.characters(
+    min_codepoint=0x7F, max_codepoint=0x9F
+)
+
+
+@given(st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=40))
+def test_a_url_without_control_characters_passes(text: str) -> None:
+    query = urlencode({"case_id": text, "status": "accepted"}).encode("ascii")
+    assert control_character_field("/applications/" + text, query) is None
+
+
+@given(with_inserted(st.text(alphabet=CJK, max_size=20), CONTROL))
+def test_a_control_character_anywhere_in_the_url_names_its_field(text: str) -> None:
+    query = urlencode({"status": "accepted", "case_id": text}).encode("ascii")
+    assert control_character_field("/me/messages", query) == "case_id"
+    assert control_character_field(f"/applications/{text}", b"") == "path"
+
+
+async def test_a_control_character_in_a_query_or_path_is_422_naming_it(
+    api: httpx.AsyncClient,
+) -> None:
+    """PostgreSQL refuses NUL in text: before, ``case_id=…\\x00…`` answered 500 there
+    (schemathesis)."""
+    r = await api.get("/me/messages", params={"case_id": "A\x00B"}, headers=auth("county"))
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["errors"][0]["field"] == "case_id"
+    r = await api.get("/applications/A%00B", headers=auth("county"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "path"
+    r = await api.get("/applications", params={"status": "accepted\n"}, headers=auth("county"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "status"
