@@ -3,6 +3,7 @@
 from datetime import date
 from typing import Any
 
+from jiuzhu.db.models import CaseRecord
 from rules.id_number import make_id_number
 
 _seq: dict[tuple[str, date], int] = {}
@@ -28,3 +29,23 @@ def application_body(
             {"name": f"张小{i}", "id_number": id_number(date(2012, 1, i)), "relation": "child"}
         )
     return {"programme": programme, "area_code": area_code, "household": household}
+
+
+def case_record(case_id: str, **fields: Any) -> CaseRecord:
+    """A read-model row of a 低保 application in the demo village (``fields`` override)."""
+    values: dict[str, Any] = {
+        "case_id": case_id,
+        "workflow_id": f"application-{case_id}",
+        "case_kind": "application",
+        "programme": "dibao",
+        "status": "submitted",
+        "area_code": "419901001001",
+        "county_code": "419901",
+        "township_code": "419901001",
+        "household_id": f"H-{case_id}",
+        "applicant_name": "张建明",
+        "applicant_id_number": id_number(),
+        "household_size": 1,
+        **fields,
+    }
+    return CaseRecord(**values)

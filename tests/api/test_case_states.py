@@ -17,6 +17,7 @@ from jiuzhu.db.models import CaseRecord, CaseState, utcnow
 from rules.periods import Period, PeriodUnit
 from tests.application.helpers import create, household, investigation, step
 from tests.conftest import auth
+from tests.factories import case_record
 from tests.temporary.helpers import create_case, registered
 
 MARK = "KEPT-ANSWER-MARK"
@@ -135,21 +136,7 @@ def test_a_row_at_revision_0_is_never_answered_from_a_kept_state(engine: Engine)
     with Session(engine) as s:
         keep_answer(s, case_id, 0, '{"revision": 0}', None)
         s.commit()
-        row = CaseRecord(
-            case_id=case_id,
-            workflow_id=f"application-{case_id}",
-            case_kind="application",
-            programme="dibao",
-            status="submitted",
-            area_code="419901001001",
-            county_code="419901",
-            township_code="419901001",
-            household_id="H-KEPT-0",
-            applicant_name="张建明",
-            applicant_id_number="419901197005171012",
-            household_size=1,
-            revision=0,
-        )
+        row = case_record(case_id, revision=0)
         assert kept_answer(s, row) is None
         row.revision = 1
         assert kept_answer(s, row) is None  # kept at 0, not at the row's 1

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from jiuzhu.clock import BEIJING
 from jiuzhu.db.models import CaseRecord, OutboxMessage
 from tests.conftest import auth
-from tests.factories import id_number
+from tests.factories import case_record
 
 DUE = datetime(2026, 12, 3, 0, 0, tzinfo=BEIJING)  # = 2026-12-02T16:00:00Z
 
@@ -28,19 +28,11 @@ def due_case(engine: Engine) -> str:
     household = f"H-{uuid.uuid4().hex[:12]}"
     with Session(engine) as s:
         s.add(
-            CaseRecord(
-                case_id=f"A{uuid.uuid4().hex[:15].upper()}",
+            case_record(
+                f"A{uuid.uuid4().hex[:15].upper()}",
                 workflow_id="application-test",
-                case_kind="application",
-                programme="dibao",
                 status="publicity",
-                area_code="419901001001",
-                county_code="419901",
-                township_code="419901001",
                 household_id=household,
-                applicant_name="张建明",
-                applicant_id_number=id_number(),
-                household_size=1,
                 next_deadline=DUE,
             )
         )
