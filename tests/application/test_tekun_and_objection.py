@@ -162,7 +162,9 @@ async def test_publicity_objection_loop_with_reinvestigation_and_appraisal(
     )
     hh = household(body, {0: [("wage", "600.00")], 1: [("business", "200.00")]})
     s = await step(api, app_id, "investigation", investigation(hh))
-    assert s["status"] == "verification" and len(s["investigations"]) == 2
+    # The answer is the case read after the step: the background verification it started may
+    # already have finished.
+    assert s["status"] in ("verification", "awaiting_opinion") and len(s["investigations"]) == 2
     s = await wait_status(api, app_id, "awaiting_opinion")
     assert s["verification"]["round"] == 2
     assert money(s["assessment"]["programmes"][0]["monthly_amount"]) == money("300.00")
