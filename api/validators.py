@@ -572,15 +572,29 @@ def _size_text(n: int) -> str:
     return f"{n} 字节"
 
 
-def _problem_start(status: int, payload: bytes) -> Message:
-    return {
-        "type": "http.response.start",
-        "status": status,
-        "headers": [
-            (b"content-type", _PROBLEM_JSON),
-            (b"content-length", str(len(payload)).encode("ascii")),
-        ],
-    }
+async def _send_problem(
+    send: Send, status: int, title: str, field: str, detail: str, *, close: bool = False
+) -> None:
+    """A middleware's own ``application/problem+json`` answer, shaped like the routes' (the
+    ``errors`` list names the field); ``close``: the connection is not reused."""
+    payload = json.dumps(
+        {
+            "type": "about:blank",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "errors": [{"field": field, "message": detail}],
+        },
+        ensure_ascii=False,
+    ).encode("utf-8")
+    headers = [
+        (b"content-type", _PROBLEM_JSON),
+        (b"content-length", str(len(payload)).encode("ascii")),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 def control_character_field(path: str, query_string: bytes) -> str | None:
@@ -610,18 +624,7 @@ class UrlHygiene:
             field = control_character_field(scope.get("path", ""), scope.get("query_string", b""))
             if field is not None:
                 detail = f"{field}: 不能包含控制字符 / must not contain control characters"
-                payload = json.dumps(
-                    {
-                        "type": "about:blank",
-                        "title": "Unprocessable Content",
-                        "status": 422,
-                        "detail": detail,
-                        "errors": [{"field": field, "message": detail}],
-                    },
-                    ensure_ascii=False,
-                ).encode("utf-8")
-                await send(_problem_start(422, payload))
-                await send({"type": "http.response.body", "body": payload})
+                await _send_problem(send, 422, "Unprocessable Content", field, detail)
                 return
         await self.app(scope, receive, send)
 
@@ -656,26 +659,7 @@ class BodySizeLimit:
         detail = (
             f"请求体超过 {_size_text(self.max_bytes)} / request body over {self.max_bytes} bytes"
         )
-        body: dict[str, Any] = {
-            "type": "about:blank",
-            "title": "Content Too Large",
-            "status": 413,
-            "detail": detail,
-            "errors": [{"field": "body", "message": detail}],
-        }
-        payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", _PROBLEM_JSON),
-                    (b"content-length", str(len(payload)).encode("ascii")),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        await _send_problem(send, 413, "Content Too Large", "body", detail, close=True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

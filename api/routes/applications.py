@@ -74,7 +74,6 @@ from jiuzhu.read_model import upsert_case
 from jiuzhu.records import CaseSnapshot
 from jiuzhu.refusals import Refusal, RefusalError, RefusalKind
 from workflows.applications.contract import (
-    CLOSED_STATUSES,
     ApplicantMember,
     ApplicationStatus,
     application_id_for_key,
@@ -118,14 +117,6 @@ def case_row(session: Session, actor: Actor, application_id: str) -> CaseRecord:
         raise HTTPException(404, f"application {application_id} not found")
     ensure_area(actor, row.area_code)
     return row
-
-
-def is_closed(status: str) -> bool:
-    """Whether a read-model status is one of ``CLOSED_STATUSES``."""
-    return status in CLOSED_STATUS_VALUES
-
-
-CLOSED_STATUS_VALUES = frozenset(s.value for s in CLOSED_STATUSES)
 
 
 async def live_state(
