@@ -3,8 +3,20 @@ project's modules are compiled once while every run still executes them afresh."
 
 import importlib
 import importlib.util
+from typing import Any
+
+from temporalio import workflow
+from temporalio.api.common.v1 import Payloads
+from temporalio.api.enums.v1 import CommandType
+from temporalio.api.failure.v1 import Failure
+from temporalio.converter import DataConverter, WorkflowSerializationContext
+from temporalio.worker import WorkflowInstanceDetails
+from temporalio.worker._command_aware_visitor import CommandInfo
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+from temporalio.worker.workflow_sandbox._runner import _fake_info
 
 from workflows import sandbox
+from workflows.applications.workflow import ApplicationWorkflow
 from workflows.sandbox import PASSTHROUGH_MODULES, PROJECT_PACKAGES, workflow_runner
 
 # Modules holding workflow code: re-imported for every run, under the sandbox's guard.
@@ -53,3 +65,38 @@ def test_other_modules_keep_the_usual_machinery() -> None:
     assert "tests" not in PROJECT_PACKAGES
     assert sandbox._compiled.find_spec("json", None) is None
     assert sandbox._compiled.find_spec("tests.factories", None) is None
+
+
+def _details(defn: Any) -> WorkflowInstanceDetails:
+    return WorkflowInstanceDetails(
+        payload_converter_factory=DataConverter.default._new_payload_converter,
+        failure_converter_class=DataConverter.default.failure_converter_class,
+        interceptor_classes=[],
+        defn=defn,
+        info=_fake_info,
+        randomness_seed=-1,
+        extern_functions={},
+        disable_eager_activity_execution=False,
+        worker_level_failure_exception_types=[],
+        patch_activation_callback=None,
+        last_completion_result=Payloads(),
+        last_failure=Failure(),
+    )
+
+
+async def test_the_runner_answers_serialization_contexts_as_the_sdks_sandbox_does() -> None:
+    """The worker's instance looks the contexts up without entering the sandbox by ``exec``
+    (``_CompiledCallsInstance``); its answers are the SDK's own."""
+    runner = workflow_runner()
+    details = _details(workflow._Definition.must_from_class(ApplicationWorkflow))
+    ours = runner.create_instance(details)
+    sdks = SandboxedWorkflowRunner(restrictions=runner.restrictions).create_instance(details)
+    assert type(ours) is not type(sdks)
+    activity = CommandInfo(CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK, 1)
+    child = CommandInfo(CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION, 1)
+    for info in (None, activity, child):
+        assert ours.get_serialization_context(info) == sdks.get_serialization_context(info)
+        assert ours.get_external_store_context(info) == sdks.get_external_store_context(info)
+    assert ours.get_serialization_context(None) == WorkflowSerializationContext(
+        namespace=_fake_info.namespace, workflow_id=_fake_info.workflow_id
+    )
