@@ -276,7 +276,9 @@ class CaseSteps(Generic[S]):
     @asynccontextmanager
     async def _step(self) -> AsyncIterator[None]:
         """A handler's turn: ``async with self._step():`` waits until the case has opened,
-        then holds the case lock, so steps and wake-ups never interleave."""
+        then holds the case lock, so steps and wake-ups never interleave. First of all, before
+        any ``await``, the alarm drops the timers no wake-up needs (``Alarm.drop_stale``)."""
+        self.book.alarm.drop_stale()
         await workflow.wait_condition(lambda: self.ready)
         async with self.lock:
             yield

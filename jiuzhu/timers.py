@@ -2,12 +2,15 @@
 (deadline reminders and escalations, the end of a publicity, a lapse, a payment stage …) and
 keeps a durable timer aimed at the earliest of them.
 
-A timer is started when an earlier wake-up is set, and is never cancelled: when the earliest
-moves later or is cleared, the timer already running fires at its instant, finds nothing due,
-and the loop sleeps again. (A timer started and cancelled within one workflow task never reaches
-history; a query can split such a task after a local activity, and the replay then disagrees
-with the history. Executions recorded before ``alarm-keeps-timers`` replay with the cancelling
-timer they used.)
+A timer is started when an earlier wake-up is set. It is not cancelled when the earliest moves
+later or is cleared: a timer started and cancelled within one workflow task never reaches
+history, a query can split such a task after a local activity, and the replay then disagrees
+with the history. Instead, an Update handler calls ``drop_stale`` before anything else: it runs
+first in a workflow task the server sent (in every replay too), and cancels only timers started
+in earlier tasks, whose start is in history — so a deadline met early (an investigation
+recorded the day it was accepted) does not leave a timer that wakes the case for nothing days
+later. (Executions recorded before ``alarm-keeps-timers`` replay with the cancelling timer they
+used; those recorded before ``alarm-drops-stale-timers`` let stale timers fire.)
 Wake-ups due at the same instant are handed over together, in the order they were set, so a
 workflow can let a step trigger (the close of publicity) act before a deadline escalation that
 falls at the same instant — no "one second earlier" tricks.
@@ -21,7 +24,7 @@ from datetime import datetime
 
 from temporalio import workflow
 
-from jiuzhu.versions import ALARM_KEEPS_TIMERS
+from jiuzhu.versions import ALARM_DROPS_STALE_TIMERS, ALARM_KEEPS_TIMERS
 
 
 class Alarm:
@@ -29,8 +32,10 @@ class Alarm:
         """Build in the workflow's ``__init__``: the version is asked here, before any command
         of the run, so a replay reads it the same whatever the run's activities did."""
         self._wakes: dict[str, datetime] = {}
-        self._timers: dict[datetime, asyncio.Future[None]] = {}
+        # each running timer by its instant, with the history length of the task that started it
+        self._timers: dict[datetime, tuple[asyncio.Future[None], int]] = {}
         self._keeps_timers = workflow.patched(ALARM_KEEPS_TIMERS)
+        self._drops_stale = self._keeps_timers and workflow.patched(ALARM_DROPS_STALE_TIMERS)
 
     # --- wake-ups ----------------------------------------------------------------------
     def set(self, key: str, at: datetime) -> None:
@@ -87,13 +92,31 @@ class Alarm:
     def _timer(self, target: datetime, delay: float) -> "asyncio.Future[None]":
         """The durable timer that fires at ``target`` (one per instant; those fired are
         forgotten)."""
-        for at in [at for at, t in self._timers.items() if t.done()]:
+        for at in [at for at, (t, _) in self._timers.items() if t.done()]:
             del self._timers[at]
-        fired = self._timers.get(target)
-        if fired is None:
-            fired = asyncio.ensure_future(asyncio.sleep(delay))
-            self._timers[target] = fired
+        running = self._timers.get(target)
+        if running is not None:
+            return running[0]
+        fired = asyncio.ensure_future(asyncio.sleep(delay))
+        self._timers[target] = (fired, workflow.info().get_current_history_length())
         return fired
+
+    def drop_stale(self) -> None:
+        """Cancel the running timers that no wake-up needs any more (their instant is no
+        wake-up's), if they were started in an earlier workflow task. Call it first thing in an
+        Update handler, before any ``await``: that code runs in the workflow task the server
+        sent with the Update, the same in the first run and in every replay, so the
+        cancellation lands at the same point of history. Anywhere else (after a local activity,
+        in a wake-up) a task split by a query would move it. No-op outside an Update handler and
+        for executions started before ``alarm-drops-stale-timers``."""
+        if not self._drops_stale or workflow.current_update_info() is None:
+            return
+        task = workflow.info().get_current_history_length()
+        needed = set(self._wakes.values())
+        for at, (fired, started_in) in list(self._timers.items()):
+            if not fired.done() and at not in needed and started_in < task:
+                fired.cancel()
+                del self._timers[at]
 
     async def serve(
         self,

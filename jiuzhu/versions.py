@@ -63,6 +63,11 @@ TEKUN_MINOR_COVERAGE = "tekun-minor-coverage"
 # (the activity resolved inside the same task) dropped it: a nondeterminism error on the next
 # replay. Executions started before replay with the cancelling timer they recorded.
 ALARM_KEEPS_TIMERS = "alarm-keeps-timers"
+# 2026-12-01: at the start of an Update handler (a workflow task the server sent, the same in
+# every replay), an ``Alarm`` cancels the timers started in earlier workflow tasks whose instant
+# no wake-up holds any more (a deadline met early), instead of letting each fire for nothing.
+# Executions started before let them fire, as they recorded.
+ALARM_DROPS_STALE_TIMERS = "alarm-drops-stale-timers"
 
 # 2026-11-30: an entitlement that ends (a stop, the end of a gradual withdrawal, a 特困
 # termination, a recognition's validity; a reversed approval ends through a stop) opens the

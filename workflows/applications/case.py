@@ -100,6 +100,10 @@ class ApplicationCase:
 
     @asynccontextmanager
     async def _step(self) -> AsyncIterator[None]:
+        """An Update handler's turn: first, before any ``await``, the alarm drops the timers no
+        wake-up needs (``Alarm.drop_stale``); then wait until the case has opened and hold the
+        case lock."""
+        self.alarm.drop_stale()
         await workflow.wait_condition(lambda: self._ready)
         async with self._locked():
             yield
