@@ -133,8 +133,11 @@ class TemporaryCaseWorkflow:
         await self.case.settle()
 
     async def _registered(self) -> None:
-        """Updates may arrive before ``run`` has loaded the policy (handlers run first in the
-        first activation): wait for registration before taking the lock."""
+        """An Update handler's first call. Before any ``await``, the alarm drops the timers no
+        wake-up needs (``Alarm.drop_stale``). Updates may arrive before ``run`` has loaded the
+        policy (handlers run first in the first activation): wait for registration before
+        taking the lock."""
+        self.case.alarm.drop_stale()
         await workflow.wait_condition(lambda: self.state.policy is not None)
 
     # --- query and signal ---------------------------------------------------------------------
