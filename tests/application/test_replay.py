@@ -7,6 +7,9 @@ fails here, in CI, before it reaches running cases.
   update results).
 - ``continued_run{1,2}_v3.json``: both runs of a case that continued as new
   (``test_continue_as_new.py`` records them with ``JIUZHU_WRITE_HISTORY=1``).
+- ``stale_timer_dropped_v4.json``: a case whose investigation reminder's timer was cancelled by
+  the next Update (``alarm-drops-stale-timers``; ``test_stale_timers.py`` records it), through
+  publicity to the county's decision.
 
 Record new ones with ``JIUZHU_WRITE_HISTORY=1 pytest tests/application/test_approve.py
 tests/application/test_refusal.py tests/application/test_tekun_and_objection.py`` only when a
@@ -40,6 +43,19 @@ async def test_recorded_histories_replay(version: str) -> None:
         history = WorkflowHistory.from_json(f"replay-{path.stem}", json.loads(path.read_text()))
         result = await replayer.replay_workflow(history)
         assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
+
+
+async def test_case_with_a_dropped_stale_timer_replays() -> None:
+    replayer = Replayer(
+        workflows=[ApplicationWorkflow],
+        workflow_runner=workflow_runner(),
+        data_converter=TEST_CONVERTER,
+    )
+    name = "stale_timer_dropped_v4"
+    raw = json.loads((HISTORIES / f"{name}.json").read_text())
+    assert any(e["eventType"] == "EVENT_TYPE_TIMER_CANCELED" for e in raw["events"])
+    result = await replayer.replay_workflow(WorkflowHistory.from_json(name, raw))
+    assert result.replay_failure is None, f"{name}: {result.replay_failure}"
 
 
 async def test_continued_case_replays_across_continue_as_new() -> None:

@@ -4,7 +4,8 @@ its deadline, and the next Update cancels the timer aimed at that deadline's rem
 
 Cancelling a timer is the change that once broke replay (a query splitting a workflow task
 after a local activity, ``alarm-keeps-timers``); so the cases here step under a stream of
-queries and every history is replayed."""
+queries and every history is replayed; the first one is kept as
+``histories/stale_timer_dropped_v4.json`` for ``test_replay.py``."""
 
 import asyncio
 import json
@@ -20,6 +21,7 @@ from tests.application.helpers import (
     fast_forward,
     household,
     investigation,
+    save_history,
     step,
     wait_status,
 )
@@ -72,6 +74,7 @@ async def test_the_investigation_reminder_timer_is_cancelled_not_fired(
     assert fired  # the publicity's own wake-ups still fired
     result = await replayer().replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
+    await save_history(client, app_id, "stale_timer_dropped_v4")
 
 
 async def test_cases_stepped_under_queries_replay(api: httpx.AsyncClient, client: Client) -> None:
