@@ -109,7 +109,8 @@ class PayrollActivities:
         of ``chunk_size`` lines per transaction, then the batch's lines of earlier months
         (``req.arrears``) as of their own month — with ``req.since``, only the lines whose
         account or deaths changed after it —, then the person-level duplicates
-        (``instructions.hold_duplicate_persons``). Set-based: nothing is loaded into memory."""
+        (``instructions.hold_duplicate_persons``) of the month and of each earlier month the batch
+        pays. Set-based: nothing is loaded into memory."""
         with Session(self.engine) as session:
             lo, hi = session.execute(
                 text("SELECT MIN(id), MAX(id) FROM payment_instruction WHERE payroll_id = :b"),
@@ -139,13 +140,17 @@ class PayrollActivities:
                     since=req.since,
                 )
             heartbeat()
-        with unit_of_work(self.engine) as session:
-            instructions.hold_duplicate_persons(
-                session,
-                batch_id=req.payroll_id,
-                monthly_key=req.monthly_key,
-                quarterly_key=req.quarterly_key,
-            )
+        # the month's own period, then each earlier month the batch pays (一人一户 holds there too)
+        periods = {(req.monthly_key, req.quarterly_key)}
+        periods |= {(lines.monthly_key, lines.quarterly_key) for lines in req.arrears}
+        for monthly_key, quarterly_key in sorted(periods):
+            with unit_of_work(self.engine) as session:
+                instructions.hold_duplicate_persons(
+                    session,
+                    batch_id=req.payroll_id,
+                    monthly_key=monthly_key,
+                    quarterly_key=quarterly_key,
+                )
 
     @activity.defn
     def recheck_batch(self, req: RecheckRequest) -> RecheckResult:

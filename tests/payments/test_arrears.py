@@ -14,13 +14,14 @@ from sqlmodel import select
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
-from activities.payments.instructions import HELD_SUSPENDED
+from activities.payments.instructions import HELD_DUPLICATE_PERSON, HELD_SUSPENDED
 from jiuzhu.contract import Role
 from jiuzhu.db.engine import unit_of_work
 from jiuzhu.db.models_payments import EntitlementAccount
 from jiuzhu.settings import Settings
 from tests.entitlements.helpers import actor, seed_accounts
 from tests.payments.support import fund_compiled_total, rows, start_until_funding
+from tests.payments.test_recheck import add_member, line
 from workflows.payments.contract import PayrollStatus
 from workflows.payments.models import FundingConfirmation
 from workflows.payments.payroll import PayrollWorkflow
@@ -122,3 +123,35 @@ async def test_an_earlier_months_line_is_rechecked_before_the_bank_file(
             engine, "SELECT failure_reason FROM payment_instruction WHERE case_id = :c", c=late
         )
     } == {HELD_SUSPENDED}
+
+
+async def test_an_earlier_months_line_of_a_person_already_paid_elsewhere_is_held(
+    client: Client, worker: Worker, settings: Settings, engine: Engine
+) -> None:
+    """一人一户 for arrears too: a person paid for January by one county's household, then
+    found in a household of another county recorded late (payable from January), is not paid
+    January again with that county's February; February itself is paid (nobody else pays it)."""
+    january = 2038 * 12
+    (first,) = seed_accounts(engine, "419944", 1, amount="500.00", start_index=january, prefix="A")
+    twice = "419944197001010015"
+    add_member(engine, first, twice)
+    paid = await _pay_in(client, settings.task_queue, "419944", 1)
+    assert paid.reconciled.paid_count == 1
+
+    seed_accounts(engine, "419945", 1, amount="300.00", start_index=january, prefix="B")
+    await _pay_in(client, settings.task_queue, "419945", 1)
+    (late,) = seed_accounts(engine, "419945", 1, amount="600.00", start_index=january, prefix="L")
+    add_member(engine, late, twice)
+    february = await _pay_in(client, settings.task_queue, "419945", 2)
+
+    assert february.compiled.arrears == 1
+    assert line(engine, late, "2038-01") == ("held", HELD_DUPLICATE_PERSON, Decimal("600.00"))
+    assert line(engine, late, "2038-02")[0] == "paid"
+    assert line(engine, first, "2038-01")[0] == "paid"
+
+
+async def _pay_in(client: Client, queue: str, county: str, month: int) -> Any:
+    handle, state = await start_until_funding(client, queue, county, 2038, month)
+    final = await fund_compiled_total(handle, state, county, f"BOF-{county}-{month}")
+    assert final.status is PayrollStatus.RECONCILED
+    return final
