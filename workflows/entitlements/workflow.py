@@ -318,6 +318,7 @@ class EntitlementWorkflow:
     async def report_change(self, inp: ChangeReport) -> ChangeReceipt:
         """A reported change or data-comparison flag opens an investigation with a deadline;
         a reported death also suspends that share and opens the household review."""
+        self.alarm.drop_stale()  # first, before any await (Alarm.drop_stale)
         await workflow.wait_condition(lambda: self.ready)
         async with self.lock:
             result = await changes.report_change(self, inp)
@@ -330,6 +331,7 @@ class EntitlementWorkflow:
 
     @workflow.update
     async def close_investigation(self, inp: InvestigationClose) -> ChangeReceipt:
+        self.alarm.drop_stale()  # first, before any await (Alarm.drop_stale)
         async with self.lock:
             result = await changes.close_investigation(self, inp)
             self._arm()
@@ -342,6 +344,7 @@ class EntitlementWorkflow:
     @workflow.update
     async def record_death(self, inp: DeathNotification) -> DeathResult:
         """Monthly death check: suspend the share at once, open the household review."""
+        self.alarm.drop_stale()  # first, before any await (Alarm.drop_stale)
         await workflow.wait_condition(lambda: self.ready)
         async with self.lock:
             result = await changes.record_death(self, inp)
@@ -355,6 +358,7 @@ class EntitlementWorkflow:
     @workflow.update
     async def record_work_refusal(self, inp: WorkRefusal) -> WorkRefusalResult:
         """低保办法 Art. 34: the 3rd unjustified refusal of suitable work cuts the share."""
+        self.alarm.drop_stale()  # first, before any await (Alarm.drop_stale)
         await workflow.wait_condition(lambda: self.ready)
         async with self.lock:
             result = await changes.record_work_refusal(self, inp)
@@ -368,6 +372,7 @@ class EntitlementWorkflow:
     @workflow.update
     async def record_move_out(self, inp: MoveOut) -> MoveOutResult:
         """成员迁出 (分户): the member's share ends and their household membership is released."""
+        self.alarm.drop_stale()  # first, before any await (Alarm.drop_stale)
         await workflow.wait_condition(lambda: self.ready)
         async with self.lock:
             result = await changes.record_move_out(self, inp)
@@ -382,6 +387,7 @@ class EntitlementWorkflow:
     async def record_self_care_assessment(self, inp: SelfCareReassessment) -> SelfCareResult:
         """特困办法 Art. 20–23: the re-assessment of a reported self-care change; a new care
         tier changes the care standard from the next month."""
+        self.alarm.drop_stale()  # first, before any await (Alarm.drop_stale)
         await workflow.wait_condition(lambda: self.ready)
         async with self.lock:
             result = await changes.record_self_care_assessment(self, inp)
@@ -394,6 +400,7 @@ class EntitlementWorkflow:
 
     @workflow.update
     async def change_card_account(self, inp: CardAccountChange) -> None:
+        self.alarm.drop_stale()  # first, before any await (Alarm.drop_stale)
         async with self.lock:
             await changes.change_card_account(self, inp)
 
@@ -405,6 +412,7 @@ class EntitlementWorkflow:
     async def record_review_outcome(self, inp: ReviewOutcome) -> ReviewResult:
         """The county's decision on the open review: continue, adjust, stop (特困: 7-day
         publicity first) or gradual withdrawal (渐退期)."""
+        self.alarm.drop_stale()  # first, before any await (Alarm.drop_stale)
         await workflow.wait_condition(lambda: self.ready)
         async with self.lock:
             result = await review.decide(self, inp)
