@@ -156,7 +156,11 @@ class _CompiledCallsInstance(_Instance):
     - every string is compiled once (they are the SDK's own constants) and executed in the
       same sandbox globals exactly as before;
     - the two context lookups call the instance in the sandbox directly: they read the
-      workflow's info and its pending commands, import nothing and run no workflow code."""
+      workflow's info and its pending commands, import nothing and run no workflow code.
+
+    This subclasses the SDK's private ``_Instance``: it holds because temporalio is pinned
+    (1.35.0, pyproject.toml), and ``tests/test_sandbox.py`` checks that the lookups answer what
+    the SDK's own instance does, so an upgrade that changes them fails there first."""
 
     def _run_code(self, code: str, **extra_globals: Any) -> None:
         compiled = _SANDBOX_CODE.get(code)
