@@ -86,3 +86,8 @@ DEATH_RECOVERY_AFTER_SETTLEMENT = "entitlement-death-recovery-after-settlement"
 # opinion's step, before the opinion itself was recorded: the timeline read "publicity closed",
 # then "initial opinion". New executions record the opinion first.
 OPINION_BEFORE_CLOSE = "opinion-recorded-before-publicity-close"
+# That patch is asked inside the step after its local activities, where a query splitting the
+# workflow task can move the marker (the rule of ``CAMPAIGN_RESUBMIT_FIRST``). New executions ask
+# this one at the entry of the opinion's Update instead, before any local activity; those that
+# recorded the first replay with it.
+OPINION_BEFORE_CLOSE_FIRST = "opinion-recorded-before-publicity-close-asked-first"

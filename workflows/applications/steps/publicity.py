@@ -13,7 +13,7 @@ from workflows.applications.case import ApplicationCase
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import Deadline
     from jiuzhu.contract import Actor
-    from jiuzhu.versions import OPINION_BEFORE_CLOSE
+    from jiuzhu.versions import OPINION_BEFORE_CLOSE, OPINION_BEFORE_CLOSE_FIRST
     from rules.programmes import Programme
     from workflows.applications import notices
     from workflows.applications.contract import ApplicationStatus
@@ -77,6 +77,7 @@ class PublicitySteps(ApplicationCase):
         """The township's initial opinion. A proposed approval is published for the policy's
         publicity period (7 days); a proposed refusal goes to the decider at once."""
         notice_id: str | None = None
+        opinion_first = workflow.patched(OPINION_BEFORE_CLOSE_FIRST)  # before any local activity
         async with self._step():
             on = self._checks().opinion(inp)
             s = self.state
@@ -102,7 +103,9 @@ class PublicitySteps(ApplicationCase):
             ran_out: Deadline | None = None
             if approve:
                 posted_on = self._checks().publicity_posted(inp, on)
-                notice_id, ran_out = await self._start_publicity(amount, inp.actor, posted_on)
+                notice_id, ran_out = await self._start_publicity(
+                    amount, inp.actor, posted_on, opinion_first
+                )
             else:
                 await self._to_decider(on)
             await self._record(
@@ -124,13 +127,13 @@ class PublicitySteps(ApplicationCase):
         self._checks().opinion(inp)
 
     async def _start_publicity(
-        self, amount: Decimal, actor: Actor, start_on: date
+        self, amount: Decimal, actor: Actor, start_on: date, opinion_first: bool
     ) -> tuple[str, Deadline | None]:
         """Publish from ``start_on`` (today, or the posting date on paper); the notice's id.
         A publicity posted on paper that has already run to its end closes at once (the file
         goes to the decider, received on its last day): its deadline is returned for the step
-        to close it once the opinion is recorded (executions before ``OPINION_BEFORE_CLOSE``
-        closed it here)."""
+        to close it once the opinion is recorded (``opinion_first``: the opinion step asked
+        ``OPINION_BEFORE_CLOSE_FIRST``; executions before either patch closed it here)."""
         s = self.state
         policy = self._policy()
         deadline = await self._deadline(
@@ -155,7 +158,7 @@ class PublicitySteps(ApplicationCase):
         )
         s.status = ApplicationStatus.PUBLICITY
         if deadline.due_at <= workflow.now():
-            if workflow.patched(OPINION_BEFORE_CLOSE):
+            if opinion_first or workflow.patched(OPINION_BEFORE_CLOSE):
                 return ref.notice_id, deadline
             await self._close_publicity(deadline)
         else:
