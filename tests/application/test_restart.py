@@ -1,7 +1,9 @@
 """Kill the worker process and the persistent dev server (SIGKILL) during publicity, restart both
 on the same SQLite file: the case completes, and its deadlines fire once (the outbox has one
-publicity reminder, no escalation; the audit log has each step once)."""
+publicity reminder, no escalation; the audit log has each step once), including after a stale
+timer was cancelled before the kill."""
 
+import json
 import os
 import subprocess
 import sys
@@ -111,6 +113,11 @@ async def test_case_survives_killing_worker_and_server_during_publicity(
         )
         typed = client.get_workflow_handle_for(ApplicationWorkflow.run, handle.id)
         assert (await typed.result()).status.value == "approved"
+        # The investigation's reminder timer, stale once the investigation was recorded, was
+        # cancelled by the opinion's Update (Alarm.drop_stale) before the kill: the deadlines
+        # left still fired once across the restart.
+        events = json.loads((await handle.fetch_history()).to_json())["events"]
+        assert any(e["eventType"] == "EVENT_TYPE_TIMER_CANCELED" for e in events)
     assert outbox(engine, app_id) == [REMINDER]
     actions = [a.action for a in audit(engine, app_id)]
     assert actions == [
