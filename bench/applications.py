@@ -76,20 +76,22 @@ PUBLICITY_SKIP = timedelta(days=8)
 POLL = 0.1
 
 
-# The application's approve path on the light path, counted from its history: 2 local activities
-# at application (relatives, record), 4 in accept (policy, 2 deadlines, record), 2 in the
-# investigation (deadline, record), 1 regular activity asking every verification source then 2
-# local (means test, record), 3 in the opinion (deadline, notice, record), 1 at the reminder
-# (outbox), 2 at the close of publicity (decision deadline, record), 3 in the decision (means
-# test, notice, record); 4 updates, 2 timer wake-ups, 1 child.
+# The application's approve path on the light path, counted from its history (and checked by
+# ``tests/test_bench_shape.py``): 2 local activities at application (relatives, record), 4 in
+# accept (policy, 2 deadlines, record), 3 in the investigation (claim of the members, deadline,
+# record), 1 regular activity asking every verification source then 2 local (means test,
+# record), 3 in the opinion (deadline, notice, record), 1 at the reminder (outbox), 2 at the
+# close of publicity (decision deadline, record), 4 in the decision (means test, notice, record,
+# transfer of the members); 4 updates, 2 timer wake-ups inside the fast-forward (the reminder
+# the day before the close, the close after the publicity's 7 days), 1 child.
 BARE = BareInput(
     on_start=2,
-    per_update=[4, 2, 3, 3],
+    per_update=[4, 3, 3, 4],
     background_regular=1,
     background_local=2,
     first_timer=1,
     second_timer=2,
-    timer=PUBLICITY_SKIP,
+    timer=timedelta(days=7),
 )
 V1_HISTORY = ROOT / "tests" / "application" / "histories" / "approve_v1.json"
 
@@ -253,6 +255,26 @@ async def application_case(client: Client, skipper: TimeSkipper, task_queue: str
 
 
 APPROVED: list[str] = []  # workflow ids of approved cases (the last one's history is measured)
+BARE_DONE: list[str] = []  # workflow ids of finished bare cases
+
+
+def shape(history: WorkflowHistory) -> dict[str, int]:
+    """What a run asked of Temporal: local activities (markers naming an activity), regular
+    activities, timers fired, updates and children — the figures the bare workflow mirrors."""
+    counts = {"local": 0, "regular": 0, "timers_fired": 0, "updates": 0, "children": 0}
+    for event in history.events:
+        if event.HasField("marker_recorded_event_attributes"):
+            marker = event.marker_recorded_event_attributes.marker_name
+            counts["local"] += marker == "core_local_activity"
+        elif event.HasField("activity_task_scheduled_event_attributes"):
+            counts["regular"] += 1
+        elif event.HasField("timer_fired_event_attributes"):
+            counts["timers_fired"] += 1
+        elif event.HasField("workflow_execution_update_accepted_event_attributes"):
+            counts["updates"] += 1
+        elif event.HasField("start_child_workflow_execution_initiated_event_attributes"):
+            counts["children"] += 1
+    return counts
 
 
 def history_size(history: WorkflowHistory) -> tuple[int, int]:
@@ -276,6 +298,7 @@ async def bare_case(client: Client, skipper: TimeSkipper, task_queue: str) -> No
     await until(lambda: status_is("awaiting_decision"), "timer")
     await handle.execute_update(BareWorkflow.step, 3)
     assert await handle.result() == "approved"
+    BARE_DONE.append(handle.id)
 
 
 @dataclass
@@ -369,14 +392,19 @@ async def main(
                     n, rounds, concurrency, warmup, kinds, client, task_queue
                 )
                 measured: tuple[int, int] | None = None
+                shapes: dict[str, dict[str, int]] = {}
                 if APPROVED:
                     history = await client.get_workflow_handle(APPROVED[-1]).fetch_history()
                     measured = history_size(history)
+                    shapes["applications"] = shape(history)
+                if BARE_DONE:
+                    history = await client.get_workflow_handle(BARE_DONE[-1]).fetch_history()
+                    shapes["bare"] = shape(history)
             engine.dispose()
         finally:
             server.kill()
             server.wait()
-    result: dict[str, Any] = {}
+    result: dict[str, Any] = {"shapes": shapes}
     if app is not None:
         print(f"applications: {app.n} approved in {app.seconds:.1f} s = {app.per_second:.2f}/s")
         result["applications_per_s"] = app.per_second

@@ -14,11 +14,12 @@ from typing import Any, TypeVar, overload
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from jiuzhu.versions import light_history
+from jiuzhu.versions import Versions
 
 R = TypeVar("R")
 
 SHORT_TIMEOUT = timedelta(seconds=30)
+_PLAIN = Versions()
 
 
 @overload
@@ -48,8 +49,11 @@ async def call(
     timeout: timedelta = SHORT_TIMEOUT,  # noqa: ASYNC109 (an activity timeout)
     retry_policy: RetryPolicy | None = None,
 ) -> Any:
-    """Run ``activity`` (an ``@activity.defn`` method reference) with one argument."""
-    if light_history():
+    """Run ``activity`` (an ``@activity.defn`` method reference) with one argument. The path is
+    asked through the running workflow's ``versions`` (a ``Versions``, whose baseline may
+    answer it) when it has one."""
+    versions = getattr(workflow.instance(), "versions", None)
+    if (versions if isinstance(versions, Versions) else _PLAIN).light_history():
         return await workflow.execute_local_activity_method(
             activity,
             arg,

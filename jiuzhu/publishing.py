@@ -47,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
         CaseKind,
     )
     from jiuzhu.records import AuditRecord, CaseSnapshot, RecordStep, TimelineEntry
-    from jiuzhu.versions import DECISION_OUTCOME
+    from jiuzhu.versions import DECISION_OUTCOME, Versions
 
 if TYPE_CHECKING:
     from workflows.deadlines.book import DeadlineBook
@@ -66,15 +66,26 @@ class CasePublisher:
     """``labels``: the case kind's statuses in Chinese (its contract's ``STATUS_LABELS_ZH``), for
     the Web UI's current details."""
 
-    def __init__(self, kind: CaseKind, labels: Mapping[Any, str] | None = None) -> None:
+    def __init__(
+        self,
+        kind: CaseKind,
+        labels: Mapping[Any, str] | None = None,
+        versions: Versions | None = None,
+    ) -> None:
+        """``versions``: the workflow's; with its baseline, a next deadline or provisional
+        flag the case was not started with counts as unset / false (nothing to upsert)."""
         self.kind = kind
         self.labels: Mapping[Any, str] = labels or {}
+        self.versions = versions or Versions()
         # Dynamic search attributes as last published, from those the case was started with.
         self._published: dict[str, Any] = {
             pair.key.name: pair.value
             for pair in workflow.info().typed_search_attributes
             if pair.key.name in _DYNAMIC
         }
+        if self.versions.baseline:
+            self._published.setdefault(SA_NEXT_DEADLINE.name, None)
+            self._published.setdefault(SA_PROVISIONAL.name, False)
         # The deadline due first as of the last ``dynamic`` (label, responsible role): the
         # read-model row carries it as the worklist's "who acts next".
         self._next_step: dict[str, str] = {}
@@ -136,7 +147,7 @@ class CasePublisher:
         if (
             outcome is not None
             and self._published.get(SA_OUTCOME.name) != outcome
-            and workflow.patched(DECISION_OUTCOME)
+            and self.versions.patched(DECISION_OUTCOME)
         ):
             updates.append(SA_OUTCOME.value_set(outcome))
             self._published[SA_OUTCOME.name] = outcome

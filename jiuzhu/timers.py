@@ -24,18 +24,21 @@ from datetime import datetime
 
 from temporalio import workflow
 
-from jiuzhu.versions import ALARM_DROPS_STALE_TIMERS, ALARM_KEEPS_TIMERS
+from jiuzhu.versions import ALARM_DROPS_STALE_TIMERS, ALARM_KEEPS_TIMERS, Versions
 
 
 class Alarm:
-    def __init__(self) -> None:
+    def __init__(self, versions: Versions | None = None) -> None:
         """Build in the workflow's ``__init__``: the version is asked here, before any command
-        of the run, so a replay reads it the same whatever the run's activities did."""
+        of the run, so a replay reads it the same whatever the run's activities did.
+        ``versions``: the workflow's (a baseline may answer these patches); the deadline book
+        asks its own patches through it too."""
+        self.versions = versions or Versions()
         self._wakes: dict[str, datetime] = {}
         # each running timer by its instant, with the history length of the task that started it
         self._timers: dict[datetime, tuple[asyncio.Future[None], int]] = {}
-        self._keeps_timers = workflow.patched(ALARM_KEEPS_TIMERS)
-        self._drops_stale = self._keeps_timers and workflow.patched(ALARM_DROPS_STALE_TIMERS)
+        self._keeps_timers = self.versions.patched(ALARM_KEEPS_TIMERS)
+        self._drops_stale = self._keeps_timers and self.versions.patched(ALARM_DROPS_STALE_TIMERS)
 
     # --- wake-ups ----------------------------------------------------------------------
     def set(self, key: str, at: datetime) -> None:

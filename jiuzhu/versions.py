@@ -51,6 +51,35 @@ def light_history() -> bool:
     return workflow.patched(LIGHT_HISTORY)
 
 
+class Versions:
+    """The patches an execution runs with, asked through one object so that a workflow type can
+    fold the patches every new execution takes into one **baseline** patch.
+
+    Each ``workflow.patched`` id an execution takes costs a marker and an upsert of
+    ``TemporalChangeVersion`` in its history (the SDK core adds the upsert); an application
+    case took seven of them. With ``Versions(baseline, includes)``, built first in the
+    workflow's ``__init__`` (the run's first workflow task, which every replay reads the same):
+
+    - an execution started with the baseline records that one marker, and every id in
+      ``includes`` answers ``True`` without a marker of its own;
+    - an execution started before (its first task has no baseline marker) answers each id with
+      ``workflow.patched`` as it always did, so its recorded markers replay unchanged.
+
+    A patch added later is not in ``includes`` and is asked as usual. ``Versions()`` (no
+    baseline) is ``workflow.patched`` itself. Operators find the executions of a baseline in
+    the Web UI with ``TemporalChangeVersion = '<baseline>'``."""
+
+    def __init__(self, baseline: str | None = None, includes: frozenset[str] = frozenset()) -> None:
+        self.baseline = baseline is not None and workflow.patched(baseline)
+        self._includes = includes if self.baseline else frozenset()
+
+    def patched(self, patch_id: str) -> bool:
+        return patch_id in self._includes or workflow.patched(patch_id)
+
+    def light_history(self) -> bool:
+        return self.patched(LIGHT_HISTORY)
+
+
 # 2026-11 (issue 14 item 6): the rules already written down. A 特困 entitlement loads the
 # self-care re-assessment period and, for a minor, the day the coverage age is reached (its
 # wake-up opens the in-school review); entitlements started before replay without either.
@@ -91,3 +120,9 @@ OPINION_BEFORE_CLOSE = "opinion-recorded-before-publicity-close"
 # this one at the entry of the opinion's Update instead, before any local activity; those that
 # recorded the first replay with it.
 OPINION_BEFORE_CLOSE_FIRST = "opinion-recorded-before-publicity-close-asked-first"
+
+# 2026-12-01: the application workflow's baseline (``Versions``): a case started with it takes
+# every patch above that applies to it, and the publisher no longer upserts an unset
+# ``NextDeadline`` and a false ``HasProvisionalDeadline`` the case was never started with. One
+# marker instead of seven (and as many ``TemporalChangeVersion`` upserts) per case.
+APPLICATION_BASELINE = "application-baseline-2026-12"

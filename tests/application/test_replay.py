@@ -13,6 +13,8 @@ fails here, in CI, before it reaches running cases.
 - ``paper_publicity_ended_v5.json``: a publicity posted on paper that had already ended, recorded
   with the ``opinion-recorded-before-publicity-close`` marker asked inside the step (before
   ``…-asked-first``, by ``test_paper_dates.py``'s ended-publicity case; kept as it is).
+- ``baseline_approved_v6.json``: an approved case started with the application baseline (one
+  patch marker standing for all the others; ``test_baseline.py`` records it).
 
 Record new ones with ``JIUZHU_WRITE_HISTORY=1 pytest tests/application/test_approve.py
 tests/application/test_refusal.py tests/application/test_tekun_and_objection.py`` only when a
@@ -63,6 +65,16 @@ async def _replays(name: str) -> dict[str, Any]:
 async def test_case_with_a_dropped_stale_timer_replays() -> None:
     raw = await _replays("stale_timer_dropped_v4")
     assert any(e["eventType"] == "EVENT_TYPE_TIMER_CANCELED" for e in raw["events"])
+
+
+async def test_case_started_with_the_baseline_replays() -> None:
+    raw = await _replays("baseline_approved_v6")
+    patches = [
+        e
+        for e in raw["events"]
+        if e.get("markerRecordedEventAttributes", {}).get("markerName") == "core_patch"
+    ]
+    assert len(patches) == 1
 
 
 async def test_paper_publicity_recorded_with_the_patch_asked_inside_the_step_replays() -> None:

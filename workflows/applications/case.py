@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         ONE_HOUSEHOLD_CLAIM,
         ONE_HOUSEHOLD_RELEASE,
         ONE_HOUSEHOLD_TRANSFER,
+        Versions,
     )
     from rules.household import Household
     from rules.periods import Period
@@ -76,6 +77,7 @@ class ApplicationCase:
 
     state: ApplicationState
     book: DeadlineBook
+    versions: Versions
     alarm: Alarm
     publisher: CasePublisher
     policy: Policy | None
@@ -232,7 +234,7 @@ class ApplicationCase:
     def _keeps_members(self, patch: str) -> bool:
         """Household programmes, where the step runs with the ``one-household-*`` change
         (``patch`` names the call site)."""
-        return self.state.programme in HOUSEHOLD_PROGRAMMES and workflow.patched(patch)
+        return self.state.programme in HOUSEHOLD_PROGRAMMES and self.versions.patched(patch)
 
     async def _claim_household(self, household: Household) -> None:
         """An investigated household: claim every member for this case and release the ones it

@@ -24,11 +24,24 @@ from temporalio import workflow
 from jiuzhu.clock import beijing_date, end_of_day
 from jiuzhu.publishing import CasePublisher
 from jiuzhu.timers import Alarm
-from jiuzhu.versions import light_history
+from jiuzhu.versions import (
+    ALARM_DROPS_STALE_TIMERS,
+    ALARM_KEEPS_TIMERS,
+    APPLICATION_BASELINE,
+    DECISION_OUTCOME,
+    LIGHT_HISTORY,
+    ONE_HOUSEHOLD_CLAIM,
+    ONE_HOUSEHOLD_RELEASE,
+    ONE_HOUSEHOLD_TRANSFER,
+    OPINION_BEFORE_CLOSE,
+    OPINION_BEFORE_CLOSE_FIRST,
+    PAPER_MEET_VOID,
+    Versions,
+)
 from workflows.applications.case import DOCUMENTS_LAPSE, EDGE_EXPIRY, PUBLICITY_CLOSE
-from workflows.applications.steps.closing import ClosingSteps
-from workflows.applications.steps.decision import DecisionSteps
-from workflows.applications.steps.follow_on import FollowOnSteps
+from workflows.applications.steps.closing import SINGLE_PERSON_OFFER, ClosingSteps
+from workflows.applications.steps.decision import RECOGNITION_REVIEW, DecisionSteps
+from workflows.applications.steps.follow_on import KEYED_HOUSEHOLD_ID, FollowOnSteps
 from workflows.applications.steps.intake import IntakeSteps
 from workflows.applications.steps.investigation import InvestigationSteps
 from workflows.applications.steps.publicity import PublicitySteps
@@ -53,6 +66,25 @@ with workflow.unsafe.imports_passed_through():
 # Legacy path only: publicity runs to the end of its last day and the legacy loop moved the case
 # on in that day's last second, so the publicity "deadline" was met, never escalated.
 PUBLICITY_CLOSE_LEAD = timedelta(seconds=1)
+
+# Every patch an application case started today takes (``Versions``): one baseline marker.
+BASELINE_INCLUDES = frozenset(
+    {
+        LIGHT_HISTORY,
+        ALARM_KEEPS_TIMERS,
+        ALARM_DROPS_STALE_TIMERS,
+        PAPER_MEET_VOID,
+        DECISION_OUTCOME,
+        ONE_HOUSEHOLD_CLAIM,
+        ONE_HOUSEHOLD_RELEASE,
+        ONE_HOUSEHOLD_TRANSFER,
+        OPINION_BEFORE_CLOSE,
+        OPINION_BEFORE_CLOSE_FIRST,
+        SINGLE_PERSON_OFFER,
+        RECOGNITION_REVIEW,
+        KEYED_HOUSEHOLD_ID,
+    }
+)
 
 FINAL_STATUSES = frozenset(
     {
@@ -93,11 +125,13 @@ class ApplicationWorkflow(
                 linked_case_id=inp.linked_case_id,
             )
         )
-        self.alarm = Alarm()
+        # first: the baseline is asked before any other version of the run
+        self.versions = Versions(APPLICATION_BASELINE, BASELINE_INCLUDES)
+        self.alarm = Alarm(self.versions)
         self.book = DeadlineBook(
             self.state.deadlines, inp.application_id, self._deadlines_changed, self.alarm
         )
-        self.publisher = CasePublisher(CaseKind.APPLICATION, STATUS_LABELS_ZH)
+        self.publisher = CasePublisher(CaseKind.APPLICATION, STATUS_LABELS_ZH, self.versions)
         self.policy = inp.resume.policy if inp.resume else None
         self._lock = asyncio.Lock()
         self._ready = False
@@ -108,7 +142,7 @@ class ApplicationWorkflow(
 
     @workflow.run
     async def run(self, inp: ApplicationInput) -> ApplicationState:
-        self._light = light_history()
+        self._light = self.versions.light_history()
         if inp.resume is not None:
             self._resume()
         else:

@@ -23,7 +23,7 @@ from temporalio import workflow
 
 from jiuzhu.calls import call
 from jiuzhu.timers import Alarm
-from jiuzhu.versions import PAPER_MEET_VOID, light_history
+from jiuzhu.versions import PAPER_MEET_VOID
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import Deadline, DeadlineActivities, DeadlineSpec, VoidOutbox
@@ -103,7 +103,7 @@ class DeadlineBook:
             on is not None
             and on <= d.due_date
             and (d.reminded_at is not None or d.escalated_at is not None)
-            and workflow.patched(PAPER_MEET_VOID)
+            and self.alarm.versions.patched(PAPER_MEET_VOID)
         ):
             await call(
                 DeadlineActivities.void_outbox,
@@ -171,7 +171,7 @@ class DeadlineBook:
 
     # --- waking ----------------------------------------------------------------------------
     def _watch(self, d: Deadline) -> None:
-        if not light_history():
+        if not self.alarm.versions.light_history():
             self._legacy_watch(d)
             return
         if d.reminded_at is None:

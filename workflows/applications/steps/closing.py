@@ -157,7 +157,7 @@ class ClosingSteps(ApplicationCase):
         if s.assessment is None or s.verified_household is None:
             return []
         eligible = [o for o in s.assessment.single_person_outcomes() if o.eligible]
-        if not eligible or not workflow.patched(SINGLE_PERSON_OFFER):
+        if not eligible or not self.versions.patched(SINGLE_PERSON_OFFER):
             return []
         names = {m.id_number: m.name for m in s.verified_household.members}
         return [

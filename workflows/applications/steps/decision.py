@@ -239,7 +239,7 @@ class DecisionSteps(ApplicationCase):
         if (
             s.programme in RECOGNITION_PROGRAMMES
             and s.status is ApplicationStatus.APPROVED
-            and workflow.patched(RECOGNITION_REVIEW)
+            and self.versions.patched(RECOGNITION_REVIEW)
         ):
             await self._start_recognition_review(decision)
 

@@ -56,7 +56,7 @@ class FollowOnSteps(ApplicationCase):
             assert offer is not None
             offer.consent = inp.consent
             offer.answered_on = on
-            keyed_ids = bool(offer.single_persons) and workflow.patched(KEYED_HOUSEHOLD_ID)
+            keyed_ids = bool(offer.single_persons) and self.versions.patched(KEYED_HOUSEHOLD_ID)
             if inp.consent:
                 await self._start_follow_on(offer, on, inp.actor)
             singles = (

@@ -77,7 +77,8 @@ class PublicitySteps(ApplicationCase):
         """The township's initial opinion. A proposed approval is published for the policy's
         publicity period (7 days); a proposed refusal goes to the decider at once."""
         notice_id: str | None = None
-        opinion_first = workflow.patched(OPINION_BEFORE_CLOSE_FIRST)  # before any local activity
+        # before any local activity
+        opinion_first = self.versions.patched(OPINION_BEFORE_CLOSE_FIRST)
         async with self._step():
             on = self._checks().opinion(inp)
             s = self.state
@@ -158,7 +159,7 @@ class PublicitySteps(ApplicationCase):
         )
         s.status = ApplicationStatus.PUBLICITY
         if deadline.due_at <= workflow.now():
-            if opinion_first or workflow.patched(OPINION_BEFORE_CLOSE):
+            if opinion_first or self.versions.patched(OPINION_BEFORE_CLOSE):
                 return ref.notice_id, deadline
             await self._close_publicity(deadline)
         else:
