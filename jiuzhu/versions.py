@@ -126,3 +126,6 @@ OPINION_BEFORE_CLOSE_FIRST = "opinion-recorded-before-publicity-close-asked-firs
 # ``NextDeadline`` and a false ``HasProvisionalDeadline`` the case was never started with. One
 # marker instead of seven (and as many ``TemporalChangeVersion`` upserts) per case.
 APPLICATION_BASELINE = "application-baseline-2026-12"
+# 2026-12-01: the entitlement's baseline, the same for its runs: every patch above that applies
+# to an entitlement, one marker per run instead of up to eleven.
+ENTITLEMENT_BASELINE = "entitlement-baseline-2026-12"

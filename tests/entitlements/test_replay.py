@@ -7,7 +7,9 @@ records fresh histories on the real server and replays them at once; with
 ``JIUZHU_WRITE_HISTORY=1`` it also saves them (only when a change is deliberately incompatible,
 and then patch the workflow with ``workflow.patched``). ``entitlement_ended_recovery`` (the run
 that ends after a month paid ahead and opens its receivable, patch ``RECOVERY_ON_END``) is saved
-the same way by ``tests/recoveries/test_ending_recovery.py``."""
+the same way by ``tests/recoveries/test_ending_recovery.py``. ``entitlement_run{1,2}`` were recorded
+before the entitlement baseline (one patch marker per patch), ``entitlement_baseline_run{1,2}``
+with it (one marker per run)."""
 
 import json
 import os
@@ -64,6 +66,7 @@ async def test_recorded_histories_replay() -> None:
     files = sorted(HISTORIES.glob("*.json"))
     names = {p.stem for p in files}
     required = {"entitlement_run1", "entitlement_run2", "payroll", "campaign"}
+    required |= {"entitlement_baseline_run1", "entitlement_baseline_run2"}
     assert required | {"entitlement_ended_recovery"} <= names, names
     for path in files:
         history = WorkflowHistory.from_json(workflow_id_of(path.stem), json.loads(path.read_text()))
@@ -71,8 +74,16 @@ async def test_recorded_histories_replay() -> None:
         assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
 
 
+def patch_markers(history: WorkflowHistory) -> int:
+    return sum(
+        e.marker_recorded_event_attributes.marker_name == "core_patch" for e in history.events
+    )
+
+
 async def _keep(client: Client, workflow_id: str, run_id: str | None, name: str) -> None:
     history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+    if name.startswith("entitlement"):  # each run records the baseline's one patch marker
+        assert patch_markers(history) == 1, name
     result = await replayer().replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{name}: {result.replay_failure}"
     if os.environ.get("JIUZHU_WRITE_HISTORY") == "1":
@@ -116,8 +127,8 @@ async def test_record_and_replay_fresh_histories(
     run2 = await wait_for(second_run, what="continue-as-new")
     state = await handle.query(EntitlementWorkflow.get_state)
     assert state.cycle == 1 and state.payable_amount == Decimal("600.00")
-    await _keep(client, handle.id, first_run, "entitlement_run1")
-    await _keep(client, handle.id, run2, "entitlement_run2")
+    await _keep(client, handle.id, first_run, "entitlement_baseline_run1")
+    await _keep(client, handle.id, run2, "entitlement_baseline_run2")
 
     # The month's payroll over the county (the entitlement above and seeded ones).
     seed_accounts(engine, COUNTY, 5, prefix="R")

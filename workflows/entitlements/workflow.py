@@ -33,7 +33,20 @@ with workflow.unsafe.imports_passed_through():
     from jiuzhu.clock import beijing_date, start_of_day, workflow_today
     from jiuzhu.contract import Actor, CaseKind
     from jiuzhu.records import AuditRecord, TimelineEntry
-    from jiuzhu.versions import RECOVERY_ON_END, TEKUN_MINOR_COVERAGE, TEKUN_SELF_CARE
+    from jiuzhu.versions import (
+        ALARM_DROPS_STALE_TIMERS,
+        ALARM_KEEPS_TIMERS,
+        DEATH_RECOVERY_AFTER_SETTLEMENT,
+        DECISION_OUTCOME,
+        ENTITLEMENT_BASELINE,
+        LIGHT_HISTORY,
+        PAPER_MEET_VOID,
+        RECOVERY_AFTER_SETTLEMENT,
+        RECOVERY_ON_END,
+        TEKUN_MINOR_COVERAGE,
+        TEKUN_SELF_CARE,
+        Versions,
+    )
     from rules.calendar import add_months
     from rules.household import age_on
     from rules.periods import Period, PeriodUnit, months
@@ -86,6 +99,25 @@ WAKE_REVIEW = "entitlement:review"  # the periodic review is due
 WAKE_COVERAGE = "entitlement:coverage"  # a 特困 minor reaches the coverage age (18)
 
 
+# Every patch an entitlement run started today takes (``Versions``): one baseline marker per run
+# (a continued run asks it again, as a new execution).
+BASELINE_INCLUDES = frozenset(
+    {
+        LIGHT_HISTORY,
+        ALARM_KEEPS_TIMERS,
+        ALARM_DROPS_STALE_TIMERS,
+        PAPER_MEET_VOID,
+        DECISION_OUTCOME,
+        RECOVERY_ON_END,
+        RECOVERY_AFTER_SETTLEMENT,
+        changes.RECOVERY_ON_DEATH,
+        DEATH_RECOVERY_AFTER_SETTLEMENT,
+        TEKUN_SELF_CARE,
+        TEKUN_MINOR_COVERAGE,
+    }
+)
+
+
 @workflow.defn(name=ENTITLEMENT_WORKFLOW_TYPE)
 class EntitlementWorkflow:
     @workflow.init
@@ -128,15 +160,17 @@ class EntitlementWorkflow:
                 reminder_lead=Period(value=1, unit=PeriodUnit.WORKING_DAYS),
             )
             self.ready = False
-        self.alarm = Alarm()
+        # first: the baseline is asked before any other version of the run
+        self.versions = Versions(ENTITLEMENT_BASELINE, BASELINE_INCLUDES)
+        self.alarm = Alarm(self.versions)
         # Asked before any command of the run (a patch asked after a local activity can read
         # otherwise on replay): an entitlement started or continued after the change recovers
         # what was paid beyond its end (steps/termination.py: ``end``).
-        self.recovers_on_end = workflow.patched(RECOVERY_ON_END)
+        self.recovers_on_end = self.versions.patched(RECOVERY_ON_END)
         self.book = DeadlineBook(
             self.state.deadlines, self.state.entitlement_id, self._publish, self.alarm
         )
-        self.publisher = CasePublisher(CaseKind.ENTITLEMENT, STATUS_LABELS_ZH)
+        self.publisher = CasePublisher(CaseKind.ENTITLEMENT, STATUS_LABELS_ZH, self.versions)
         self.lock = asyncio.Lock()
         self.continue_requested = False
         self.recovery_pending = False  # ended; its receivable waits for the bank's answers
@@ -287,10 +321,10 @@ class EntitlementWorkflow:
         Art. 23) and, for a person under the coverage age, the day they reach it — covered to
         18, longer while in school (特困办法, DOMAIN §4): that day opens the in-school review."""
         s = self.state
-        if workflow.patched(TEKUN_SELF_CARE):
+        if self.versions.patched(TEKUN_SELF_CARE):
             s.self_care_reassessment = reassessment
         person = self.inp.household.applicant
-        if age_on(person.birth_date, s.start_month) < coverage_age and workflow.patched(
+        if age_on(person.birth_date, s.start_month) < coverage_age and self.versions.patched(
             TEKUN_MINOR_COVERAGE
         ):
             born = person.birth_date

@@ -181,7 +181,7 @@ async def apply_death(
     else:
         s.review.reason_zh += f"；{reason}"
         review_id = s.review.review_id
-    if workflow.patched(RECOVERY_ON_DEATH):
+    if case.versions.patched(RECOVERY_ON_DEATH):
         await open_recovery(case, inp, m, covered)
     return review_id
 
@@ -195,7 +195,7 @@ async def open_recovery(
     says so. While the bank still holds lines of the case, the receivable waits for its
     answers (``settlement``; the timeline says so) and is opened by ``recheck_settlement``."""
     s = case.state
-    if workflow.patched(DEATH_RECOVERY_AFTER_SETTLEMENT) and (
+    if case.versions.patched(DEATH_RECOVERY_AFTER_SETTLEMENT) and (
         lines := await settlement.in_flight(case)
     ):
         s.recoveries_waiting.append(WaitingRecovery(death=inp, covered=covered))

@@ -133,7 +133,7 @@ async def end(case: "EntitlementWorkflow") -> None:
         f"救助于{s.end_month:%Y年%m月}发放完毕后终止" if s.end_month else "救助终止",
     )
     if case.recovers_on_end:
-        if workflow.patched(RECOVERY_AFTER_SETTLEMENT):
+        if case.versions.patched(RECOVERY_AFTER_SETTLEMENT):
             case.recovery_pending = True  # ``recover_when_settled``, once the bank has answered
         else:
             await open_ending_recovery(case)
