@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from temporalio import activity, workflow
 
 with workflow.unsafe.imports_passed_through():
+    from jiuzhu.contract import SA_STATUS
     from workflows.entitlements.contract import ApprovedCase
 
 TIMEOUT = timedelta(seconds=30)
@@ -24,6 +25,10 @@ class BareInput(BaseModel):
     first_timer: int  # local activities when the first wake-up fires (the reminder)
     second_timer: int  # local activities when the second fires (deadline, record)
     timer: timedelta  # from the publicity's start to its close
+    # Search attributes: the status is upserted at each update, when the background work ends
+    # and at the close (as the case publisher does), and one patch marker (the baseline) is
+    # recorded at start, with its ``TemporalChangeVersion`` upsert.
+    upserts: bool = True
 
 
 @activity.defn(name="bench_noop")
@@ -53,15 +58,22 @@ class BareWorkflow:
         for i in range(n):
             await workflow.execute_local_activity(bench_noop, i, start_to_close_timeout=TIMEOUT)
 
+    def _publish(self, status: str) -> None:
+        self.status = status
+        if self.inp.upserts:
+            workflow.upsert_search_attributes([SA_STATUS.value_set(status)])
+
     async def _background(self) -> None:
         for i in range(self.inp.background_regular):
             await workflow.execute_activity(bench_noop, i, start_to_close_timeout=TIMEOUT)
         async with self.lock:
             await self._local(self.inp.background_local)
-            self.status = "awaiting_opinion"
+            self._publish("awaiting_opinion")
 
     @workflow.run
     async def run(self, inp: BareInput) -> str:
+        if inp.upserts:
+            workflow.patched("bench-baseline")
         await self._local(inp.on_start)
         await workflow.wait_condition(lambda: self.status == "publicity")
         await workflow.sleep(inp.timer - timedelta(days=1))
@@ -70,7 +82,7 @@ class BareWorkflow:
         await workflow.sleep(timedelta(days=1))
         async with self.lock:
             await self._local(inp.second_timer)
-            self.status = "awaiting_decision"
+            self._publish("awaiting_decision")
         await workflow.wait_condition(lambda: self.status == "approved")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.status
@@ -79,11 +91,13 @@ class BareWorkflow:
     async def step(self, n: int) -> str:
         async with self.lock:
             await self._local(self.inp.per_update[n])
-            if n == 1:
-                self.status = "verification"
+            if n == 0:
+                self._publish("accepted")
+            elif n == 1:
+                self._publish("verification")
                 self.tasks.append(asyncio.create_task(self._background()))
             elif n == 2:
-                self.status = "publicity"
+                self._publish("publicity")
             elif n == 3:
                 await workflow.start_child_workflow(
                     "EntitlementWorkflow",
@@ -91,7 +105,7 @@ class BareWorkflow:
                     id=f"bench-child-{workflow.info().workflow_id}",
                     parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                 )
-                self.status = "approved"
+                self._publish("approved")
         return self.status
 
     @workflow.query

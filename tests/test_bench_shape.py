@@ -1,7 +1,8 @@
 """The application benchmark's bare workflow asks of Temporal what an approved application does
-(``bench/applications.py``): the same local and regular activities, timers fired inside the
-fast-forward, updates and child. A change to the approve path that adds or removes one fails
-here, so the benchmark's ratio keeps comparing like with like."""
+(``bench/applications.py``): the same local and regular activities, patch markers,
+search-attribute upserts, timers fired inside the fast-forward, updates and child. A change to
+the approve path that adds or removes one fails here, so the benchmark's ratio keeps comparing
+like with like."""
 
 from bench.applications import main
 
