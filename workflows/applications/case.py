@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
@@ -410,3 +410,13 @@ class ApplicationCase:
 
     async def _to_decider(self, received_on: date) -> None:
         raise NotImplementedError
+
+
+# The base of the step mixins: the case for the type checker, nothing at run time (the workflow
+# class lists ``ApplicationCase`` itself, last). The SDK's ``@workflow.defn`` walks every class
+# of the workflow's MRO member by member, in every new sandbox; mixins that inherited the case
+# made it walk the case's members seven times.
+if TYPE_CHECKING:
+    StepsOf = ApplicationCase
+else:
+    StepsOf = object

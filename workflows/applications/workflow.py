@@ -38,7 +38,12 @@ from jiuzhu.versions import (
     PAPER_MEET_VOID,
     Versions,
 )
-from workflows.applications.case import DOCUMENTS_LAPSE, EDGE_EXPIRY, PUBLICITY_CLOSE
+from workflows.applications.case import (
+    DOCUMENTS_LAPSE,
+    EDGE_EXPIRY,
+    PUBLICITY_CLOSE,
+    ApplicationCase,
+)
 from workflows.applications.steps.closing import SINGLE_PERSON_OFFER, ClosingSteps
 from workflows.applications.steps.decision import RECOGNITION_REVIEW, DecisionSteps
 from workflows.applications.steps.follow_on import KEYED_HOUSEHOLD_ID, FollowOnSteps
@@ -104,6 +109,7 @@ class ApplicationWorkflow(
     DecisionSteps,
     ClosingSteps,
     FollowOnSteps,
+    ApplicationCase,
 ):
     @workflow.init
     def __init__(self, inp: ApplicationInput) -> None:

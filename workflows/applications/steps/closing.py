@@ -8,7 +8,7 @@ from datetime import date
 from temporalio import workflow
 
 from jiuzhu.calls import call
-from workflows.applications.case import ApplicationCase
+from workflows.applications.case import StepsOf
 from workflows.applications.steps.decision import decided_by
 
 with workflow.unsafe.imports_passed_through():
@@ -53,7 +53,7 @@ with workflow.unsafe.imports_passed_through():
 SINGLE_PERSON_OFFER = "single-person-offer"
 
 
-class ClosingSteps(ApplicationCase):
+class ClosingSteps(StepsOf):
     # --- 不予确认 (低保办法 Art. 21) ------------------------------------------------------------
     async def _refuse(
         self, inp: DecisionInput, on: date, policy: Policy, assessed: AssessResult | None

@@ -11,7 +11,7 @@ from temporalio import workflow
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from workflows.applications.case import ApplicationCase
+from workflows.applications.case import StepsOf
 
 with workflow.unsafe.imports_passed_through():
     from activities.applications.checks import AssessResult
@@ -64,7 +64,7 @@ def decided_by(actor: Actor) -> Literal["county", "township"]:
     return "township" if actor.role is Role.TOWNSHIP_OFFICER else "county"
 
 
-class DecisionSteps(ApplicationCase):
+class DecisionSteps(StepsOf):
     # --- 近亲属备案: county home visit ---------------------------------------------------------
     @workflow.update
     async def county_visit(self, inp: CountyVisitInput) -> StepResult:

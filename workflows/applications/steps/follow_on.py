@@ -10,7 +10,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from jiuzhu.clock import end_of_day
-from workflows.applications.case import ApplicationCase
+from workflows.applications.case import StepsOf
 
 with workflow.unsafe.imports_passed_through():
     from activities.applications.membership import HouseholdKey, MembershipActivities
@@ -43,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
 KEYED_HOUSEHOLD_ID = "keyed-household-id"
 
 
-class FollowOnSteps(ApplicationCase):
+class FollowOnSteps(StepsOf):
     # --- 低保边缘 / 刚性支出困难 after a refusal (DOMAIN §3 step 9; seed 000) --------------------
     @workflow.update
     async def edge_consent(self, inp: EdgeConsentInput) -> StepResult:

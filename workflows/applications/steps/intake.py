@@ -7,7 +7,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 from jiuzhu.clock import end_of_day
-from workflows.applications.case import ApplicationCase
+from workflows.applications.case import StepsOf
 
 with workflow.unsafe.imports_passed_through():
     from rules.programmes import Programme
@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
-class IntakeSteps(ApplicationCase):
+class IntakeSteps(StepsOf):
     @workflow.update
     async def accept(self, inp: AcceptInput) -> StepResult:
         """Acceptance starts the statutory clock (低保办法 Art. 10, 15, 22): investigation within

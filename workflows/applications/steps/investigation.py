@@ -12,7 +12,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 from jiuzhu.calls import call
-from workflows.applications.case import ApplicationCase
+from workflows.applications.case import StepsOf
 
 with workflow.unsafe.imports_passed_through():
     from activities.applications.checks import ApplicationActivities, RelativesRequest
@@ -55,7 +55,7 @@ SOURCE_RETRY = RetryPolicy(
 SOURCE_TIMEOUT = timedelta(seconds=60)
 
 
-class InvestigationSteps(ApplicationCase):
+class InvestigationSteps(StepsOf):
     async def _check_relatives(self) -> list[RelativeMatch]:
         """近亲属备案: members related to case workers or village cadres (DOMAIN §2, §7)."""
         members = {m.id_number: m.name for m in self.state.members}

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from temporalio import workflow
 
-from workflows.applications.case import ApplicationCase
+from workflows.applications.case import StepsOf
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import Deadline
@@ -39,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
-class PublicitySteps(ApplicationCase):
+class PublicitySteps(StepsOf):
     # --- 民主评议 (on objection; temporary aid as needed) -----------------------------------
     @workflow.update
     async def record_appraisal(self, inp: AppraisalInput) -> StepResult:
