@@ -193,6 +193,18 @@ def household() -> tuple[list[ApplicantMember], Household]:
     return members, hh
 
 
+def application_input(members: list[ApplicantMember]) -> ApplicationInput:
+    return ApplicationInput(
+        application_id="B" + uuid.uuid4().hex[:15].upper(),
+        programme="dibao",
+        area_code=AREA,
+        household_id=household_id_for(members[0].id_number, AREA),
+        members=members,
+        submitted_by=TOWNSHIP,
+        submitted_at=datetime.now(UTC),
+    )
+
+
 async def until(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 120) -> None:
     end = time.monotonic() + seconds
     while not await check():
@@ -203,16 +215,8 @@ async def until(check: Callable[[], Awaitable[bool]], what: str, seconds: float 
 
 async def application_case(client: Client, skipper: TimeSkipper, task_queue: str) -> None:
     members, hh = household()
-    app_id = "B" + uuid.uuid4().hex[:15].upper()
-    inp = ApplicationInput(
-        application_id=app_id,
-        programme="dibao",
-        area_code=AREA,
-        household_id=household_id_for(members[0].id_number, AREA),
-        members=members,
-        submitted_by=TOWNSHIP,
-        submitted_at=datetime.now(UTC),
-    )
+    inp = application_input(members)
+    app_id = inp.application_id
     handle: WorkflowHandle[ApplicationWorkflow, ApplicationState] = await client.start_workflow(
         ApplicationWorkflow.run,
         inp,
@@ -295,18 +299,8 @@ async def bare_case(client: Client, skipper: TimeSkipper, task_queue: str) -> No
         BARE,
         id=f"bare-{uuid.uuid4().hex}",
         task_queue=task_queue,
-        search_attributes=initial_search_attributes(  # the same attributes as a new case
-            ApplicationInput(
-                application_id="B",
-                programme="dibao",
-                area_code=AREA,
-                household_id=household_id_for(members[0].id_number, AREA),
-                members=members,
-                submitted_by=TOWNSHIP,
-                submitted_at=datetime.now(UTC),
-            ),
-            "submitted",
-        ),
+        # the same attributes as a new case
+        search_attributes=initial_search_attributes(application_input(members), "submitted"),
     )
 
     async def status_is(status: str) -> bool:

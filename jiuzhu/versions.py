@@ -121,6 +121,12 @@ OPINION_BEFORE_CLOSE = "opinion-recorded-before-publicity-close"
 # recorded the first replay with it.
 OPINION_BEFORE_CLOSE_FIRST = "opinion-recorded-before-publicity-close-asked-first"
 
+# The patches of the shared kernel (``jiuzhu.calls``, ``Alarm``, ``DeadlineBook``,
+# ``CasePublisher``) that every baseline includes.
+KERNEL_PATCHES = frozenset(
+    {LIGHT_HISTORY, ALARM_KEEPS_TIMERS, ALARM_DROPS_STALE_TIMERS, PAPER_MEET_VOID, DECISION_OUTCOME}
+)
+
 # 2026-12-01: the application workflow's baseline (``Versions``): a case started with it takes
 # every patch above that applies to it, and the publisher no longer upserts an unset
 # ``NextDeadline`` and a false ``HasProvisionalDeadline`` the case was never started with. One

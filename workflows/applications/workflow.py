@@ -25,17 +25,13 @@ from jiuzhu.clock import beijing_date, end_of_day
 from jiuzhu.publishing import CasePublisher
 from jiuzhu.timers import Alarm
 from jiuzhu.versions import (
-    ALARM_DROPS_STALE_TIMERS,
-    ALARM_KEEPS_TIMERS,
     APPLICATION_BASELINE,
-    DECISION_OUTCOME,
-    LIGHT_HISTORY,
+    KERNEL_PATCHES,
     ONE_HOUSEHOLD_CLAIM,
     ONE_HOUSEHOLD_RELEASE,
     ONE_HOUSEHOLD_TRANSFER,
     OPINION_BEFORE_CLOSE,
     OPINION_BEFORE_CLOSE_FIRST,
-    PAPER_MEET_VOID,
     Versions,
 )
 from workflows.applications.case import (
@@ -73,23 +69,16 @@ with workflow.unsafe.imports_passed_through():
 PUBLICITY_CLOSE_LEAD = timedelta(seconds=1)
 
 # Every patch an application case started today takes (``Versions``): one baseline marker.
-BASELINE_INCLUDES = frozenset(
-    {
-        LIGHT_HISTORY,
-        ALARM_KEEPS_TIMERS,
-        ALARM_DROPS_STALE_TIMERS,
-        PAPER_MEET_VOID,
-        DECISION_OUTCOME,
-        ONE_HOUSEHOLD_CLAIM,
-        ONE_HOUSEHOLD_RELEASE,
-        ONE_HOUSEHOLD_TRANSFER,
-        OPINION_BEFORE_CLOSE,
-        OPINION_BEFORE_CLOSE_FIRST,
-        SINGLE_PERSON_OFFER,
-        RECOGNITION_REVIEW,
-        KEYED_HOUSEHOLD_ID,
-    }
-)
+BASELINE_INCLUDES = KERNEL_PATCHES | {
+    ONE_HOUSEHOLD_CLAIM,
+    ONE_HOUSEHOLD_RELEASE,
+    ONE_HOUSEHOLD_TRANSFER,
+    OPINION_BEFORE_CLOSE,
+    OPINION_BEFORE_CLOSE_FIRST,
+    SINGLE_PERSON_OFFER,
+    RECOGNITION_REVIEW,
+    KEYED_HOUSEHOLD_ID,
+}
 
 FINAL_STATUSES = frozenset(
     {

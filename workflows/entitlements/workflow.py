@@ -34,13 +34,9 @@ with workflow.unsafe.imports_passed_through():
     from jiuzhu.contract import Actor, CaseKind
     from jiuzhu.records import AuditRecord, TimelineEntry
     from jiuzhu.versions import (
-        ALARM_DROPS_STALE_TIMERS,
-        ALARM_KEEPS_TIMERS,
         DEATH_RECOVERY_AFTER_SETTLEMENT,
-        DECISION_OUTCOME,
         ENTITLEMENT_BASELINE,
-        LIGHT_HISTORY,
-        PAPER_MEET_VOID,
+        KERNEL_PATCHES,
         RECOVERY_AFTER_SETTLEMENT,
         RECOVERY_ON_END,
         TEKUN_MINOR_COVERAGE,
@@ -101,21 +97,14 @@ WAKE_COVERAGE = "entitlement:coverage"  # a 特困 minor reaches the coverage ag
 
 # Every patch an entitlement run started today takes (``Versions``): one baseline marker per run
 # (a continued run asks it again, as a new execution).
-BASELINE_INCLUDES = frozenset(
-    {
-        LIGHT_HISTORY,
-        ALARM_KEEPS_TIMERS,
-        ALARM_DROPS_STALE_TIMERS,
-        PAPER_MEET_VOID,
-        DECISION_OUTCOME,
-        RECOVERY_ON_END,
-        RECOVERY_AFTER_SETTLEMENT,
-        changes.RECOVERY_ON_DEATH,
-        DEATH_RECOVERY_AFTER_SETTLEMENT,
-        TEKUN_SELF_CARE,
-        TEKUN_MINOR_COVERAGE,
-    }
-)
+BASELINE_INCLUDES = KERNEL_PATCHES | {
+    RECOVERY_ON_END,
+    RECOVERY_AFTER_SETTLEMENT,
+    changes.RECOVERY_ON_DEATH,
+    DEATH_RECOVERY_AFTER_SETTLEMENT,
+    TEKUN_SELF_CARE,
+    TEKUN_MINOR_COVERAGE,
+}
 
 
 @workflow.defn(name=ENTITLEMENT_WORKFLOW_TYPE)
