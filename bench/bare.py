@@ -25,10 +25,6 @@ class BareInput(BaseModel):
     first_timer: int  # local activities when the first wake-up fires (the reminder)
     second_timer: int  # local activities when the second fires (deadline, record)
     timer: timedelta  # from the publicity's start to its close
-    # Search attributes: the status is upserted at each update, when the background work ends
-    # and at the close (as the case publisher does), and one patch marker (the baseline) is
-    # recorded at start, with its ``TemporalChangeVersion`` upsert.
-    upserts: bool = True
 
 
 @activity.defn(name="bench_noop")
@@ -59,9 +55,10 @@ class BareWorkflow:
             await workflow.execute_local_activity(bench_noop, i, start_to_close_timeout=TIMEOUT)
 
     def _publish(self, status: str) -> None:
+        """The status upserted at each update, when the background work ends and at the close,
+        as the case publisher does."""
         self.status = status
-        if self.inp.upserts:
-            workflow.upsert_search_attributes([SA_STATUS.value_set(status)])
+        workflow.upsert_search_attributes([SA_STATUS.value_set(status)])
 
     async def _background(self) -> None:
         for i in range(self.inp.background_regular):
@@ -72,8 +69,7 @@ class BareWorkflow:
 
     @workflow.run
     async def run(self, inp: BareInput) -> str:
-        if inp.upserts:
-            workflow.patched("bench-baseline")
+        workflow.patched("bench-baseline")  # one marker, as a case's baseline
         await self._local(inp.on_start)
         await workflow.wait_condition(lambda: self.status == "publicity")
         await workflow.sleep(inp.timer - timedelta(days=1))

@@ -46,11 +46,6 @@ PAPER_MEET_VOID = "paper-meet-void"
 PAYROLL_NEXT_MONTH = "payroll-next-month"
 
 
-def light_history() -> bool:
-    """True for executions started with this change (memoised by the SDK per execution)."""
-    return workflow.patched(LIGHT_HISTORY)
-
-
 class Versions:
     """The patches an execution runs with, asked through one object so that a workflow type can
     fold the patches every new execution takes into one **baseline** patch.
@@ -77,6 +72,8 @@ class Versions:
         return patch_id in self._includes or workflow.patched(patch_id)
 
     def light_history(self) -> bool:
+        """True for executions started with ``light-history`` (memoised by the SDK per
+        execution)."""
         return self.patched(LIGHT_HISTORY)
 
 

@@ -169,6 +169,11 @@ async def save_history(client: Client, app_id: str, name: str) -> None:
         (HISTORIES / f"{name}.json").write_text(history.to_json())
 
 
+def events_of(raw: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    """The events of one type (``TIMER_STARTED`` …) in a history as JSON."""
+    return [e for e in raw["events"] if e["eventType"] == f"EVENT_TYPE_{kind}"]
+
+
 def parse_dt(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 

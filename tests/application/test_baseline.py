@@ -16,6 +16,7 @@ from jiuzhu.versions import APPLICATION_BASELINE
 from tests.application.helpers import (
     card,
     create,
+    events_of,
     household,
     save_history,
     step,
@@ -27,9 +28,7 @@ from tests.payments.test_replay import replayer
 
 def _attributes(raw: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [
-        next(v for k, v in e.items() if k.endswith("EventAttributes"))
-        for e in raw["events"]
-        if e["eventType"] == f"EVENT_TYPE_{kind}"
+        next(v for k, v in e.items() if k.endswith("EventAttributes")) for e in events_of(raw, kind)
     ]
 
 

@@ -10,7 +10,6 @@ queries and every history is replayed; the first one is kept as
 import asyncio
 import json
 from datetime import timedelta
-from typing import Any
 
 import httpx
 from temporalio.client import Client
@@ -18,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.application.helpers import (
     create,
+    events_of,
     fast_forward,
     household,
     investigation,
@@ -27,10 +27,6 @@ from tests.application.helpers import (
 )
 from tests.payments.test_replay import replayer
 from workflows.applications.workflow import ApplicationWorkflow
-
-
-def _events(raw: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-    return [e for e in raw["events"] if e["eventType"] == f"EVENT_TYPE_{kind}"]
 
 
 async def _to_opinion_under_queries(api: httpx.AsyncClient, client: Client) -> str:
@@ -64,11 +60,14 @@ async def test_the_investigation_reminder_timer_is_cancelled_not_fired(
 
     history = await client.get_workflow_handle(f"application-{app_id}").fetch_history()
     raw = json.loads(history.to_json())
-    first = _events(raw, "TIMER_STARTED")[0]  # started in accept: the investigation's reminder
+    first = events_of(raw, "TIMER_STARTED")[0]  # started in accept: the investigation's reminder
     cancelled = {
-        e["timerCanceledEventAttributes"]["startedEventId"] for e in _events(raw, "TIMER_CANCELED")
+        e["timerCanceledEventAttributes"]["startedEventId"]
+        for e in events_of(raw, "TIMER_CANCELED")
     }
-    fired = {e["timerFiredEventAttributes"]["startedEventId"] for e in _events(raw, "TIMER_FIRED")}
+    fired = {
+        e["timerFiredEventAttributes"]["startedEventId"] for e in events_of(raw, "TIMER_FIRED")
+    }
     assert first["eventId"] in cancelled
     assert first["eventId"] not in fired
     assert fired  # the publicity's own wake-ups still fired
@@ -81,6 +80,6 @@ async def test_cases_stepped_under_queries_replay(api: httpx.AsyncClient, client
     ids = await asyncio.gather(*(_to_opinion_under_queries(api, client) for _ in range(8)))
     for app_id in ids:
         history = await client.get_workflow_handle(f"application-{app_id}").fetch_history()
-        assert _events(json.loads(history.to_json()), "TIMER_CANCELED"), app_id
+        assert events_of(json.loads(history.to_json()), "TIMER_CANCELED"), app_id
         result = await replayer().replay_workflow(history, raise_on_replay_failure=False)
         assert result.replay_failure is None, f"{app_id}: {result.replay_failure}"

@@ -4,9 +4,9 @@ of the case's one ``Alarm``, and publishing (search attributes, read model and a
 ``jiuzhu.publishing.CasePublisher``). The step mixins in ``steps/`` build on it and
 ``workflow.py`` combines them.
 
-Two paths (``jiuzhu.versions.light_history``): cases started before the redesign replay exactly
-the commands they were recorded with (regular activities, a loop woken by ``_kick``); new cases
-run short work as local activities and wake on the alarm."""
+Two paths (``Versions.light_history``, ``jiuzhu/versions.py``): cases started before the
+redesign replay exactly the commands they were recorded with (regular activities, a loop woken
+by ``_kick``); new cases run short work as local activities and wake on the alarm."""
 
 import asyncio
 from collections.abc import AsyncIterator
