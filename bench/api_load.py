@@ -57,6 +57,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bench.cpu import CpuMeter, own_process, stack_processes
 from rules.id_number import make_id_number
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -386,9 +387,9 @@ def wait_healthy(base: str, seconds: float) -> float:
 
 
 @contextmanager
-def own_stack(keep: bool) -> Iterator[tuple[str, Path]]:
+def own_stack(keep: bool) -> Iterator[tuple[str, Path, int]]:
     """scripts/run_stack.py on free loopback ports with a temporary state directory; yields
-    (base URL, tokens file); stops it with SIGINT (SIGKILL after 40 s)."""
+    (base URL, tokens file, the stack's pid); stops it with SIGINT (SIGKILL after 40 s)."""
     work = Path(tempfile.mkdtemp(prefix="jiuzhu-bench-api-"))
     api_port, temporal_port, ui_port = free_port(), free_port(), free_port()
     env = {
@@ -417,7 +418,7 @@ def own_stack(keep: bool) -> Iterator[tuple[str, Path]]:
     try:
         took = wait_healthy(base, 90)
         print(f"  stack started in {took:.1f} s: {base} (state and log in {work})", flush=True)
-        yield base, work / "tokens.json"
+        yield base, work / "tokens.json", stack.pid
     finally:
         os.killpg(stack.pid, signal.SIGINT)
         try:
@@ -509,6 +510,8 @@ async def run(args: argparse.Namespace, base: str, tokens: dict[str, str]) -> No
         )
         rec = Recorder()
         rec.enabled = True
+        meter = cpu_meter(args.stack_pid)
+        meter.start()
         start = time.monotonic()
         end = start + args.duration
         tasks = [
@@ -520,6 +523,7 @@ async def run(args: argparse.Namespace, base: str, tokens: dict[str, str]) -> No
         running = [asyncio.create_task(c) for c in (health_probe(clients[-1], rec, end), *tasks)]
         _, pending = await asyncio.wait(running, timeout=args.duration + 2 * TIMEOUT_S + 5)
         elapsed = time.monotonic() - start
+        meter.stop()
         rec.enabled = False
         for task in pending:
             task.cancel()
@@ -530,6 +534,16 @@ async def run(args: argparse.Namespace, base: str, tokens: dict[str, str]) -> No
     if pending or failed:
         print(f"  {len(pending)} officers cut off at the end, {len(failed)} failed: {failed[:3]}")
     report(rec, elapsed, args.officers)
+    requests = sum(len(s.latencies_ms) for s in rec.kinds.values())
+    print(f"  cpu: {meter.line(requests, 'request')}")
+
+
+def cpu_meter(stack_pid: int | None) -> CpuMeter:
+    """The stack's processes by role and this one, when the benchmark started the stack; this
+    process alone otherwise (a stack started elsewhere is not looked for)."""
+    if stack_pid is not None:
+        return stack_processes(stack_pid)
+    return CpuMeter(lambda: [("load client", own_process())])
 
 
 def drive(
@@ -539,11 +553,13 @@ def drive(
     """Run a benchmark's ``run(args, base, tokens)`` against its own stack (``--start-stack``,
     ``--keep``) or the one at ``--base`` with the tokens of ``--tokens``."""
     if args.start_stack:
-        with own_stack(args.keep) as (base, tokens_file):
+        with own_stack(args.keep) as (base, tokens_file, pid):
+            args.stack_pid = pid
             asyncio.run(run(args, base, load_tokens(tokens_file)))
     else:
         base = ensure_loopback(args.base)
         print(f"  against {base}", flush=True)
+        args.stack_pid = None
         asyncio.run(run(args, base, load_tokens(args.tokens)))
 
 

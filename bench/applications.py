@@ -25,12 +25,13 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import psutil
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import TimeSkipper, TimeSkippingConfig
@@ -38,6 +39,7 @@ from temporalio.worker import Worker
 
 from activities.registry import build_activities
 from bench.bare import BareInput, BareWorkflow, EntitlementStub, bench_noop
+from bench.cpu import CpuMeter, own_process
 from jiuzhu.contract import Actor, Role, search_attribute_cli_args
 from jiuzhu.db.engine import make_engine
 from jiuzhu.db.migrate import upgrade
@@ -322,6 +324,16 @@ async def bare_case(client: Client, skipper: TimeSkipper, task_queue: str) -> No
 class Rate:
     n: int
     seconds: float
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by process
+
+    def add(self, other: "Rate") -> "Rate":
+        cpu = {k: self.cpu.get(k, 0.0) + other.cpu.get(k, 0.0) for k in {*self.cpu, *other.cpu}}
+        return Rate(self.n + other.n, self.seconds + other.seconds, cpu)
+
+    def cpu_line(self) -> str:
+        """CPU per case by process (this process runs the client and the worker)."""
+        parts = ", ".join(f"{k} {1000 * v / self.n:.0f} ms" for k, v in sorted(self.cpu.items()))
+        return f"{parts}, together {1000 * sum(self.cpu.values()) / self.n:.0f} ms of CPU a case"
 
     @property
     def per_second(self) -> float:
@@ -334,6 +346,7 @@ async def run_batch(
     concurrency: int,
     client: Client,
     task_queue: str,
+    meter: CpuMeter | None = None,
 ) -> Rate:
     skipper = TimeSkipper(client, config=TimeSkippingConfig(enabled=False))
     gate = asyncio.Semaphore(concurrency)
@@ -342,9 +355,15 @@ async def run_batch(
         async with gate:
             await case(client, skipper, task_queue)
 
+    if meter is not None:
+        meter.start()
     started = time.monotonic()
     await asyncio.gather(*(one() for _ in range(n)))
-    return Rate(n, time.monotonic() - started)
+    seconds = time.monotonic() - started
+    if meter is None:
+        return Rate(n, seconds)
+    meter.stop()
+    return Rate(n, seconds, dict(meter.seconds))
 
 
 async def interleaved(
@@ -355,6 +374,7 @@ async def interleaved(
     kinds: tuple[str, ...],
     client: Client,
     task_queue: str,
+    meter: CpuMeter | None = None,
 ) -> tuple[Rate | None, Rate | None]:
     """Alternate the two kinds in ``rounds`` batches, so both see the same machine (a shared
     machine's background load changes over a run)."""
@@ -366,8 +386,8 @@ async def interleaved(
         size = n // rounds + (1 if r < n % rounds else 0)
         order = kinds if r % 2 == 0 else tuple(reversed(kinds))
         for kind in order:
-            rate = await run_batch(cases[kind], size, concurrency, client, task_queue)
-            totals[kind] = Rate(totals[kind].n + rate.n, totals[kind].seconds + rate.seconds)
+            rate = await run_batch(cases[kind], size, concurrency, client, task_queue, meter)
+            totals[kind] = totals[kind].add(rate)
     return totals.get("applications"), totals.get("bare")
 
 
@@ -404,9 +424,13 @@ async def main(
                 activity_executor=ThreadPoolExecutor(max_workers=64),
                 max_concurrent_activities=64,
             )
+            server_process = psutil.Process(server.pid)
+            meter = CpuMeter(
+                lambda: [("client and worker", own_process()), ("dev server", server_process)]
+            )
             async with worker:
                 app, bare = await interleaved(
-                    n, rounds, concurrency, warmup, kinds, client, task_queue
+                    n, rounds, concurrency, warmup, kinds, client, task_queue, meter
                 )
                 measured: tuple[int, int] | None = None
                 shapes: dict[str, dict[str, int]] = {}
@@ -424,6 +448,7 @@ async def main(
     result: dict[str, Any] = {"shapes": shapes}
     if app is not None:
         print(f"applications: {app.n} approved in {app.seconds:.1f} s = {app.per_second:.2f}/s")
+        print(f"  cpu: {app.cpu_line()}")
         result["applications_per_s"] = app.per_second
     if bare is not None:
         local = BARE.on_start + sum(BARE.per_update) + BARE.background_local
@@ -433,6 +458,7 @@ async def main(
             f"{len(BARE.per_update)} updates, 2 timers, 1 child, the case's search attributes): "
             f"{bare.n} in {bare.seconds:.1f} s = {bare.per_second:.2f}/s"
         )
+        print(f"  cpu: {bare.cpu_line()}")
         result["bare_per_s"] = bare.per_second
     if measured is not None:
         v1 = history_size(WorkflowHistory.from_json("v1", json.loads(V1_HISTORY.read_text())))
@@ -445,6 +471,10 @@ async def main(
         result["history_events"], result["history_bytes"] = measured
     if app is not None and bare is not None:
         result["ratio"] = ratio = app.per_second / bare.per_second
+        cpu_app, cpu_bare = sum(app.cpu.values()) / app.n, sum(bare.cpu.values()) / bare.n
+        if cpu_app > 0:
+            result["cpu_ratio"] = cpu_bare / cpu_app
+            print(f"cpu a case, bare/applications: {cpu_bare / cpu_app:.2f}")
         print(f"ratio applications/bare: {ratio:.2f} (concurrency {concurrency})")
     return result
 

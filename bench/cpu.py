@@ -1,0 +1,126 @@
+"""CPU accounting for the benchmarks: how much processor time each process of a run used, and
+how busy the whole machine was meanwhile.
+
+A latency measured on a saturated machine says more about the machine than about the code, and
+this machine's speed drifts (the same pure-Python loop took 0.65 s and 1.25 s within minutes).
+CPU time per request or per case, and the machine's busy share, are the figures that stay
+comparable: they show what a change saves and whether a latency goal was measured with room to
+spare or at saturation.
+
+Processes are read with ``psutil`` (pinned in ``pyproject.toml``'s dev extras): the maintained
+cross-platform reader of process CPU times, chosen over parsing ``/proc`` by hand.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+
+
+def own_process() -> psutil.Process:
+    return psutil.Process()
+
+
+def label_of_stack_process(proc: psutil.Process) -> str | None:
+    """The role of one process of ``scripts/run_stack.py``'s tree (None: not counted).
+
+    API: ``scripts/serve_api.py`` and uvicorn's spawned worker processes; worker: ``worker.py``;
+    Temporal: the dev server (``temporal server start-dev``; its Web UI runs in the same
+    process)."""
+    try:
+        cmd = " ".join(proc.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+    if "serve_api.py" in cmd or "multiprocessing" in cmd:
+        return "API"
+    if "worker.py" in cmd:
+        return "worker"
+    if "start-dev" in cmd:
+        return "Temporal"
+    return None
+
+
+def total_seconds(times: Any) -> float:
+    """All seconds of a ``psutil.cpu_times()`` reading (guest time is already in user time)."""
+    return float(sum(times)) - getattr(times, "guest", 0.0) - getattr(times, "guest_nice", 0.0)
+
+
+def busy_seconds(times: Any) -> float:
+    """Seconds not idle (iowait counted as idle) of a ``psutil.cpu_times()`` reading."""
+    return total_seconds(times) - float(times.idle) - float(getattr(times, "iowait", 0.0))
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds of labelled processes between ``start()`` and ``stop()``.
+
+    ``find`` lists (label, process) pairs; it is called at both ends so that processes started
+    or restarted in between count from their birth (a process gone before ``stop()`` loses the
+    time it used after ``start()``)."""
+
+    find: Callable[[], Iterable[tuple[str, psutil.Process]]]
+    _before: dict[int, tuple[str, float]] = field(default_factory=dict)
+    _machine_before: float = 0.0
+    _machine_total_before: float = 0.0
+    seconds: dict[str, float] = field(default_factory=dict)
+    machine_busy: float = float("nan")  # share of all cores, 0–1
+
+    @staticmethod
+    def _cpu(proc: psutil.Process) -> float | None:
+        try:
+            t = proc.cpu_times()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None
+        return float(t.user + t.system)
+
+    def start(self) -> None:
+        self._before = {}
+        for label, proc in self.find():
+            used = self._cpu(proc)
+            if used is not None:
+                self._before[proc.pid] = (label, used)
+        machine = psutil.cpu_times()
+        self._machine_before = busy_seconds(machine)
+        self._machine_total_before = total_seconds(machine)
+
+    def stop(self) -> None:
+        self.seconds = {}
+        for label, proc in self.find():
+            used = self._cpu(proc)
+            if used is None:
+                continue
+            _, before = self._before.get(proc.pid, (label, 0.0))
+            self.seconds[label] = self.seconds.get(label, 0.0) + used - before
+        machine = psutil.cpu_times()
+        total = total_seconds(machine) - self._machine_total_before
+        if total > 0:
+            self.machine_busy = (busy_seconds(machine) - self._machine_before) / total
+
+    def line(self, per: int, unit: str) -> str:
+        """``API 5.1 ms, worker 20.3 ms, … per request; machine busy 96 % of 2 cores``."""
+        if per <= 0:
+            return "no CPU figures (nothing counted)"
+        parts = ", ".join(f"{label} {1000 * s / per:.1f} ms" for label, s in self.seconds.items())
+        total = 1000 * sum(self.seconds.values()) / per
+        return (
+            f"{parts} (together {total:.1f} ms) of CPU per {unit}; machine busy "
+            f"{100 * self.machine_busy:.0f} % of {psutil.cpu_count()} cores"
+        )
+
+
+def stack_processes(root_pid: int, client_label: str = "load client") -> CpuMeter:
+    """A meter over ``scripts/run_stack.py``'s tree (by role) and this process (the client)."""
+
+    def find() -> Iterable[tuple[str, psutil.Process]]:
+        yield client_label, own_process()
+        try:
+            children = psutil.Process(root_pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return
+        for child in children:
+            label = label_of_stack_process(child)
+            if label is not None:
+                yield label, child
+
+    return CpuMeter(find)

@@ -1,0 +1,53 @@
+"""The benchmarks' CPU accounting (bench/cpu.py): which process is which, and that CPU used
+between start and stop is counted to the right one. Nothing here is timed."""
+
+import os
+import subprocess
+import sys
+import time
+
+from bench.cpu import CpuMeter, label_of_stack_process, own_process, stack_processes
+
+
+def burn(seconds: float) -> None:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
+def test_own_cpu_is_counted_between_start_and_stop() -> None:
+    meter = CpuMeter(lambda: [("me", own_process())])
+    meter.start()
+    burn(0.2)
+    meter.stop()
+    assert meter.seconds["me"] >= 0.15
+    assert 0.0 <= meter.machine_busy <= 1.0
+    line = meter.line(per=10, unit="request")
+    assert line.startswith("me ") and "of CPU per request; machine busy" in line
+
+
+def test_stack_children_are_labelled_by_role() -> None:
+    sleeper = "import time; time.sleep(30)"
+    argvs = {
+        "worker": [sys.executable, "-c", sleeper, "worker.py"],
+        "Temporal": [sys.executable, "-c", sleeper, "server", "start-dev"],
+        "API": [sys.executable, "-c", sleeper, "scripts/serve_api.py"],
+        "other": [sys.executable, "-c", sleeper, "temporal", "ui"],
+    }
+    procs = {role: subprocess.Popen(argv) for role, argv in argvs.items()}
+    try:
+        meter = stack_processes(os.getpid())
+        found = dict((proc.pid, label) for label, proc in meter.find() if proc.pid != os.getpid())
+        assert found == {procs[r].pid: r for r in ("worker", "Temporal", "API")}
+        assert label_of_stack_process(own_process()) is None  # pytest is none of the roles
+        meter.start()
+        meter.stop()
+        assert set(meter.seconds) == {"load client", "worker", "Temporal", "API"}
+    finally:
+        for proc in procs.values():
+            proc.kill()
+            proc.wait()
+
+
+def test_nothing_counted_says_so() -> None:
+    assert CpuMeter(lambda: []).line(per=0, unit="case") == "no CPU figures (nothing counted)"
