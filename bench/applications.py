@@ -38,8 +38,10 @@ from temporalio.testing import TimeSkipper, TimeSkippingConfig
 from temporalio.worker import Worker
 
 from activities.registry import build_activities
-from bench.bare import BareInput, BareWorkflow, EntitlementStub, bench_noop
+from bench.bare import BareWorkflow
+from bench.bare_parts import BareInput, bench_noop
 from bench.cpu import CpuMeter, own_process
+from bench.stub import EntitlementStub
 from jiuzhu.contract import Actor, Role, search_attribute_cli_args
 from jiuzhu.db.engine import make_engine
 from jiuzhu.db.migrate import upgrade

@@ -1,46 +1,22 @@
 """The bare workflow of the application benchmark: the same shape as the approve path on the
 light path (the same number of regular and local activities, updates, timers and a child) with
 no business in it. Kept apart from ``bench.applications`` so the workflow sandbox imports
-nothing else."""
+nothing else; its input and activity (``bench.bare_parts``) are passed through, as the
+application's models and activities are."""
 
 import asyncio
 from datetime import timedelta
 
-from pydantic import BaseModel
-from temporalio import activity, workflow
+from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from bench.bare_parts import BareInput, bench_noop
     from jiuzhu.contract import SA_STATUS
-    from workflows.entitlements.contract import ApprovedCase
 
 TIMEOUT = timedelta(seconds=30)
 
 
 # --- the bare workflow: Temporal's own cost for the same shape --------------------------------
-class BareInput(BaseModel):
-    on_start: int  # local activities before the first update (relatives check, record)
-    per_update: list[int]  # local activities inside each of the 4 updates, in order
-    background_regular: int  # regular activities after update 2 (asking the sources)
-    background_local: int  # local activities when they answer (means test, record)
-    first_timer: int  # local activities when the first wake-up fires (the reminder)
-    second_timer: int  # local activities when the second fires (deadline, record)
-    timer: timedelta  # from the publicity's start to its close
-
-
-@activity.defn(name="bench_noop")
-def bench_noop(n: int) -> int:
-    return n
-
-
-@workflow.defn(name="EntitlementWorkflow")
-class EntitlementStub:
-    """Stands in for the entitlement so the benchmark measures the application alone."""
-
-    @workflow.run
-    async def run(self, case: ApprovedCase) -> None:
-        return None
-
-
 @workflow.defn
 class BareWorkflow:
     @workflow.init
