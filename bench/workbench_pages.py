@@ -47,6 +47,7 @@ from bench.api_load import (
     default_base,
     drive,
     fmt_ms,
+    new_session,
     percentile,
 )
 
@@ -94,7 +95,7 @@ async def seed(base: str, tokens: dict[str, str], n: int) -> int:
     shared = Shared(
         tokens=tokens, households=Households(random.Random()), run_tag=uuid.uuid4().hex[:8]
     )
-    async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT_S, trust_env=False) as client:
+    async with new_session(base) as client:
         silent = Recorder()
         for start in range(0, n, 10):
             batch = min(10, n - start)
