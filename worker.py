@@ -12,7 +12,7 @@ from temporalio.worker import Interceptor, Worker
 
 from activities.registry import build_activities
 from jiuzhu.db.engine import engine_for
-from jiuzhu.gc_tuning import tune_worker_gc
+from jiuzhu.gc_tuning import tune_gc
 from jiuzhu.logging import configure_logging, get_logger
 from jiuzhu.policy_files import PolicyFileError
 from jiuzhu.request_ids import RequestIdInterceptor
@@ -85,7 +85,7 @@ async def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
-    tune_worker_gc()
+    tune_gc()
     async with worker:
         await stop.wait()
     if tracing is not None:

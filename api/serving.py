@@ -6,14 +6,33 @@ protocol number left at 0. Accepted connections inherit it, and asyncio turns on
 algorithm stayed on: the body of an answer, written after its headers, waited for the client's
 delayed ACK, about 40 ms on Linux, on every request of a kept-alive connection after the first
 (measured: 44–48 ms per sequential request with httpx, 3 ms with the socket fixed; uvicorn
-issue #3149). ``serve`` binds through ``NoDelayConfig``, whose socket says it is TCP."""
+issue #3149). ``serve`` binds through ``NoDelayConfig``, whose socket says it is TCP.
+
+Each serving process builds its app with ``create_served_app``: the app, then the process's
+garbage collector tuned (``jiuzhu/gc_tuning.py``), so that full collections no longer walk the
+whole start-up heap while requests wait."""
 
 import socket
 
 import uvicorn
+from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
-APP = "api.main:create_app"
+from jiuzhu.gc_tuning import tune_gc
+
+APP = "api.serving:create_served_app"
+
+
+def create_served_app() -> FastAPI:
+    """The app as a serving process runs it (uvicorn's factory, in every worker process):
+    ``api.main.create_app()`` with the settings of the environment, then what it loaded frozen
+    out of the collector's reach (``jiuzhu.gc_tuning.tune_gc``). Tests build ``create_app``
+    themselves and keep the default collector."""
+    from api.main import create_app  # the app's modules load in the serving process
+
+    app = create_app()
+    tune_gc()
+    return app
 
 
 class NoDelayConfig(uvicorn.Config):

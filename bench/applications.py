@@ -45,7 +45,7 @@ from bench.stub import EntitlementStub
 from jiuzhu.contract import Actor, Role, search_attribute_cli_args
 from jiuzhu.db.engine import make_engine
 from jiuzhu.db.migrate import upgrade
-from jiuzhu.gc_tuning import tune_worker_gc
+from jiuzhu.gc_tuning import tune_gc
 from jiuzhu.household_ids import household_id_for
 from jiuzhu.logging import configure_logging
 from jiuzhu.settings import Settings
@@ -492,5 +492,5 @@ if __name__ == "__main__":
     )
     args = parser.parse_args()
     kinds = (args.only,) if args.only else ("bare", "applications")
-    tune_worker_gc()  # this process runs the worker: as worker.py does
+    tune_gc()  # this process runs the worker: as worker.py does
     asyncio.run(main(args.n, args.concurrency, args.warmup, kinds, args.rounds))
