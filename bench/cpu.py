@@ -60,7 +60,7 @@ class CpuMeter:
     time it used after ``start()``)."""
 
     find: Callable[[], Iterable[tuple[str, psutil.Process]]]
-    _before: dict[int, tuple[str, float]] = field(default_factory=dict)
+    _before: dict[int, float] = field(default_factory=dict)  # CPU seconds by pid at start
     _machine_before: float = 0.0
     _machine_total_before: float = 0.0
     seconds: dict[str, float] = field(default_factory=dict)
@@ -76,10 +76,10 @@ class CpuMeter:
 
     def start(self) -> None:
         self._before = {}
-        for label, proc in self.find():
+        for _, proc in self.find():
             used = self._cpu(proc)
             if used is not None:
-                self._before[proc.pid] = (label, used)
+                self._before[proc.pid] = used
         machine = psutil.cpu_times()
         self._machine_before = busy_seconds(machine)
         self._machine_total_before = total_seconds(machine)
@@ -90,7 +90,7 @@ class CpuMeter:
             used = self._cpu(proc)
             if used is None:
                 continue
-            _, before = self._before.get(proc.pid, (label, 0.0))
+            before = self._before.get(proc.pid, 0.0)
             self.seconds[label] = self.seconds.get(label, 0.0) + used - before
         machine = psutil.cpu_times()
         total = total_seconds(machine) - self._machine_total_before
