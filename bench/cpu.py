@@ -11,11 +11,17 @@ Processes are read with ``psutil`` (pinned in ``pyproject.toml``'s dev extras): 
 cross-platform reader of process CPU times, chosen over parsing ``/proc`` by hand.
 """
 
-from collections.abc import Callable, Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import psutil
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def own_process() -> psutil.Process:
@@ -51,19 +57,56 @@ def busy_seconds(times: Any) -> float:
     return total_seconds(times) - float(times.idle) - float(getattr(times, "iowait", 0.0))
 
 
+class ThreadCpuExecutor(ThreadPoolExecutor):
+    """A thread pool that counts the CPU seconds (``time.thread_time``) of the calls it runs.
+
+    Given to a Temporal worker as its activity executor, or as its workflow-task executor, it
+    tells how much of the worker's process went to activities, or to workflow tasks (building a
+    case's sandbox and running its activations), as against the event loop (the SDK's polling
+    and payload conversion, and a client sharing the process)."""
+
+    def __init__(self, max_workers: int) -> None:
+        super().__init__(max_workers=max_workers)
+        self._lock = threading.Lock()
+        self._seconds = 0.0
+
+    @property
+    def seconds(self) -> float:
+        """CPU seconds of the calls finished so far."""
+        with self._lock:
+            return self._seconds
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        def counted() -> T:
+            started = time.thread_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                used = time.thread_time() - started
+                with self._lock:
+                    self._seconds += used
+
+        return super().submit(counted)
+
+
 @dataclass
 class CpuMeter:
     """CPU seconds of labelled processes between ``start()`` and ``stop()``.
 
     ``find`` lists (label, process) pairs; it is called at both ends so that processes started
     or restarted in between count from their birth (a process gone before ``stop()`` loses the
-    time it used after ``start()``)."""
+    time it used after ``start()``). ``within`` reads counters of CPU seconds spent inside one
+    of those processes (e.g. a ``ThreadCpuExecutor``'s ``seconds``); their differences go to
+    ``parts``, never into ``seconds``."""
 
     find: Callable[[], Iterable[tuple[str, psutil.Process]]]
+    within: Mapping[str, Callable[[], float]] = field(default_factory=dict)
     _before: dict[int, float] = field(default_factory=dict)  # CPU seconds by pid at start
+    _parts_before: dict[str, float] = field(default_factory=dict)
     _machine_before: float = 0.0
     _machine_total_before: float = 0.0
     seconds: dict[str, float] = field(default_factory=dict)
+    parts: dict[str, float] = field(default_factory=dict)
     machine_busy: float = float("nan")  # share of all cores, 0–1
 
     @staticmethod
@@ -80,6 +123,7 @@ class CpuMeter:
             used = self._cpu(proc)
             if used is not None:
                 self._before[proc.pid] = used
+        self._parts_before = {label: read() for label, read in self.within.items()}
         machine = psutil.cpu_times()
         self._machine_before = busy_seconds(machine)
         self._machine_total_before = total_seconds(machine)
@@ -92,6 +136,10 @@ class CpuMeter:
                 continue
             before = self._before.get(proc.pid, 0.0)
             self.seconds[label] = self.seconds.get(label, 0.0) + used - before
+        self.parts = {
+            label: read() - self._parts_before.get(label, 0.0)
+            for label, read in self.within.items()
+        }
         machine = psutil.cpu_times()
         total = total_seconds(machine) - self._machine_total_before
         if total > 0:

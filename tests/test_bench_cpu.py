@@ -6,7 +6,13 @@ import subprocess
 import sys
 import time
 
-from bench.cpu import CpuMeter, label_of_stack_process, own_process, stack_processes
+from bench.cpu import (
+    CpuMeter,
+    ThreadCpuExecutor,
+    label_of_stack_process,
+    own_process,
+    stack_processes,
+)
 
 
 def burn(seconds: float) -> None:
@@ -53,3 +59,15 @@ def test_stack_children_are_labelled_by_role() -> None:
 
 def test_nothing_counted_says_so() -> None:
     assert CpuMeter(lambda: []).line(per=0, unit="case") == "no CPU figures (nothing counted)"
+
+
+def test_thread_pool_counts_the_cpu_of_its_calls_as_a_part_of_the_process() -> None:
+    with ThreadCpuExecutor(max_workers=2) as pool:
+        meter = CpuMeter(lambda: [("me", own_process())], within={"pool": lambda: pool.seconds})
+        meter.start()
+        assert pool.submit(burn, 0.2).result() is None
+        assert pool.submit(sum, [1, 2], start=3).result() == 6  # arguments and result kept
+        meter.stop()
+    assert meter.parts["pool"] >= 0.15
+    assert set(meter.seconds) == {"me"}  # a part is never a process of its own
+    assert meter.seconds["me"] >= meter.parts["pool"] - 0.01
