@@ -71,3 +71,17 @@ def test_thread_pool_counts_the_cpu_of_its_calls_as_a_part_of_the_process() -> N
     assert meter.parts["pool"] >= 0.15
     assert set(meter.seconds) == {"me"}  # a part is never a process of its own
     assert meter.seconds["me"] >= meter.parts["pool"] - 0.01
+
+
+def test_the_ceiling_the_activities_set_on_the_ratio() -> None:
+    from bench.applications import PROCESS, Rate, ceilings
+
+    # 10 cases each: the bare workflow 100 ms in this process + 150 ms in the server a case;
+    # the applications' activities 50 ms a case against the bare no-ops' 0
+    bare = Rate(10, 2.0, {PROCESS: 1.0, "dev server": 1.5}, {"activities": 0.0})
+    app = Rate(10, 3.0, {PROCESS: 2.0, "dev server": 1.7}, {"activities": 0.5})
+    result: dict[str, object] = {}
+    (line,) = ceilings(app, bare, result)
+    assert result == {"ceiling_machine": 250 / 300, "ceiling_process": 100 / 150}
+    assert "50 ms more CPU a case" in line and "0.83" in line and "0.67" in line
+    assert ceilings(bare, bare, {}) == []  # nothing above the no-ops: no ceiling to tell
