@@ -61,9 +61,9 @@ class ThreadCpuExecutor(ThreadPoolExecutor):
     """A thread pool that counts the CPU seconds (``time.thread_time``) of the calls it runs.
 
     Given to a Temporal worker as its activity executor, or as its workflow-task executor, it
-    tells how much of the worker's process went to activities, or to workflow tasks (building a
-    case's sandbox and running its activations), as against the event loop (the SDK's polling
-    and payload conversion, and a client sharing the process)."""
+    tells how much of the worker's process went to activities, or to workflow activations, as
+    against the event loop (the SDK's polling and payload conversion, a new run's sandbox, which
+    temporalio 1.35 builds there, and a client sharing the process)."""
 
     def __init__(self, max_workers: int) -> None:
         super().__init__(max_workers=max_workers)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+from bench.applications import PROCESS, Rate, ceilings
 from bench.cpu import (
     CpuMeter,
     ThreadCpuExecutor,
@@ -74,8 +75,6 @@ def test_thread_pool_counts_the_cpu_of_its_calls_as_a_part_of_the_process() -> N
 
 
 def test_the_ceiling_the_activities_set_on_the_ratio() -> None:
-    from bench.applications import PROCESS, Rate, ceilings
-
     # 10 cases each: the bare workflow 100 ms in this process + 150 ms in the server a case;
     # the applications' activities 50 ms a case against the bare no-ops' 0
     bare = Rate(10, 2.0, {PROCESS: 1.0, "dev server": 1.5}, {"activities": 0.0})
