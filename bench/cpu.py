@@ -58,15 +58,16 @@ def busy_seconds(times: Any) -> float:
 
 
 class ThreadCpuExecutor(ThreadPoolExecutor):
-    """A thread pool that counts the CPU seconds (``time.thread_time``) of the calls it runs.
+    """A thread pool that counts the CPU seconds (``time.thread_time``) of the calls it runs,
+    each when it ends (a call running across a reading counts at the next).
 
     Given to a Temporal worker as its activity executor, or as its workflow-task executor, it
     tells how much of the worker's process went to activities, or to workflow activations, as
     against the event loop (the SDK's polling and payload conversion, a new run's sandbox, which
     temporalio 1.35 builds there, and a client sharing the process)."""
 
-    def __init__(self, max_workers: int) -> None:
-        super().__init__(max_workers=max_workers)
+    def __init__(self, max_workers: int, thread_name_prefix: str = "") -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
         self._lock = threading.Lock()
         self._seconds = 0.0
 
