@@ -39,7 +39,7 @@ from temporalio.worker import Worker
 from activities.registry import build_activities
 from bench.bare import BareWorkflow
 from bench.bare_parts import BareInput, bench_noop
-from bench.cpu import CpuMeter, ThreadCpuExecutor, own_process
+from bench.cpu import CpuMeter, ThreadCpuExecutor, cpu_line, own_process
 from bench.stub import EntitlementStub
 from jiuzhu.contract import Actor, Role, search_attribute_cli_args
 from jiuzhu.db.engine import make_engine
@@ -343,22 +343,11 @@ class Rate:
         """The machine's busy share (0–1) over the batches, weighted by their length."""
         return self.busy_seconds / self.seconds if self.seconds else float("nan")
 
-    def ms(self, seconds: float) -> str:
-        return f"{1000 * seconds / self.n:.0f} ms"
-
     def cpu_line(self) -> str:
         """CPU per case by process (this process runs the client and the worker), and inside
         this process the worker's activity and workflow-activation threads and the rest (the
         event loop: polling, new runs' sandboxes, the client; and the SDK core's own threads)."""
-        parts = ", ".join(f"{k} {self.ms(v)}" for k, v in sorted(self.cpu.items()))
-        inside = [f"{k} {self.ms(v)}" for k, v in sorted(self.parts.items())]
-        if self.parts and PROCESS in self.cpu:
-            inside.append(f"the rest {self.ms(self.cpu[PROCESS] - sum(self.parts.values()))}")
-        together = self.ms(sum(self.cpu.values()))
-        return (
-            f"{parts}, together {together} of CPU a case; of this process: {', '.join(inside)}; "
-            f"machine busy {100 * self.machine_busy:.0f} % of {psutil.cpu_count()} cores"
-        )
+        return cpu_line(self.cpu, self.n, "case", self.machine_busy, self.parts, PROCESS)
 
     @property
     def per_second(self) -> float:

@@ -148,14 +148,32 @@ class CpuMeter:
 
     def line(self, per: int, unit: str) -> str:
         """``API 5.1 ms, worker 20.3 ms, … per request; machine busy 96 % of 2 cores``."""
-        if per <= 0:
-            return "no CPU figures (nothing counted)"
-        parts = ", ".join(f"{label} {1000 * s / per:.1f} ms" for label, s in self.seconds.items())
-        total = 1000 * sum(self.seconds.values()) / per
-        return (
-            f"{parts} (together {total:.1f} ms) of CPU per {unit}; machine busy "
-            f"{100 * self.machine_busy:.0f} % of {psutil.cpu_count()} cores"
-        )
+        return cpu_line(self.seconds, per, unit, self.machine_busy)
+
+
+def cpu_line(
+    seconds: dict[str, float],
+    per: int,
+    unit: str,
+    machine_busy: float,
+    parts: dict[str, float] | None = None,
+    parts_of: str = "",
+) -> str:
+    """CPU seconds by process as milliseconds per ``unit`` (``per`` of them), with the parts
+    of the process ``parts_of`` and the rest of it, and the machine's busy share (0–1)."""
+    if per <= 0:
+        return "no CPU figures (nothing counted)"
+
+    def ms(value: float) -> str:
+        return f"{1000 * value / per:.1f} ms"
+
+    processes = ", ".join(f"{label} {ms(s)}" for label, s in seconds.items())
+    line = f"{processes} (together {ms(sum(seconds.values()))}) of CPU per {unit}"
+    if parts and parts_of in seconds:
+        inside = [f"{label} {ms(s)}" for label, s in parts.items()]
+        inside.append(f"the rest {ms(seconds[parts_of] - sum(parts.values()))}")
+        line += f"; of the {parts_of}: {', '.join(inside)}"
+    return f"{line}; machine busy {100 * machine_busy:.0f} % of {psutil.cpu_count()} cores"
 
 
 def stack_processes(root_pid: int, client_label: str = "load client") -> CpuMeter:
